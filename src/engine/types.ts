@@ -1,0 +1,122 @@
+/**
+ * The engine's public surface. The in-thread engine (Node, tests, CLI) and the worker proxy used by the
+ * app both implement `GlimpseEngine`, so callers never know where inference runs.
+ */
+import type { GlimpseErrorObject } from './errors';
+import type { Backend } from './runtime/ort';
+
+/** Pixels decoded by the host: RGBA, row-major, 4 bytes per pixel. */
+export interface RgbaImage {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array | Uint8ClampedArray;
+}
+
+/** Reads one file of a model package (a folder, a URL prefix, a storage cache). */
+export interface PackageReader {
+  /** Where the package lives, for messages ("models/tiny-llava", "https://…/resolve/main"). */
+  readonly location: string;
+  /**
+   * The file's bytes, or null when the package has no such file (a 404, an absent path). Other failures
+   * throw a GlimpseError ('download-failed', 'quota-exceeded', 'aborted').
+   */
+  read(path: string, options?: ReadOptions): Promise<Uint8Array | null>;
+}
+
+export interface ReadOptions {
+  readonly signal?: AbortSignal;
+  /** Bytes of this file received so far, and its size when known. */
+  readonly onProgress?: (loaded: number, total: number | undefined) => void;
+}
+
+/** Which file variant to load per part: '' fp32, 'fp16', 'q4', 'q4f16', 'quantized', … */
+export type Dtype = 'fp32' | 'fp16' | 'q4' | 'q4f16' | 'quantized' | 'int8' | 'uint8' | 'bnb4';
+export type ModelPart = 'vision_encoder' | 'projector' | 'embed_tokens' | 'decoder_model_merged';
+
+export interface LoadOptions {
+  readonly backend: Backend;
+  /** Per part; a part left out gets the engine's choice for the backend. */
+  readonly dtype?: Partial<Record<ModelPart, Dtype>>;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: LoadProgress) => void;
+}
+
+export type LoadPhase = 'config' | 'download' | 'compile' | 'warmup' | 'ready';
+
+export interface LoadProgress {
+  readonly phase: LoadPhase;
+  /** The file being fetched or compiled, when there is one. */
+  readonly file?: string;
+  /** Bytes over all files of the load, so the UI can show one overall figure. */
+  readonly loadedBytes: number;
+  readonly totalBytes: number | undefined;
+}
+
+export interface ModelInfo {
+  readonly location: string;
+  readonly modelType: string;
+  readonly backend: Backend;
+  /** The files loaded per part, e.g. { decoder_model_merged: 'onnx/decoder_model_merged_q4.onnx' }. */
+  readonly files: Partial<Record<ModelPart, string>>;
+  readonly hasVision: boolean;
+  readonly imageTokenCount: number | undefined;
+  readonly contextLength: number;
+}
+
+export interface SamplingOptions {
+  /** 0 (or ≤ 0.001) means greedy. */
+  readonly temperature: number;
+  readonly topP: number;
+  /** 0 means no top-k cut. */
+  readonly topK: number;
+  /** 1 means none. */
+  readonly repetitionPenalty: number;
+  readonly seed?: number;
+}
+
+export interface GenerateOptions extends Partial<SamplingOptions> {
+  readonly maxNewTokens?: number;
+  /** Extra strings that end the answer (the EOS ids always do). */
+  readonly stopStrings?: readonly string[];
+  readonly signal?: AbortSignal;
+}
+
+/** One user turn: text, and optionally an image that the turn is about. */
+export interface UserTurn {
+  readonly text: string;
+  readonly image?: RgbaImage;
+}
+
+export interface TurnStats {
+  readonly promptTokens: number;
+  /** Tokens actually prefilled this turn (the rest came from the KV cache). */
+  readonly prefillTokens: number;
+  readonly generatedTokens: number;
+  readonly visionMs: number;
+  readonly prefillMs: number;
+  readonly timeToFirstTokenMs: number;
+  readonly decodeTokensPerSecond: number;
+  readonly totalMs: number;
+}
+
+export type FinishReason = 'eos' | 'stop-string' | 'length' | 'aborted';
+
+export type GenerateEvent =
+  | { readonly type: 'delta'; readonly text: string; readonly tokenIds: readonly number[] }
+  | {
+      readonly type: 'done';
+      readonly text: string;
+      readonly tokenIds: readonly number[];
+      readonly reason: FinishReason;
+      readonly stats: TurnStats;
+    };
+
+/** What to do when a turn would not fit in the context. */
+export type OverflowPolicy = 'error' | 'keep-last-turn';
+
+export interface ConversationOptions {
+  readonly systemPrompt?: string;
+  readonly overflow?: OverflowPolicy;
+}
+
+export type { Backend, GlimpseErrorObject };
