@@ -97,6 +97,11 @@ export interface TurnStats {
   readonly timeToFirstTokenMs: number;
   readonly decodeTokensPerSecond: number;
   readonly totalMs: number;
+  /**
+   * The conversation no longer fit in the context and, under the 'keep-last-turn' policy, this turn started
+   * over from the last user turn (with the image it is about). The UI should say so.
+   */
+  readonly contextReset?: boolean;
 }
 
 export type FinishReason = 'eos' | 'stop-string' | 'length' | 'aborted';
@@ -117,6 +122,38 @@ export type OverflowPolicy = 'error' | 'keep-last-turn';
 export interface ConversationOptions {
   readonly systemPrompt?: string;
   readonly overflow?: OverflowPolicy;
+}
+
+export interface ChatMessage {
+  readonly role: 'user' | 'assistant';
+  readonly text: string;
+  /** The image a user turn is about; later turns about the same image carry none. */
+  readonly image?: RgbaImage;
+}
+
+/**
+ * One conversation with a loaded model. It keeps its KV cache between turns, so a new turn prefills only
+ * its own tokens. A stopped turn (signal aborted) ends with a 'done' event whose reason is 'aborted'; the
+ * partial answer stays in `messages` and the next turn works.
+ */
+export interface Conversation {
+  readonly messages: readonly ChatMessage[];
+  send(turn: UserTurn, options?: GenerateOptions): AsyncIterable<GenerateEvent>;
+  /** Drops the last answer and generates it again. */
+  regenerate(options?: GenerateOptions): AsyncIterable<GenerateEvent>;
+  /** Frees the KV cache and cached image embeddings. */
+  dispose(): void;
+}
+
+export interface LoadedModel {
+  readonly info: ModelInfo;
+  /** `history` restores a saved conversation; its tokens are prefilled on the first send. */
+  createConversation(
+    options?: ConversationOptions & { readonly history?: readonly ChatMessage[] },
+  ): Conversation;
+  /** Plain text completion: BOS + prompt, no chat template (for text-only packages). */
+  complete(prompt: string, options?: GenerateOptions): AsyncIterable<GenerateEvent>;
+  dispose(): Promise<void>;
 }
 
 export type { Backend, GlimpseErrorObject };

@@ -5,13 +5,16 @@
  */
 import { create, toBinary } from '@bufbuild/protobuf';
 import {
+  type AttributeProto,
   AttributeProto_AttributeType,
   AttributeProtoSchema,
   GraphProtoSchema,
   ModelProtoSchema,
+  type NodeProto,
   NodeProtoSchema,
   OperatorSetIdProtoSchema,
   StringStringEntryProtoSchema,
+  type TensorProto,
   TensorProto_DataLocation,
   TensorProto_DataType,
   TensorProtoSchema,
@@ -19,11 +22,8 @@ import {
   TensorShapeProtoSchema,
   TypeProto_TensorSchema,
   TypeProtoSchema,
-  ValueInfoProtoSchema,
-  type AttributeProto,
-  type NodeProto,
-  type TensorProto,
   type ValueInfoProto,
+  ValueInfoProtoSchema,
 } from 'onnx-buf';
 
 export const IR_VERSION = 10n;
@@ -70,7 +70,10 @@ function valueInfo(name: string, type: DataType, shape: readonly Dim[]): ValueIn
           shape: create(TensorShapeProtoSchema, {
             dim: shape.map((d) =>
               create(TensorShapeProto_DimensionSchema, {
-                value: typeof d === 'number' ? { case: 'dimValue', value: BigInt(d) } : { case: 'dimParam', value: d },
+                value:
+                  typeof d === 'number'
+                    ? { case: 'dimValue', value: BigInt(d) }
+                    : { case: 'dimParam', value: d },
               }),
             ),
           }),
@@ -99,6 +102,10 @@ function tensorProto(name: string, type: DataType, dims: readonly number[], data
   });
 }
 
+function isNumberList(value: AttrValue): value is readonly number[] {
+  return Array.isArray(value);
+}
+
 function attribute(name: string, value: AttrValue): AttributeProto {
   if (typeof value === 'string') {
     return create(AttributeProtoSchema, {
@@ -112,10 +119,14 @@ function attribute(name: string, value: AttrValue): AttributeProto {
       ? create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INT, i: BigInt(value) })
       : create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.FLOAT, f: value });
   }
-  if (Array.isArray(value)) {
-    const list = value as readonly number[];
+  if (isNumberList(value)) {
+    const list = value;
     return list.every(Number.isInteger)
-      ? create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: list.map(BigInt) })
+      ? create(AttributeProtoSchema, {
+          name,
+          type: AttributeProto_AttributeType.INTS,
+          ints: list.map(BigInt),
+        })
       : create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.FLOATS, floats: [...list] });
   }
   if ('float' in value) {
@@ -149,7 +160,12 @@ export class GraphBuilder {
   private readonly nodes: NodeProto[] = [];
   private readonly inputs: ValueInfoProto[] = [];
   private readonly outputs: ValueInfoProto[] = [];
-  private readonly initializers: { name: string; type: DataType; dims: readonly number[]; data: TensorData }[] = [];
+  private readonly initializers: {
+    name: string;
+    type: DataType;
+    dims: readonly number[];
+    data: TensorData;
+  }[] = [];
   private readonly names = new Set<string>();
   private counter = 0;
   private usesMsDomain = false;
@@ -187,11 +203,20 @@ export class GraphBuilder {
 
   /** An int64 constant (shapes, axes, indices). */
   int64(name: string, values: readonly number[], dims: readonly number[] = [values.length]): string {
-    return this.initializer(name, 'int64', dims, BigInt64Array.from(values, (v) => BigInt(v)));
+    return this.initializer(
+      name,
+      'int64',
+      dims,
+      BigInt64Array.from(values, (v) => BigInt(v)),
+    );
   }
 
   /** A float32 constant. */
-  float32(name: string, values: readonly number[] | Float32Array, dims: readonly number[] = [values.length]): string {
+  float32(
+    name: string,
+    values: readonly number[] | Float32Array,
+    dims: readonly number[] = [values.length],
+  ): string {
     return this.initializer(name, 'float32', dims, Float32Array.from(values));
   }
 
@@ -209,7 +234,10 @@ export class GraphBuilder {
     const outputs =
       typeof outSpec === 'number'
         ? Array.from({ length: outSpec }, (_, i) => this.fresh(`${options.name ?? opType}_out${i}`))
-        : outSpec.map((n) => (this.claim(n), n));
+        : outSpec.map((n) => {
+            this.claim(n);
+            return n;
+          });
     if (options.domain === MS_DOMAIN) this.usesMsDomain = true;
     this.nodes.push(
       create(NodeProtoSchema, {
@@ -264,7 +292,8 @@ export class GraphBuilder {
       return proto;
     });
     const opsetImport = [create(OperatorSetIdProtoSchema, { domain: '', version: OPSET })];
-    if (this.usesMsDomain) opsetImport.push(create(OperatorSetIdProtoSchema, { domain: MS_DOMAIN, version: 1n }));
+    if (this.usesMsDomain)
+      opsetImport.push(create(OperatorSetIdProtoSchema, { domain: MS_DOMAIN, version: 1n }));
     const model = create(ModelProtoSchema, {
       irVersion: IR_VERSION,
       producerName: 'glimpse-toolkit',

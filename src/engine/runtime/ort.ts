@@ -13,3 +13,11 @@ export type OrtTensorType = OrtCommon.Tensor.Type;
 
 /** Where inference really runs; 'cpu' is onnxruntime-node's native CPU provider. */
 export type Backend = 'webgpu' | 'wasm' | 'cpu';
+
+/**
+ * The one execution provider per backend. Never a fallback list: ONNX Runtime would fall back silently,
+ * and the engine must report the backend that really runs.
+ */
+export function executionProviders(backend: Backend): string[] {
+  return [backend];
+}

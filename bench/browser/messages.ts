@@ -1,0 +1,26 @@
+/** The messages between the bench page and its worker. */
+import type { Dtype, ModelPart } from '../../src/engine/index';
+import type { Measured } from '../lib/measure-glimpse';
+import type { BenchImage, BenchPlan } from '../lib/plan';
+import type { BenchBackend, SystemName } from '../lib/report';
+
+export interface BenchJob {
+  readonly system: SystemName;
+  readonly backend: Exclude<BenchBackend, 'cpu'>;
+  readonly modelId: string;
+  readonly dtype: Partial<Record<ModelPart, Dtype>>;
+  readonly plan: BenchPlan;
+  readonly image: BenchImage;
+}
+
+export interface WorkerOutcome {
+  readonly measured: Measured;
+  /** A second load of the same files, now from storage (OPFS for Glimpse, the Cache API for transformers.js). */
+  readonly loadFromStorageMs: number;
+  readonly runtime: string;
+  readonly wasmThreads: number;
+}
+
+export type WorkerReply =
+  | { readonly kind: 'done'; readonly outcome: WorkerOutcome }
+  | { readonly kind: 'failed'; readonly error: string };

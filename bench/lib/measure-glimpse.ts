@@ -1,0 +1,117 @@
+/**
+ * Measures Glimpse through its public engine API only, so the same code runs in Node and in a browser
+ * worker. Token times are taken where the caller sees them (each streamed delta), as for transformers.js.
+ */
+import {
+  type Backend,
+  type Dtype,
+  type GenerateEvent,
+  loadModel,
+  type ModelPart,
+  type Ort,
+  type PackageReader,
+} from '../../src/engine/index';
+import type { BenchImage, BenchPlan } from './plan';
+import { question } from './plan';
+import type { RunMeasure } from './report';
+import { decodeRate, perSecond } from './stats';
+
+export interface Measured {
+  readonly files: Readonly<Record<string, string>>;
+  readonly loadMs: number;
+  readonly warmupMs: number | undefined;
+  readonly runs: readonly RunMeasure[];
+  readonly turnTimeToFirstTokenMs: readonly (number | undefined)[];
+}
+
+/** Called at each token and phase, so a host can sample memory while the work runs. */
+export type Sampler = () => void;
+
+interface Timed {
+  readonly done: Extract<GenerateEvent, { type: 'done' }>;
+  readonly tokenTimes: number[];
+  readonly start: number;
+}
+
+async function timed(events: AsyncIterable<GenerateEvent>, start: number, sample: Sampler): Promise<Timed> {
+  const tokenTimes: number[] = [];
+  for await (const event of events) {
+    const now = performance.now();
+    sample();
+    if (event.type === 'done') return { done: event, tokenTimes, start };
+    for (let i = 0; i < event.tokenIds.length; i++) tokenTimes.push(now);
+  }
+  throw new Error('The turn ended without a done event.');
+}
+
+function runMeasure({ done, tokenTimes, start }: Timed): RunMeasure {
+  const { stats } = done;
+  const first = tokenTimes[0];
+  return {
+    promptTokens: stats.promptTokens,
+    generatedTokens: stats.generatedTokens,
+    visionMs: stats.visionMs > 0 ? stats.visionMs : undefined,
+    prefillMs: stats.prefillMs,
+    prefillTokensPerSecond: perSecond(stats.prefillTokens, stats.prefillMs),
+    timeToFirstTokenMs: first === undefined ? undefined : first - start,
+    decodeTokensPerSecond: decodeRate(tokenTimes),
+  };
+}
+
+export async function measureGlimpse(
+  ort: Ort,
+  reader: PackageReader,
+  backend: Backend,
+  image: BenchImage,
+  plan: BenchPlan,
+  dtype: Partial<Record<ModelPart, Dtype>>,
+  sample: Sampler,
+): Promise<Measured> {
+  const loadStart = performance.now();
+  let warmupStart: number | undefined;
+  let readyAt: number | undefined;
+  const model = await loadModel(ort, reader, {
+    backend,
+    dtype,
+    onProgress: (progress) => {
+      if (progress.phase === 'warmup') warmupStart = performance.now();
+      if (progress.phase === 'ready') readyAt = performance.now();
+      sample();
+    },
+  });
+  const loadMs = performance.now() - loadStart;
+  const warmupMs = warmupStart !== undefined && readyAt !== undefined ? readyAt - warmupStart : undefined;
+  const picture = { width: image.width, height: image.height, data: image.rgba };
+  const greedy = { temperature: 0, maxNewTokens: plan.maxNewTokens };
+  try {
+    const runs: RunMeasure[] = [];
+    for (let i = 0; i < plan.runs; i++) {
+      const conversation = model.createConversation();
+      const start = performance.now();
+      runs.push(
+        runMeasure(
+          await timed(conversation.send({ text: question(0), image: picture }, greedy), start, sample),
+        ),
+      );
+      conversation.dispose();
+    }
+    const conversation = model.createConversation();
+    const turnTimeToFirstTokenMs: (number | undefined)[] = [];
+    for (let turn = 0; turn < plan.turns; turn++) {
+      const text = question(turn);
+      const start = performance.now();
+      const events = conversation.send(turn === 0 ? { text, image: picture } : { text }, {
+        temperature: 0,
+        maxNewTokens: plan.maxNewTokensPerTurn,
+      });
+      turnTimeToFirstTokenMs.push(runMeasure(await timed(events, start, sample)).timeToFirstTokenMs);
+    }
+    conversation.dispose();
+    const files = Object.fromEntries(
+      Object.entries(model.info.files).flatMap(([part, file]) => (file === undefined ? [] : [[part, file]])),
+    );
+    return { files, loadMs, warmupMs, runs, turnTimeToFirstTokenMs };
+  } finally {
+    await model.dispose();
+  }
+}

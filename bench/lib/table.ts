@@ -1,0 +1,76 @@
+/** The plain-text table that `glimpse bench` and `npm run bench` print. */
+import { type BenchReport, METRICS, type SystemResult, summarize } from './report';
+
+function fixed(value: number | undefined, digits: number): string {
+  return value === undefined ? '–' : value.toFixed(digits);
+}
+
+function megabytes(bytes: number | undefined): string {
+  return bytes === undefined ? '–' : `${Math.round(bytes / 2 ** 20)}`;
+}
+
+function row(result: SystemResult): string[] {
+  const summary = summarize(result);
+  const memory = result.memory;
+  return [
+    result.system,
+    result.backend,
+    result.runtime,
+    fixed(result.loadMs, 0),
+    fixed(result.warmupMs, 0),
+    fixed(result.loadFromStorageMs, 0),
+    fixed(summary.visionMs, 1),
+    fixed(summary.prefillTokensPerSecond, 1),
+    fixed(summary.timeToFirstTokenMs, 1),
+    fixed(summary.decodeTokensPerSecond, 1),
+    result.turnTimeToFirstTokenMs.map((ms) => fixed(ms, 0)).join('/'),
+    megabytes(memory.rssBytes ?? memory.userAgentBytes),
+    megabytes(memory.jsHeapBytes),
+    megabytes(memory.arrayBufferBytes),
+    result.longTasks ? `${result.longTasks.count} (max ${fixed(result.longTasks.maxMs, 0)})` : '–',
+  ];
+}
+
+const HEADER = [
+  'system',
+  'backend',
+  'runtime',
+  'load ms',
+  'warm-up ms',
+  'stored load ms',
+  'vision ms',
+  'prefill tok/s',
+  'TTFT ms',
+  'decode tok/s',
+  'TTFT turns 1-5 ms',
+  'RSS/UA MB',
+  'heap MB',
+  'buffers MB',
+  'long tasks',
+];
+
+export function formatTable(rows: readonly (readonly string[])[]): string {
+  const widths = rows.reduce<number[]>(
+    (acc, cells) => cells.map((cell, i) => Math.max(acc[i] ?? 0, cell.length)),
+    [],
+  );
+  return rows
+    .map((cells) =>
+      cells
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function reportTable(report: BenchReport): string {
+  const systems = formatTable([HEADER, ...report.results.map(row)]);
+  const ratioRows = report.comparisons.map((c) => [
+    c.backend,
+    ...METRICS.map((metric) => fixed(c.ratios[metric.key], 2)),
+  ]);
+  const ratios = formatTable([['Glimpse / transformers.js', ...METRICS.map((m) => m.label)], ...ratioRows]);
+  const failures = report.failures.map((f) => `FAILED ${f.system} on ${f.backend}: ${f.error}`);
+  return [systems, '', ratios, ...failures].join('\n');
+}

@@ -1,0 +1,33 @@
+/** One (system, backend) measurement in Node, as `glimpse bench` hands it to a child process. */
+import type { Dtype, ModelPart } from '../../src/engine/index';
+import type { BenchPlan } from '../lib/plan';
+import type { BenchBackend, SystemName } from '../lib/report';
+
+export interface NodeJob {
+  readonly system: SystemName;
+  readonly backend: BenchBackend;
+  /** The package folder. */
+  readonly modelDir: string;
+  /** Side length of the square image fed to both systems (the model's input size). */
+  readonly imageSize: number;
+  readonly dtype: Partial<Record<ModelPart, Dtype>>;
+  readonly plan: BenchPlan;
+  /** onnxruntime-web's wasm threads (1 unless asked: the engine's Node host sets none). */
+  readonly wasmThreads: number;
+}
+
+/** The line a child prints last, so the parent finds its result among any library logging. */
+export const RESULT_PREFIX = 'BENCH-RESULT ';
+
+export function isNodeJob(value: unknown): value is NodeJob {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'system' in value &&
+    'backend' in value &&
+    'modelDir' in value &&
+    typeof value.modelDir === 'string' &&
+    'plan' in value &&
+    'dtype' in value
+  );
+}

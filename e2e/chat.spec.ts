@@ -1,0 +1,120 @@
+import type { Page } from '@playwright/test';
+import { expect, openApp, photoPath, test } from './fixtures';
+
+/** Records every distinct text of the newest answer, to show that it arrived in several updates. */
+async function recordAnswerUpdates(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const snapshots: string[] = [];
+    Object.assign(window, { answerSnapshots: snapshots });
+    new MutationObserver(() => {
+      const answers = document.querySelectorAll('[data-testid="assistant-message"] .answer');
+      const text = answers[answers.length - 1]?.textContent ?? '';
+      if (text !== '' && snapshots.at(-1) !== text) snapshots.push(text);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+}
+
+async function answerUpdates(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const value: unknown = Reflect.get(window, 'answerSnapshots');
+    return Array.isArray(value) ? value.length : 0;
+  });
+}
+
+async function ask(page: Page, question: string): Promise<void> {
+  await page.getByTestId('prompt-input').fill(question);
+  await page.getByTestId('prompt-input').press('Enter');
+}
+
+async function expectAnswerComplete(page: Page, count: number): Promise<void> {
+  const answers = page.getByTestId('assistant-message');
+  await expect(answers).toHaveCount(count);
+  await expect(answers.nth(count - 1)).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+  await expect(answers.nth(count - 1).locator('.answer')).not.toBeEmpty();
+}
+
+test('a photo, a question, a streamed answer and a follow-up about the same photo', async ({
+  page,
+  backend,
+  consoleErrors,
+}) => {
+  await openApp(page, backend, backend === 'webgpu' ? 6 : 12);
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', backend);
+
+  await page.getByTestId('image-input').setInputFiles(photoPath);
+  await expect(page.getByAltText('Attached: image.jpg')).toBeVisible();
+  await recordAnswerUpdates(page);
+  await ask(page, 'What is in this picture?');
+  await expect(page.getByTestId('user-message')).toHaveCount(1);
+  await expect(page.getByTestId('user-message').locator('img')).toBeVisible();
+  await expectAnswerComplete(page, 1);
+  expect(await answerUpdates(page)).toBeGreaterThanOrEqual(3);
+
+  await ask(page, 'What colour are the boats?');
+  await expect(page.getByTestId('user-message')).toHaveCount(2);
+  await expectAnswerComplete(page, 2);
+  // The follow-up is about the image of the first turn: no second image was sent.
+  await expect(page.getByTestId('user-message').nth(1).locator('img')).toHaveCount(0);
+
+  expect(consoleErrors).toEqual([]);
+});
+
+test('stopping a long answer midway, then asking again', async ({ page, backend, consoleErrors }) => {
+  await openApp(page, backend, 1000);
+  await page.getByTestId('image-input').setInputFiles(photoPath);
+  await ask(page, 'Tell me a long story about this picture.');
+
+  const first = page.getByTestId('assistant-message').first();
+  await expect(page.getByTestId('stop-button')).toBeVisible();
+  await expect(first.locator('.answer')).not.toBeEmpty();
+  await page.getByTestId('stop-button').click();
+  await expect(first).toHaveAttribute('data-state', 'done');
+  await expect(first.getByText('Stopped')).toBeVisible();
+  await expect(page.getByTestId('send-button')).toBeVisible();
+
+  // A short limit for the next answer, set the way a user would.
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByLabel('Max new tokens').fill('4');
+  await page.getByRole('button', { name: 'Close settings' }).click();
+
+  await ask(page, 'And what happens next?');
+  await expectAnswerComplete(page, 2);
+  await expect(page.getByTestId('error-banner')).toHaveCount(0);
+  expect(consoleErrors).toEqual([]);
+});
+
+test('a finished conversation looks right in light and dark, on desktop and phone', async ({
+  page,
+  backend,
+}, testInfo) => {
+  test.skip(backend !== 'wasm', 'The look does not depend on the backend; the wasm run is the fast one.');
+  await openApp(page, backend, 24);
+  await page.getByTestId('image-input').setInputFiles(photoPath);
+  await page.waitForFunction(() =>
+    [...document.images].every((image) => image.complete && image.naturalWidth > 0),
+  );
+  await page.screenshot({ path: 'test-results/screenshots/start-light-desktop.png', animations: 'disabled' });
+  await ask(page, 'Describe this image in detail.');
+  await expectAnswerComplete(page, 1);
+  for (const colorScheme of ['light', 'dark'] as const) {
+    for (const [device, size] of [
+      ['desktop', { width: 1280, height: 800 }],
+      ['phone', { width: 390, height: 844 }],
+    ] as const) {
+      await page.emulateMedia({ colorScheme });
+      await page.setViewportSize(size);
+      await page.waitForFunction(() =>
+        [...document.images].every((image) => image.complete && image.naturalWidth > 0),
+      );
+      const path = `test-results/screenshots/chat-${colorScheme}-${device}.png`;
+      await page.screenshot({ path, animations: 'disabled' });
+      await testInfo.attach(`${colorScheme} ${device}`, { path, contentType: 'image/png' });
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.screenshot({
+    path: 'test-results/screenshots/settings-dark-desktop.png',
+    animations: 'disabled',
+  });
+});

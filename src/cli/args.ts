@@ -1,0 +1,118 @@
+/** The command line of `glimpse`, parsed with node:util parseArgs into one typed command. */
+import { parseArgs } from 'node:util';
+import type { Backend, Dtype, GenerateOptions } from '../engine/index';
+
+export const USAGE = `Usage:
+  glimpse ask --model DIR --image FILE "question"   answer a question about an image
+  glimpse generate --model DIR "prompt"              continue a text (text-only packages too)
+  glimpse convert --from DIR --to DIR                a Hugging Face checkpoint to a package (see convert --help)
+  glimpse bench [options]                            Glimpse against transformers.js (see bench --help)
+
+Options:
+  --model DIR            a model package folder
+  --image FILE           JPEG, PNG or WebP (ask)
+  --system TEXT          a system prompt (ask)
+  --temperature N        0 is greedy (default: the package's generation_config)
+  --top-p N, --top-k N, --repetition-penalty N, --seed N
+  --max-new-tokens N
+  --dtype DTYPE          fp32, fp16, q4, q4f16, quantized, int8, uint8, bnb4 (every part)
+  --backend NAME         wasm (onnxruntime-web, default), cpu (onnxruntime-node), webgpu (onnxruntime-node)
+  --json                 print one JSON object: text, token ids, timings`;
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface Command {
+  readonly kind: 'ask' | 'generate';
+  readonly model: string;
+  readonly image: string | undefined;
+  readonly system: string | undefined;
+  readonly prompt: string;
+  readonly backend: Backend;
+  readonly dtype: Dtype | undefined;
+  readonly json: boolean;
+  readonly generate: GenerateOptions;
+}
+
+const BACKENDS: readonly Backend[] = ['wasm', 'cpu', 'webgpu'];
+const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q4', 'q4f16', 'quantized', 'int8', 'uint8', 'bnb4'];
+
+function oneOf<T extends string>(values: readonly T[], value: string, option: string): T {
+  const found = values.find((candidate) => candidate === value);
+  if (found === undefined)
+    throw new UsageError(`--${option} must be one of ${values.join(', ')}, not '${value}'.`);
+  return found;
+}
+
+function numberOption(value: string | undefined, option: string, integer = false): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || (integer && !Number.isInteger(parsed))) {
+    throw new UsageError(`--${option} takes ${integer ? 'an integer' : 'a number'}, not '${value}'.`);
+  }
+  return parsed;
+}
+
+export function parseCommand(argv: readonly string[]): Command {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const { values, positionals } = parsed;
+  const [kind, ...rest] = positionals;
+  if (kind !== 'ask' && kind !== 'generate')
+    throw new UsageError(kind ? `Unknown command '${kind}'.` : 'No command given.');
+  if (!values.model) throw new UsageError('--model DIR is required.');
+  if (rest.length !== 1 || rest[0] === undefined)
+    throw new UsageError(`${kind} takes exactly one text argument.`);
+  if (kind === 'ask' && !values.image) throw new UsageError('ask needs --image FILE.');
+  if (kind === 'generate' && values.image) throw new UsageError('generate takes no image; use ask.');
+
+  const sampling = {
+    temperature: numberOption(values.temperature, 'temperature'),
+    topP: numberOption(values['top-p'], 'top-p'),
+    topK: numberOption(values['top-k'], 'top-k', true),
+    repetitionPenalty: numberOption(values['repetition-penalty'], 'repetition-penalty'),
+    seed: numberOption(values.seed, 'seed', true),
+    maxNewTokens: numberOption(values['max-new-tokens'], 'max-new-tokens', true),
+  };
+  const generate: GenerateOptions = Object.fromEntries(
+    Object.entries(sampling).filter((entry): entry is [string, number] => entry[1] !== undefined),
+  );
+  return {
+    kind,
+    model: values.model,
+    image: values.image,
+    system: values.system,
+    prompt: rest[0],
+    backend: values.backend === undefined ? 'wasm' : oneOf(BACKENDS, values.backend, 'backend'),
+    dtype: values.dtype === undefined ? undefined : oneOf(DTYPES, values.dtype, 'dtype'),
+    json: values.json ?? false,
+    generate,
+  };
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      image: { type: 'string' },
+      system: { type: 'string' },
+      temperature: { type: 'string' },
+      'top-p': { type: 'string' },
+      'top-k': { type: 'string' },
+      'repetition-penalty': { type: 'string' },
+      seed: { type: 'string' },
+      'max-new-tokens': { type: 'string' },
+      dtype: { type: 'string' },
+      backend: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

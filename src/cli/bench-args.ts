@@ -1,0 +1,104 @@
+/** The command line of `glimpse bench`, parsed into one typed options object. */
+import { parseArgs } from 'node:util';
+import type { BenchBackend, SystemName } from '../../bench/lib/report';
+
+export const BENCH_USAGE = `Usage: glimpse bench [options]
+  Measures Glimpse and transformers.js on the same model files in Node and compares them.
+
+Options:
+  --model NAME|DIR       tiny-llava (default: models/tiny-llava-fused), synthetic-interleave (built on demand
+                         into .cache/models/), or a folder in the transformers.js layout
+  --backends LIST        comma-separated: wasm (onnxruntime-web), cpu, webgpu (onnxruntime-node); default wasm,cpu
+  --systems LIST         glimpse,transformers.js (default both)
+  --runs N               fresh conversations per system (median reported)
+  --max-new-tokens N     tokens per run
+  --turns N              turns of the multi-turn conversation (default 5)
+  --wasm-threads N       onnxruntime-web threads (default 1)
+  --quick                tiny-llava only, few runs: under two minutes on 2 cores
+  --timeout S            seconds one system may take on one backend before it counts as failed
+  --name NAME            results file name under bench/results (default node-<model>)
+  --json                 print one JSON object (the whole report) as the last line`;
+
+export interface BenchOptions {
+  readonly model: string;
+  readonly backends: readonly BenchBackend[];
+  readonly systems: readonly SystemName[];
+  readonly runs: number | undefined;
+  readonly maxNewTokens: number | undefined;
+  readonly turns: number;
+  readonly wasmThreads: number;
+  readonly quick: boolean;
+  readonly timeout: number | undefined;
+  readonly name: string | undefined;
+  readonly json: boolean;
+}
+
+export class BenchUsageError extends Error {
+  override readonly name = 'BenchUsageError';
+}
+
+const BACKENDS: readonly BenchBackend[] = ['wasm', 'cpu', 'webgpu'];
+const SYSTEMS: readonly SystemName[] = ['glimpse', 'transformers.js'];
+
+function list<T extends string>(value: string | undefined, allowed: readonly T[], option: string): T[] {
+  if (value === undefined) return [...allowed];
+  return value.split(',').map((item) => {
+    const found = allowed.find((candidate) => candidate === item.trim());
+    if (found === undefined)
+      throw new BenchUsageError(`--${option} takes ${allowed.join(', ')}, not '${item}'.`);
+    return found;
+  });
+}
+
+function positiveInteger(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1)
+    throw new BenchUsageError(`--${option} takes a positive integer, not '${value}'.`);
+  return parsed;
+}
+
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse(argv).values;
+  } catch (err) {
+    throw new BenchUsageError(err instanceof Error ? err.message : String(err));
+  }
+  const quick = values.quick ?? false;
+  const model = values.model ?? 'tiny-llava';
+  if (quick && model !== 'tiny-llava') throw new BenchUsageError('--quick runs tiny-llava only.');
+  return {
+    model,
+    backends: values.backends === undefined ? ['wasm', 'cpu'] : list(values.backends, BACKENDS, 'backends'),
+    systems: list(values.systems, SYSTEMS, 'systems'),
+    runs: positiveInteger(values.runs, 'runs'),
+    maxNewTokens: positiveInteger(values['max-new-tokens'], 'max-new-tokens'),
+    turns: positiveInteger(values.turns, 'turns') ?? 5,
+    wasmThreads: positiveInteger(values['wasm-threads'], 'wasm-threads') ?? 1,
+    quick,
+    timeout: positiveInteger(values.timeout, 'timeout'),
+    name: values.name,
+    json: values.json ?? false,
+  };
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: false,
+    options: {
+      model: { type: 'string' },
+      backends: { type: 'string' },
+      systems: { type: 'string' },
+      runs: { type: 'string' },
+      'max-new-tokens': { type: 'string' },
+      turns: { type: 'string' },
+      'wasm-threads': { type: 'string' },
+      quick: { type: 'boolean' },
+      timeout: { type: 'string' },
+      name: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+}

@@ -1,0 +1,196 @@
+/**
+ * `glimpse bench`: Glimpse and transformers.js on the same model files in Node, one child process per
+ * system and backend, compared per backend. Prints a table (or, with --json, the whole report as the last
+ * line) and writes bench/results/<name>.json with its chart as SVG and PNG.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeMachine } from '../../bench/lib/machine';
+import type { BenchPlan } from '../../bench/lib/plan';
+import {
+  type BenchReport,
+  compare,
+  isSystemResult,
+  type SystemFailure,
+  type SystemResult,
+} from '../../bench/lib/report';
+import { reportTable } from '../../bench/lib/table';
+import { writeReport } from '../../bench/lib/write-report';
+import { type NodeJob, RESULT_PREFIX } from '../../bench/node/job';
+import type { Dtype, ModelPart } from '../engine/index';
+import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchArgs } from './bench-args';
+import type { CliIo } from './main';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RESULTS = join(ROOT, 'bench/results');
+const CHILD = join(ROOT, 'bench/node/run-system.ts');
+export const SYNTHETIC_DIR = join(ROOT, '.cache/models/synthetic-interleave');
+
+const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+interface ModelSetup {
+  readonly dir: string;
+  readonly label: string;
+  readonly imageSize: number;
+  readonly dtype: Partial<Record<ModelPart, Dtype>>;
+  readonly plan: BenchPlan;
+}
+
+async function resolveModel(options: BenchOptions, io: CliIo): Promise<ModelSetup> {
+  const synthetic = options.model === 'synthetic-interleave';
+  let dir: string;
+  if (options.model === 'tiny-llava') dir = join(ROOT, 'models/tiny-llava-fused');
+  else if (synthetic) {
+    dir = SYNTHETIC_DIR;
+    if (!existsSync(join(dir, 'config.json'))) {
+      io.stderr(`Building the synthetic real-shape package into ${dir} …\n`);
+      const { syntheticInterleave } = await import('../../tools/packages/synthetic-interleave');
+      await syntheticInterleave.build(dir);
+    }
+  } else dir = resolve(options.model);
+  if (!existsSync(join(dir, 'config.json'))) throw new BenchUsageError(`No model package at ${dir}.`);
+  const has = (file: string): boolean => existsSync(join(dir, 'onnx', file));
+  const q4OrFp32 = (part: ModelPart): Dtype => (has(`${part}_q4.onnx`) ? 'q4' : 'fp32');
+  const dtype: Partial<Record<ModelPart, Dtype>> = {
+    vision_encoder: q4OrFp32('vision_encoder'),
+    embed_tokens: has('embed_tokens.onnx') ? 'fp32' : 'fp16',
+    decoder_model_merged: q4OrFp32('decoder_model_merged'),
+  };
+  // Real shapes are slow on 2 cores: few runs and few tokens, which still give every figure.
+  const small = synthetic || options.quick;
+  const plan: BenchPlan = {
+    runs: options.runs ?? (synthetic ? 2 : options.quick ? 3 : 5),
+    maxNewTokens: options.maxNewTokens ?? (synthetic ? 8 : options.quick ? 24 : 48),
+    turns: options.turns,
+    maxNewTokensPerTurn: small ? 4 : 16,
+  };
+  return { dir, label: options.model, imageSize: imageSize(dir), dtype, plan };
+}
+
+/** The square input side from preprocessor_config.json (crop_size, else size). */
+function imageSize(dir: string): number {
+  const json: unknown = JSON.parse(readFileSync(join(dir, 'preprocessor_config.json'), 'utf8'));
+  const side = (value: unknown): number | undefined => {
+    if (typeof value === 'number') return value;
+    if (typeof value !== 'object' || value === null) return undefined;
+    for (const key of ['height', 'shortest_edge']) {
+      const found: unknown = Reflect.get(value, key);
+      if (typeof found === 'number') return found;
+    }
+    return undefined;
+  };
+  if (typeof json === 'object' && json !== null) {
+    const found = side(Reflect.get(json, 'crop_size')) ?? side(Reflect.get(json, 'size'));
+    if (found !== undefined) return found;
+  }
+  throw new BenchUsageError(`${dir}/preprocessor_config.json names no image size.`);
+}
+
+function runChild(job: NodeJob, io: CliIo, timeoutS: number | undefined): Promise<SystemResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(job)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let timedOut = false;
+    const timer =
+      timeoutS === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, timeoutS * 1000);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (timedOut) {
+        reject(new Error(`took longer than --timeout ${timeoutS} s`));
+        return;
+      }
+      const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+      if (code === 0 && line !== undefined) {
+        const parsed: unknown = JSON.parse(line.slice(RESULT_PREFIX.length));
+        if (isSystemResult(parsed)) {
+          resolvePromise(parsed);
+          return;
+        }
+      }
+      const tail = stderr.trim().split('\n').slice(-6).join('\n');
+      io.stderr(`${tail}\n`);
+      const message = tail.split('\n').find((l) => /Error/.test(l)) ?? `exit code ${code}`;
+      reject(new Error(message.trim()));
+    });
+  });
+}
+
+export async function runBench(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout(`${BENCH_USAGE}\n`);
+    return 0;
+  }
+  let options: BenchOptions;
+  try {
+    options = parseBenchArgs(argv);
+  } catch (err) {
+    if (!(err instanceof BenchUsageError)) throw err;
+    io.stderr(`glimpse bench: ${err.message}\n\n${BENCH_USAGE}\n`);
+    return 2;
+  }
+  const setup = await resolveModel(options, io);
+  const results: SystemResult[] = [];
+  const failures: SystemFailure[] = [];
+  for (const backend of options.backends) {
+    for (const system of options.systems) {
+      io.stderr(`${system} on ${backend} …\n`);
+      const job: NodeJob = {
+        system,
+        backend,
+        modelDir: setup.dir,
+        imageSize: setup.imageSize,
+        dtype: setup.dtype,
+        plan: setup.plan,
+        wasmThreads: options.wasmThreads,
+      };
+      try {
+        results.push(await runChild(job, io, options.timeout));
+      } catch (err) {
+        failures.push({ system, backend, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  }
+  const report: BenchReport = {
+    name: options.name ?? `node-${setup.label}`,
+    date: new Date().toISOString(),
+    machine: describeMachine(),
+    model: `${setup.label} (${Object.entries(setup.dtype)
+      .map(([part, dtype]) => `${part} ${dtype}`)
+      .join(', ')})`,
+    settings: {
+      environment: `Node ${process.version}`,
+      imageSize: setup.imageSize,
+      ...setup.plan,
+      wasmThreads: options.wasmThreads,
+      quick: options.quick,
+    },
+    results,
+    failures,
+    comparisons: compare(results),
+  };
+  const written = await writeReport(report, RESULTS);
+  io.stdout(`${reportTable(report)}\n\nMachine: ${report.machine}\nWrote ${written.join(', ')}\n`);
+  if (options.json) io.stdout(`${JSON.stringify(report)}\n`);
+  return failures.length > 0 && results.length === 0 ? 1 : 0;
+}

@@ -1,0 +1,112 @@
+/**
+ * `glimpse convert --from DIR --to DIR [--dtype fp32|fp16|q4|q4f16]`: a Hugging Face checkpoint folder to a
+ * Glimpse model package, with progress per tensor on stderr and a summary of sizes per part on stdout.
+ * The conversion itself lives in the model toolkit (tools/convert).
+ */
+import { parseArgs } from 'node:util';
+import { type ConvertEvent, type ConvertSummary, convertCheckpoint } from '../../tools/convert/convert';
+import { ConvertError } from '../../tools/convert/convert-error';
+import { PACKAGE_DTYPES, type PackageDtype } from '../../tools/decoder/linears';
+import type { CliIo } from './main';
+
+export const CONVERT_USAGE = `Usage:
+  glimpse convert --from DIR --to DIR [--dtype fp32|fp16|q4|q4f16]
+
+  --from DIR   a Hugging Face checkpoint folder: config.json, *.safetensors (or shards with
+               model.safetensors.index.json), tokenizer.json and the processor files
+               (LlavaForConditionalGeneration with a CLIP or SigLIP tower; Llama, Mistral or Qwen2
+               causal LMs for a text-only package)
+  --to DIR     the package folder to write (onnx/ files are added beside those already there)
+  --dtype      fp32 (default), fp16, q4 (4-bit MatMulNBits, float32 activations) or q4f16
+               (fp16 and q4f16 need a GPU with shader-f16 under WebGPU)`;
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+function progressLine(event: ConvertEvent): string {
+  switch (event.type) {
+    case 'start': {
+      const { spec } = event;
+      const what =
+        spec.kind === 'llava'
+          ? `LLaVA: ${spec.llava.vision.modelType} + ${spec.llava.text.modelType}`
+          : `${spec.text.modelType} causal LM`;
+      return `${what}; checkpoint ${formatBytes(event.checkpointBytes)}`;
+    }
+    case 'tensor': {
+      const percent = Math.round((100 * event.readBytes) / Math.max(1, event.totalBytes));
+      return `  [${event.part}] ${event.name} ${formatBytes(event.bytes)} · read ${formatBytes(event.readBytes)} of ${formatBytes(event.totalBytes)} (${percent}%)`;
+    }
+    case 'part':
+      return event.files.map((f) => `wrote ${f.path} (${formatBytes(f.bytes)})`).join('\n');
+  }
+}
+
+export function formatSummary(summary: ConvertSummary): string {
+  const lines = [`Package (${summary.dtype}):`];
+  let total = 0;
+  for (const { part, files } of summary.parts) {
+    const bytes = files.reduce((sum, f) => sum + f.bytes, 0);
+    total += bytes;
+    const extra = files.length > 1 ? ` in ${files.length} files` : '';
+    lines.push(`  ${part.padEnd(22)} ${formatBytes(bytes).padStart(9)}${extra}`);
+  }
+  lines.push(`  ${'total'.padEnd(22)} ${formatBytes(total).padStart(9)}`);
+  lines.push(`Copied: ${summary.copied.join(', ')}`);
+  for (const note of summary.notes) lines.push(`Note: ${note}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs `glimpse convert` with the arguments after the command name; returns the exit code. */
+export async function runConvert(argv: readonly string[], io: CliIo): Promise<number> {
+  let values: { from?: string; to?: string; dtype?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        from: { type: 'string' },
+        to: { type: 'string' },
+        dtype: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    io.stderr(`glimpse convert: ${err instanceof Error ? err.message : String(err)}\n\n${CONVERT_USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout(`${CONVERT_USAGE}\n`);
+    return 0;
+  }
+  const dtype: PackageDtype | undefined = PACKAGE_DTYPES.find((d) => d === (values.dtype ?? 'fp32'));
+  if (!values.from || !values.to || !dtype) {
+    const problem = !dtype
+      ? `--dtype must be one of ${PACKAGE_DTYPES.join(', ')}.`
+      : '--from and --to are required.';
+    io.stderr(`glimpse convert: ${problem}\n\n${CONVERT_USAGE}\n`);
+    return 2;
+  }
+  try {
+    const summary = await convertCheckpoint({
+      from: values.from,
+      to: values.to,
+      dtype,
+      onEvent: (event) => io.stderr(`${progressLine(event)}\n`),
+    });
+    io.stdout(formatSummary(summary));
+    return 0;
+  } catch (err) {
+    // A ConvertError says what the checkpoint lacks; anything else (a file that cannot be read) shows its stack.
+    const detail = err instanceof ConvertError || !(err instanceof Error) ? '' : `\n${err.stack ?? ''}`;
+    io.stderr(`glimpse convert: ${err instanceof Error ? err.message : String(err)}${detail}\n`);
+    return 1;
+  }
+}

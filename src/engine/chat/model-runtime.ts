@@ -1,0 +1,31 @@
+/** Everything a conversation needs from a loaded model. */
+import type { KvSlicer } from '../decoder/kv-slicer';
+import type { ImagePreprocessSpec } from '../image/preprocess-config';
+import type { DecoderSpec, EmbedSpec, VisionSpec } from '../model/validate';
+import type { Ort } from '../runtime/ort';
+import type { SamplingOptions } from '../types';
+import type { PromptCodec } from './prompt';
+import type { Detokenizer } from './token-loop';
+
+export interface EngineCodec extends PromptCodec {
+  readonly eosTokenIds: readonly number[];
+  readonly bosTokenId: number | undefined;
+  readonly hasChatTemplate: boolean;
+  /** Encodes plain text without special tokens (for text completion). */
+  encodePlain(text: string): number[];
+  createDetokenizer(): Detokenizer;
+}
+
+export interface ModelRuntime {
+  readonly ort: Ort;
+  readonly codec: EngineCodec;
+  readonly decoder: DecoderSpec;
+  /** Cuts the KV cache where it lives when it is kept in GPU memory (WebGPU). */
+  readonly kvSlicer: KvSlicer | undefined;
+  readonly embed: EmbedSpec | undefined;
+  readonly vision: { readonly spec: VisionSpec; readonly preprocess: ImagePreprocessSpec } | undefined;
+  readonly imageTokenId: number | undefined;
+  readonly contextLength: number;
+  /** From generation_config.json, used for whatever a call leaves out. */
+  readonly defaults: { readonly sampling: SamplingOptions; readonly maxNewTokens: number };
+}

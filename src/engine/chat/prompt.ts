@@ -1,0 +1,93 @@
+/**
+ * The whole conversation as the model sees it: rendered with the model's own chat template, encoded, and
+ * each image token expanded to one position per image-feature row.
+ */
+import { GlimpseError } from '../errors';
+import type { ChatMessage } from '../types';
+
+/** One template message, in the content-list form Hugging Face chat templates iterate over. */
+export interface TemplateMessage {
+  readonly role: 'system' | 'user' | 'assistant';
+  readonly content: readonly (
+    | { readonly type: 'image' }
+    | { readonly type: 'text'; readonly text: string }
+  )[];
+}
+
+export interface PromptCodec {
+  applyChatTemplate(messages: readonly TemplateMessage[], options: { addGenerationPrompt: boolean }): string;
+  encode(text: string): number[];
+}
+
+/** An image of the prompt: which one (its index in the conversation's image table) and how many rows it has. */
+export interface PromptImage {
+  readonly index: number;
+  readonly rows: number;
+}
+
+/**
+ * Position by position: a token id (≥ 0), or −(1 + image index) for an image-feature position, so that
+ * comparing two layouts also compares which image sits where. `rows` gives the feature row at image positions.
+ */
+export interface PromptLayout {
+  readonly slots: readonly number[];
+  readonly rows: readonly number[];
+}
+
+export function templateMessages(
+  messages: readonly ChatMessage[],
+  systemPrompt: string | undefined,
+): TemplateMessage[] {
+  const rendered: TemplateMessage[] = [];
+  if (systemPrompt) rendered.push({ role: 'system', content: [{ type: 'text', text: systemPrompt }] });
+  for (const message of messages) {
+    const text = { type: 'text', text: message.text } as const;
+    rendered.push({
+      role: message.role,
+      content: message.role === 'user' && message.image ? [{ type: 'image' }, text] : [text],
+    });
+  }
+  return rendered;
+}
+
+/** `images` lists the conversation's images in message order, one per message that carries one. */
+export function buildPrompt(
+  codec: PromptCodec,
+  imageTokenId: number | undefined,
+  messages: readonly TemplateMessage[],
+  images: readonly PromptImage[],
+): PromptLayout {
+  const ids = codec.encode(codec.applyChatTemplate(messages, { addGenerationPrompt: true }));
+  const found = imageTokenId === undefined ? 0 : ids.filter((id) => id === imageTokenId).length;
+  if (found !== images.length) {
+    throw new GlimpseError(
+      'package-invalid',
+      `The chat template rendered ${found} image token(s) for ${images.length} image(s); the model's template or tokenizer does not fit its config.`,
+      { details: { file: 'chat template', found, images: images.length } },
+    );
+  }
+  const slots: number[] = [];
+  const rows: number[] = [];
+  let next = 0;
+  for (const id of ids) {
+    const image = id === imageTokenId ? images[next++] : undefined;
+    if (!image) {
+      slots.push(id);
+      rows.push(-1);
+      continue;
+    }
+    for (let row = 0; row < image.rows; row++) {
+      slots.push(-1 - image.index);
+      rows.push(row);
+    }
+  }
+  return { slots, rows };
+}
+
+/** How many leading positions two layouts share. */
+export function commonPrefixLength(a: PromptLayout, b: PromptLayout): number {
+  const limit = Math.min(a.slots.length, b.slots.length);
+  let i = 0;
+  while (i < limit && a.slots[i] === b.slots[i] && a.rows[i] === b.rows[i]) i++;
+  return i;
+}

@@ -1,0 +1,46 @@
+/** A call's generation options completed from the model's defaults and bounded by the context left. */
+import { GlimpseError } from '../errors';
+import { createSampler, type Sampler } from '../sampler/sampler';
+import type { GenerateOptions } from '../types';
+import type { ModelRuntime } from './model-runtime';
+
+export interface TurnSettings {
+  readonly sampler: Sampler;
+  readonly maxNewTokens: number;
+  readonly stopStrings: readonly string[];
+  readonly eosTokenIds: ReadonlySet<number>;
+}
+
+export function turnSettings(
+  model: ModelRuntime,
+  options: GenerateOptions,
+  promptLength: number,
+): TurnSettings {
+  const defaults = model.defaults.sampling;
+  const seed = options.seed ?? defaults.seed;
+  const sampler = createSampler({
+    temperature: options.temperature ?? defaults.temperature,
+    topP: options.topP ?? defaults.topP,
+    topK: options.topK ?? defaults.topK,
+    repetitionPenalty: options.repetitionPenalty ?? defaults.repetitionPenalty,
+    ...(seed === undefined ? {} : { seed }),
+  });
+  const requested = options.maxNewTokens ?? model.defaults.maxNewTokens;
+  if (!Number.isInteger(requested) || requested < 1) {
+    throw new GlimpseError('internal', `maxNewTokens must be a positive integer, not ${requested}.`);
+  }
+  return {
+    sampler,
+    maxNewTokens: Math.min(requested, model.contextLength - promptLength),
+    stopStrings: options.stopStrings ?? [],
+    eosTokenIds: new Set(model.codec.eosTokenIds),
+  };
+}
+
+export function overflowError(promptLength: number, contextLength: number): GlimpseError {
+  return new GlimpseError(
+    'context-overflow',
+    `The conversation needs ${promptLength} tokens but the model's context holds ${contextLength}. Start a new chat, or shorten the message.`,
+    { details: { promptTokens: promptLength, contextLength } },
+  );
+}

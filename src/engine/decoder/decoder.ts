@@ -1,0 +1,75 @@
+/** One decoder run over new positions, extending the KV cache and returning the last position's logits. */
+
+import type { DecoderSpec } from '../model/validate';
+import { float16ToFloat32 } from '../runtime/float16';
+import type { Ort, OrtTensor } from '../runtime/ort';
+import { createFloatTensor, int64Tensor } from '../runtime/tensors';
+import type { KvCache } from './kv-cache';
+
+/** What the new positions are: embeddings [T × hidden] for 'embeds' decoders, token ids for 'ids' ones. */
+export type DecoderInput =
+  | { readonly kind: 'embeds'; readonly data: Float32Array; readonly length: number; readonly hidden: number }
+  | { readonly kind: 'ids'; readonly ids: readonly number[] };
+
+export async function runDecoder(
+  ort: Ort,
+  spec: DecoderSpec,
+  cache: KvCache,
+  input: DecoderInput,
+): Promise<Float32Array> {
+  const past = cache.length;
+  const length = input.kind === 'embeds' ? input.length : input.ids.length;
+  const total = past + length;
+  const pastFeeds = cache.feeds();
+  const feeds: Record<string, OrtTensor> = { ...pastFeeds };
+  // An empty cache's zero-length tensors are made for this run only.
+  const created: OrtTensor[] = past === 0 ? Object.values(pastFeeds) : [];
+  const add = (name: string, tensor: OrtTensor): void => {
+    feeds[name] = tensor;
+    created.push(tensor);
+  };
+  if (input.kind === 'embeds') {
+    add('inputs_embeds', createFloatTensor(ort, spec.embedsType, input.data, [1, length, input.hidden]));
+  } else {
+    add('input_ids', int64Tensor(ort, input.ids, [1, length]));
+  }
+  add('attention_mask', new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]));
+  if (spec.hasPositionIds) {
+    add(
+      'position_ids',
+      int64Tensor(
+        ort,
+        Array.from({ length }, (_, i) => past + i),
+        [1, length],
+      ),
+    );
+  }
+  if (spec.hasNumLogitsToKeep) add('num_logits_to_keep', new ort.Tensor('int64', BigInt64Array.of(1n), []));
+  if (spec.hasUseCacheBranch)
+    add('use_cache_branch', new ort.Tensor('bool', Uint8Array.of(past > 0 ? 1 : 0), [1]));
+
+  let outputs: Record<string, OrtTensor>;
+  try {
+    outputs = await spec.session.run(feeds);
+  } finally {
+    for (const tensor of created) tensor.dispose();
+  }
+  const logits = outputs.logits;
+  try {
+    if (!logits) throw new Error(`${spec.file} returned no logits.`);
+    return await lastRow(logits);
+  } finally {
+    for (const [name, tensor] of Object.entries(outputs)) if (!name.startsWith('present.')) tensor.dispose();
+    cache.replace(outputs, total);
+  }
+}
+
+/** The logits of the last position only, copied out so the output tensor can be freed. */
+async function lastRow(logits: OrtTensor): Promise<Float32Array> {
+  const vocab = logits.dims[logits.dims.length - 1] ?? 0;
+  const data = logits.location === 'cpu' ? logits.data : await logits.getData();
+  const start = data.length - vocab;
+  if (data instanceof Float32Array) return data.slice(start);
+  if (data instanceof Uint16Array) return float16ToFloat32(data.subarray(start));
+  throw new Error(`Logits of type ${logits.type} are not supported.`);
+}

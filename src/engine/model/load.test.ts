@@ -1,0 +1,128 @@
+/** Loading packages: file choice per dtype, external data, progress, and clear failures for packages that do not fit. */
+import { cp, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+// biome-ignore lint/style/noRestrictedImports: a test is the host here and supplies the runtime.
+import * as ort from 'onnxruntime-web';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../../../tools/onnx/graph';
+import { GlimpseError } from '../errors';
+import { folderReader } from '../node/folder-reader';
+import type { LoadProgress } from '../types';
+import { loadModel } from './load';
+
+const MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
+const STORIES = join(MODELS, 'stories260k');
+const LAYERS = 5;
+
+const folders: string[] = [];
+afterEach(async () => {
+  await Promise.all(folders.splice(0).map((folder) => rm(folder, { recursive: true, force: true })));
+});
+
+/** A copy of stories260k whose decoder is replaced by `decoder` (or removed when null). */
+async function storiesWith(
+  decoder: { model: Uint8Array; externalData?: Uint8Array } | null,
+): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), 'glimpse-load-'));
+  folders.push(folder);
+  await cp(STORIES, folder, { recursive: true });
+  const file = join(folder, 'onnx/decoder_model_merged.onnx');
+  await rm(file);
+  if (decoder) {
+    await writeFile(file, decoder.model);
+    if (decoder.externalData) await writeFile(`${file}_data`, decoder.externalData);
+  }
+  return folder;
+}
+
+/** A stand-in decoder with the stories260k shapes: logits from a projection, the past passed through. */
+function fakeDecoder(options: { attentionMask: boolean; externalData: boolean }) {
+  const g = new GraphBuilder('fake_decoder');
+  const embeds = g.input('inputs_embeds', 'float32', ['batch', 'sequence', 64]);
+  if (options.attentionMask) g.input('attention_mask', 'int64', ['batch', 'total']);
+  const weight = g.initializer('lm_head', 'float32', [64, 512], new Float32Array(64 * 512).fill(0.01));
+  g.output('logits', 'float32', ['batch', 'sequence', 512], g.op('MatMul', [embeds, weight]));
+  for (let layer = 0; layer < LAYERS; layer++) {
+    for (const kind of ['key', 'value']) {
+      const past = g.input(`past_key_values.${layer}.${kind}`, 'float32', ['batch', 4, 'past', 8]);
+      g.output(`present.${layer}.${kind}`, 'float32', ['batch', 4, 'past', 8], g.op('Identity', [past]));
+    }
+  }
+  return g.serialize(
+    options.externalData
+      ? { externalData: { location: 'decoder_model_merged.onnx_data', minBytes: 1024 } }
+      : {},
+  );
+}
+
+async function loadError(folder: string, dtype?: 'q4'): Promise<GlimpseError> {
+  const err = await loadModel(ort, folderReader(folder), {
+    backend: 'wasm',
+    ...(dtype ? { dtype: { decoder_model_merged: dtype } } : {}),
+  }).catch((e: unknown) => e);
+  if (!(err instanceof GlimpseError)) throw new Error(`Expected a GlimpseError, got ${String(err)}`);
+  return err;
+}
+
+describe('loadModel', () => {
+  it('names the missing file of a package without a decoder', async () => {
+    const err = await loadError(await storiesWith(null));
+    expect(err.code).toBe('package-file-missing');
+    expect(err.details?.file).toBe('onnx/decoder_model_merged.onnx');
+    expect(err.message).toContain('onnx/decoder_model_merged.onnx');
+  });
+
+  it('names the file and the input when the decoder lacks attention_mask', async () => {
+    const err = await loadError(
+      await storiesWith(fakeDecoder({ attentionMask: false, externalData: false })),
+    );
+    expect(err.code).toBe('package-invalid');
+    expect(err.details?.file).toBe('onnx/decoder_model_merged.onnx');
+    expect(err.message).toContain("'attention_mask'");
+  });
+
+  it('fails on an explicit dtype the package does not have, naming the file', async () => {
+    const err = await loadError(STORIES, 'q4');
+    expect(err.code).toBe('package-file-missing');
+    expect(err.message).toContain('onnx/decoder_model_merged_q4.onnx');
+  });
+
+  it('loads a decoder whose weights sit in an external data file', async () => {
+    const decoder = fakeDecoder({ attentionMask: true, externalData: true });
+    expect(decoder.externalData).toBeDefined();
+    const model = await loadModel(ort, folderReader(await storiesWith(decoder)), { backend: 'wasm' });
+    const events = [];
+    for await (const event of model.complete('Once', { maxNewTokens: 2 })) events.push(event);
+    expect(events.at(-1)).toMatchObject({ type: 'done', reason: 'length' });
+    await model.dispose();
+  });
+
+  it('prefers 4-bit files on wasm and reports one overall byte count', async () => {
+    const progress: LoadProgress[] = [];
+    const folder = join(MODELS, 'tiny-llava');
+    const model = await loadModel(ort, folderReader(folder), {
+      backend: 'wasm',
+      onProgress: (p) => progress.push(p),
+    });
+    expect(model.info.files).toEqual({
+      vision_encoder: 'onnx/vision_encoder_q4.onnx',
+      projector: 'onnx/projector.onnx',
+      embed_tokens: 'onnx/embed_tokens.onnx',
+      decoder_model_merged: 'onnx/decoder_model_merged_q4.onnx',
+    });
+    expect(model.info.imageTokenCount).toBe(64);
+    const sizes = await Promise.all(
+      Object.values(model.info.files).map(async (file) => (await stat(join(folder, file))).size),
+    );
+    const last = progress.at(-1);
+    expect(last?.phase).toBe('ready');
+    expect(last?.totalBytes).toBe(sizes.reduce((a, b) => a + b, 0));
+    expect(last?.loadedBytes).toBe(last?.totalBytes);
+    expect(new Set(progress.map((p) => p.phase))).toEqual(
+      new Set(['config', 'download', 'compile', 'warmup', 'ready']),
+    );
+    await model.dispose();
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * Loading a model package: configuration and tokenizer, one ONNX file per part (by dtype and backend),
+ * sessions on the chosen backend, I/O checks, and a warm-up run per session so shaders compile now rather
+ * than at the first question.
+ */
+import { createEngineCodec } from '../chat/engine-codec';
+import type { ModelRuntime } from '../chat/model-runtime';
+import { tokenInput } from '../chat/prefill';
+import { runDecoder } from '../decoder/decoder';
+import { KvCache, presentNames } from '../decoder/kv-cache';
+import { createKvSlicer, type KvSlicer } from '../decoder/kv-slicer';
+import { GlimpseError, throwIfAborted } from '../errors';
+import { parseImagePreprocessSpec } from '../image/preprocess-config';
+import { checkBackend } from '../runtime/backend-check';
+import { probeShaderF16 } from '../runtime/capabilities';
+import type { Ort, OrtSession } from '../runtime/ort';
+import { createSession } from '../runtime/session';
+import { loadTextCodec } from '../text/codec';
+import type { LoadedModel, LoadOptions, ModelInfo, ModelPart, PackageReader } from '../types';
+import { encodeImage } from '../vision/encoder';
+import { type ModelConfig, parseModelConfig } from './config';
+import { dtypePreference, partFile } from './files';
+import { generationDefaults } from './generation-defaults';
+import { resolveImageTokenId } from './image-token';
+import { EngineModel } from './loaded-model';
+import { readPackageFiles } from './package-files';
+import { readPartSource } from './part-source';
+import { LoadProgressTracker } from './progress';
+import { checkDecoder, checkEmbed, checkVision, type DecoderSpec, type VisionSpec } from './validate';
+
+interface LoadedPart {
+  readonly session: OrtSession;
+  readonly file: string;
+}
+
+export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOptions): Promise<LoadedModel> {
+  const { backend, signal } = options;
+  const tracker = new LoadProgressTracker(options.onProgress);
+  tracker.report('config');
+  await checkBackend(ort, backend);
+  const files = await readPackageFiles(reader, signal);
+  const config = parseModelConfig(files.config, files.processorConfig);
+  const codec = loadTextCodec({
+    tokenizerJson: files.tokenizerJson,
+    tokenizerConfig: files.tokenizerConfig,
+    ...(files.chatTemplate === null ? {} : { chatTemplate: files.chatTemplate }),
+    specialTokensMap: files.specialTokensMap,
+    generationConfig: files.generationConfig,
+    config: files.config,
+  });
+  const imageTokenId = resolveImageTokenId(config, codec);
+  const shaderF16 = backend === 'webgpu' && (await probeShaderF16());
+
+  const sessions: OrtSession[] = [];
+  const loadPart = async (
+    part: ModelPart,
+    gpuOutputs: readonly string[] = [],
+  ): Promise<LoadedPart | undefined> => {
+    const explicit = options.dtype?.[part];
+    const dtypes = explicit ? [explicit] : dtypePreference(part, backend, shaderF16);
+    const source = await readPartSource(reader, part, dtypes, explicit !== undefined, tracker, signal);
+    if (!source) return undefined;
+    throwIfAborted(signal);
+    tracker.report('compile', source.file);
+    const session = await createSession(ort, backend, source, gpuOutputs);
+    sessions.push(session);
+    return { session, file: source.file };
+  };
+
+  try {
+    const hasVision = imageTokenId !== undefined;
+    const [[encoder, projector], embed, decoder] = await Promise.all([
+      hasVision ? loadVisionParts(loadPart) : [undefined, undefined],
+      loadPart('embed_tokens'),
+      loadPart('decoder_model_merged', config.numLayers === undefined ? [] : presentNames(config.numLayers)),
+    ]);
+    if (!decoder) throw missingPart(reader, 'decoder_model_merged');
+    if (hasVision && !encoder) throw missingPart(reader, 'vision_encoder');
+    const decoderSpec = checkDecoder(decoder.session, decoder.file, config);
+    const embedSpec = embed ? checkEmbed(embed.session, embed.file) : undefined;
+    if (decoderSpec.inputKind === 'embeds' && !embedSpec) throw missingPart(reader, 'embed_tokens');
+    if (encoder && !projector && !encoder.session.outputNames.includes('image_features')) {
+      throw missingPart(reader, 'projector');
+    }
+    const visionSpec = encoder ? checkVision(encoder.session, encoder.file, projector) : undefined;
+    if (visionSpec && !files.preprocessorConfig) {
+      throw new GlimpseError(
+        'package-file-missing',
+        `The model package ${reader.location} has no preprocessor_config.json.`,
+        {
+          details: { file: 'preprocessor_config.json' },
+        },
+      );
+    }
+    const preprocess = visionSpec
+      ? parseImagePreprocessSpec(files.preprocessorConfig, files.config)
+      : undefined;
+
+    let kvSlicer: KvSlicer | undefined;
+    if (backend === 'webgpu') {
+      kvSlicer = await createKvSlicer(ort, backend, decoderSpec.kvType);
+      sessions.push(kvSlicer.session);
+    }
+    const runtime: ModelRuntime = {
+      ort,
+      kvSlicer,
+      codec: createEngineCodec(codec, imageTokenId),
+      decoder: decoderSpec,
+      embed: embedSpec,
+      vision: visionSpec && preprocess ? { spec: visionSpec, preprocess } : undefined,
+      imageTokenId,
+      contextLength: config.contextLength,
+      defaults: generationDefaults(files.generationConfig),
+    };
+    throwIfAborted(signal);
+    tracker.report('warmup');
+    const imageTokenCount = await warmUp(runtime, config);
+    tracker.report('ready');
+
+    const info: ModelInfo = {
+      location: reader.location,
+      modelType: config.modelType,
+      backend,
+      files: Object.fromEntries(
+        [encoder, projector, embed, decoder].flatMap((part) =>
+          part ? [[partName(part.file), part.file]] : [],
+        ),
+      ),
+      hasVision: runtime.vision !== undefined,
+      imageTokenCount,
+      contextLength: config.contextLength,
+    };
+    return new EngineModel(info, runtime, sessions);
+  } catch (err) {
+    await Promise.allSettled(sessions.map((session) => session.release()));
+    throw GlimpseError.from(err);
+  }
+}
+
+/** The projector is needed, and loaded, only when the encoder does not already output image_features. */
+async function loadVisionParts(
+  loadPart: (part: ModelPart) => Promise<LoadedPart | undefined>,
+): Promise<[LoadedPart | undefined, LoadedPart | undefined]> {
+  const encoder = await loadPart('vision_encoder');
+  if (!encoder || encoder.session.outputNames.includes('image_features')) return [encoder, undefined];
+  return [encoder, await loadPart('projector')];
+}
+
+function partName(file: string): string {
+  return file.replace(/^onnx\//, '').replace(/(_fp16|_q4f16|_q4|_quantized|_int8|_uint8|_bnb4)?\.onnx$/, '');
+}
+
+function missingPart(reader: PackageReader, part: ModelPart): GlimpseError {
+  const file = partFile(part, 'fp32');
+  return new GlimpseError(
+    'package-file-missing',
+    `The model package ${reader.location} has no ${file} (nor another dtype of it).`,
+    {
+      details: { file },
+    },
+  );
+}
+
+/** One tiny run per session; returns the image token count the vision encoder really produces. */
+async function warmUp(model: ModelRuntime, config: ModelConfig): Promise<number | undefined> {
+  let imageTokens: number | undefined;
+  if (model.vision) {
+    const { height, width } = model.vision.preprocess;
+    const embeds = await encodeImage(model.ort, model.vision.spec, {
+      data: new Float32Array(3 * height * width),
+      dims: [1, 3, height, width],
+    });
+    imageTokens = embeds.rows;
+    checkImageTokens(model.vision.spec, config, imageTokens);
+  }
+  await warmUpDecoder(model, model.decoder);
+  return imageTokens;
+}
+
+function checkImageTokens(spec: VisionSpec, config: ModelConfig, rows: number): void {
+  if (config.declaredImageTokens !== undefined && config.declaredImageTokens !== rows) {
+    throw new GlimpseError(
+      'package-invalid',
+      `${spec.encoderFile} gives ${rows} image feature rows, but the package declares image_seq_length ${config.declaredImageTokens}.`,
+      { details: { file: spec.encoderFile, rows, declared: config.declaredImageTokens } },
+    );
+  }
+}
+
+async function warmUpDecoder(model: ModelRuntime, spec: DecoderSpec): Promise<void> {
+  const cache = new KvCache(model.ort, spec);
+  try {
+    const id = model.codec.bosTokenId ?? 0;
+    await runDecoder(model.ort, spec, cache, await tokenInput(model, id));
+  } finally {
+    cache.clear();
+  }
+}

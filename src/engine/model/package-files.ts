@@ -1,0 +1,48 @@
+/** The configuration and tokenizer files of a package, read before any ONNX file. */
+import type { PackageReader } from '../types';
+import { type JsonObject, readJson, readText, requireJson } from './json';
+
+export interface PackageFiles {
+  readonly config: JsonObject;
+  readonly generationConfig: JsonObject | null;
+  readonly preprocessorConfig: JsonObject | null;
+  readonly processorConfig: JsonObject | null;
+  readonly tokenizerJson: JsonObject;
+  readonly tokenizerConfig: JsonObject | null;
+  readonly specialTokensMap: JsonObject | null;
+  /** chat_template.jinja, else chat_template.json, when the package has one. */
+  readonly chatTemplate: string | null;
+}
+
+export async function readPackageFiles(reader: PackageReader, signal?: AbortSignal): Promise<PackageFiles> {
+  const [
+    config,
+    generationConfig,
+    preprocessorConfig,
+    processorConfig,
+    tokenizerJson,
+    tokenizerConfig,
+    specialTokensMap,
+  ] = await Promise.all([
+    requireJson(reader, 'config.json', signal),
+    readJson(reader, 'generation_config.json', signal),
+    readJson(reader, 'preprocessor_config.json', signal),
+    readJson(reader, 'processor_config.json', signal),
+    requireJson(reader, 'tokenizer.json', signal),
+    readJson(reader, 'tokenizer_config.json', signal),
+    readJson(reader, 'special_tokens_map.json', signal),
+  ]);
+  const chatTemplate =
+    (await readText(reader, 'chat_template.jinja', signal)) ??
+    (await readText(reader, 'chat_template.json', signal));
+  return {
+    config,
+    generationConfig,
+    preprocessorConfig,
+    processorConfig,
+    tokenizerJson,
+    tokenizerConfig,
+    specialTokensMap,
+    chatTemplate,
+  };
+}

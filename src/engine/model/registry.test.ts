@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { GlimpseError } from '../errors';
+import { deviceClass, findEntry, parseRegistry, planDownload } from './registry';
+
+const registryJson: unknown = JSON.parse(
+  readFileSync(new URL('../../../models/registry/hub-models.json', import.meta.url), 'utf8'),
+);
+
+describe('the Hub registry', () => {
+  const registry = parseRegistry(registryJson);
+
+  it('defaults to LLaVA-Interleave 0.5B and lists FastVLM and nanoLLaVA beside it', () => {
+    expect(registry.defaultId).toBe('llava-hf/llava-interleave-qwen-0.5b-hf');
+    expect(registry.models.map((entry) => [entry.id, entry.licence])).toEqual([
+      ['llava-hf/llava-interleave-qwen-0.5b-hf', 'tongyi-qianwen-research'],
+      ['onnx-community/FastVLM-0.5B-ONNX', 'apple-amlr'],
+      ['Xenova/nanoLLaVA', 'apache-2.0'],
+    ]);
+  });
+
+  it('plans q4 weights and the fp16 embedding table on wasm, with the total download', () => {
+    const entry = findEntry(registry, 'llava-hf/llava-interleave-qwen-0.5b-hf');
+    if (!entry) throw new Error('missing entry');
+    const plan = planDownload(entry, deviceClass('wasm', false));
+    expect(plan.files).toEqual([
+      { path: 'onnx/vision_encoder_q4.onnx', bytes: 257e6 },
+      { path: 'onnx/embed_tokens_fp16.onnx', bytes: 311e6 },
+      { path: 'onnx/decoder_model_merged_q4.onnx', bytes: 308e6 },
+    ]);
+    expect(plan.totalBytes).toBe(7.04e6 + 257e6 + 311e6 + 308e6);
+    expect(plan.complete).toBe(true);
+  });
+
+  it('uses half-precision files only where WebGPU has shader-f16', () => {
+    for (const entry of registry.models) {
+      const withF16 = planDownload(entry, deviceClass('webgpu', true));
+      const without = planDownload(entry, deviceClass('webgpu', false));
+      expect(withF16.dtype.decoder_model_merged).toBe('q4f16');
+      expect(Object.values(without.dtype).some((dtype) => dtype.includes('16'))).toBe(false);
+    }
+  });
+
+  it('says when a size is unknown, so the figure shown is a lower bound', () => {
+    const entry = findEntry(registry, 'Xenova/nanoLLaVA');
+    if (!entry) throw new Error('missing entry');
+    const plan = planDownload(entry, 'webgpu-f16');
+    expect(plan.complete).toBe(false);
+    expect(plan.files.find((file) => file.bytes === null)?.path).toBe('onnx/vision_encoder_q4.onnx');
+  });
+
+  it('rejects a default that names a file the repository does not have', () => {
+    const broken = structuredClone(registryJson);
+    if (
+      typeof broken !== 'object' ||
+      broken === null ||
+      !('models' in broken) ||
+      !Array.isArray(broken.models)
+    )
+      throw new Error('unexpected registry shape');
+    broken.models[0].defaults.wasm.vision_encoder = 'q4f16';
+    expect(() => parseRegistry(broken)).toThrow(GlimpseError);
+    expect(() => parseRegistry(broken)).toThrow(/defaults\.wasm\.vision_encoder/);
+  });
+});

@@ -1,0 +1,164 @@
+/**
+ * Hub models as the picker loads them, below the UI: chat actions → worker client → inference host →
+ * model cache → the local Hub stand-in serving each registry entry's look-alike package. A load must fetch
+ * exactly the files of the device's download plan; an entered mirror URL and a picked folder load too.
+ */
+import 'fake-indexeddb/auto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import hubModels from '../models/registry/hub-models.json';
+import { type HubServer, startHubServer } from '../tools/hub-server/hub-server';
+import { loadModel } from './engine';
+import { parseRegistry } from './engine/model/registry';
+import { enteredEntry, folderEntry, hubCatalog, registryEntry } from './state/catalog';
+import { type ChatActions, createChatActions } from './state/chat-actions';
+import type { AppStore } from './state/store';
+import { testStore } from './state/test-store';
+import { openConversationStore } from './storage/conversations';
+import type { FolderFile } from './storage/folder-reader';
+import { createFolderReader } from './storage/folder-reader';
+import { probeDownloadPlan } from './storage/hub-plan';
+import { parseHubLocation } from './storage/hub-source';
+import { openCachedPackage } from './storage/model-storage';
+import { createNodeFileStore } from './storage/node-file-store';
+import { createInferenceHost } from './worker/inference-host';
+import { isFolderSource, isRequest, type Reply } from './worker/protocol';
+import { WorkerClient } from './worker/worker-client';
+
+let server: HubServer;
+let cacheDir: string;
+const channel = new MessageChannel();
+
+beforeAll(async () => {
+  ort.env.wasm.numThreads = 1;
+  server = await startHubServer({ root: 'models/hub' });
+  cacheDir = await mkdtemp(join(tmpdir(), 'glimpse-hub-load-'));
+  const store = createNodeFileStore(cacheDir);
+  const host = createInferenceHost({
+    ort,
+    loadModel,
+    createReader: async (source) =>
+      isFolderSource(source)
+        ? createFolderReader(source.id, source.folder)
+        : openCachedPackage(store, { modelId: source.id, baseUrl: source.baseUrl, origin: server.origin }),
+    gpu: undefined,
+    post: (reply: Reply) => channel.port2.postMessage(reply),
+  });
+  channel.port2.addEventListener('message', (event) => {
+    if (isRequest(event.data)) void host.handle(event.data);
+  });
+  channel.port1.start();
+  channel.port2.start();
+});
+
+afterAll(async () => {
+  channel.port1.close();
+  channel.port2.close();
+  await server.close();
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
+let dbCounter = 0;
+
+async function startApp(): Promise<{ store: AppStore; actions: ChatActions }> {
+  const store = testStore();
+  const client = new WorkerClient({
+    postMessage: (message, transfer) => channel.port1.postMessage(message, transfer),
+    addEventListener(type: string, listener: (event: MessageEvent<unknown>) => void) {
+      if (type === 'message') channel.port1.addEventListener('message', listener);
+    },
+  });
+  const registry = parseRegistry(hubModels);
+  const actions = createChatActions(store, {
+    loadModel: (source, options) => client.loadModel(source, options),
+    fetchCatalog: async () => registry.models.map((entry) => registryEntry(entry, server.origin)),
+    conversations: await openConversationStore(`hub-load-${++dbCounter}`),
+    decodeImage: async () => {
+      throw new Error('These tests send no image.');
+    },
+    modelBaseUrl: '/models',
+    backend: 'wasm',
+    now: () => performance.now(),
+    clock: () => Date.now(),
+    newId: () => crypto.randomUUID(),
+  });
+  store.getState().updateSettings({ maxNewTokens: 4, temperature: 0 });
+  return { store, actions };
+}
+
+/** The ONNX files the stand-in served for a repository. */
+function onnxFetched(repo: string): string[] {
+  const files = server.requests
+    .filter((request) => request.method === 'GET' && request.url.startsWith(`/${repo}/`))
+    .map((request) => request.url.replace(/^.*\/resolve\/[^/]+\//, ''))
+    .filter((path) => path.endsWith('.onnx'));
+  return [...new Set(files)].sort();
+}
+
+async function answer(store: AppStore, actions: ChatActions): Promise<string | undefined> {
+  store.getState().setDraft('Hello');
+  await actions.send();
+  const reply = store.getState().active?.messages[1];
+  expect(reply?.error).toBeUndefined();
+  return reply?.text;
+}
+
+describe('Hub models in the app', () => {
+  it('offers every registry model, the default first, with a plan per device', () => {
+    const catalog = hubCatalog();
+    expect(catalog[0]?.id).toBe(parseRegistry(hubModels).defaultId);
+    for (const entry of catalog)
+      expect(Object.keys(entry.plans).sort()).toEqual(['wasm', 'webgpu', 'webgpu-f16']);
+  });
+
+  it.each(parseRegistry(hubModels).models.map((entry) => entry.id))(
+    'loads %s through the Hub URL layout, fetching only the plan’s files, and answers',
+    async (id) => {
+      const { store, actions } = await startApp();
+      await actions.start(id);
+      expect(store.getState().load.error).toBeUndefined();
+      expect(store.getState().load).toMatchObject({ status: 'ready', backend: 'wasm', modelId: id });
+      const entry = store.getState().catalog.find((candidate) => candidate.id === id);
+      if (entry?.kind !== 'hub') throw new Error(`${id} is not a Hub entry`);
+      const planned = entry.plans.wasm?.files.map((file) => file.path).sort();
+      expect(onnxFetched(id)).toEqual(planned);
+      expect((await answer(store, actions))?.length).toBeGreaterThan(0);
+    },
+  );
+
+  it('loads a mirror URL someone entered, after probing its download size', async () => {
+    const { store, actions } = await startApp();
+    await actions.start('none');
+    const location = parseHubLocation(`${server.origin}/llava-hf/llava-interleave-qwen-0.5b-hf/tree/main`, {
+      origin: server.origin,
+    });
+    const plan = await probeDownloadPlan(location.baseUrl, 'wasm');
+    expect(plan.dtype).toEqual({ vision_encoder: 'q4', embed_tokens: 'fp16', decoder_model_merged: 'q4' });
+    expect(plan.totalBytes).toBeGreaterThan(300_000);
+    store.getState().addCatalogEntry(enteredEntry(location, plan));
+    await actions.loadModel(location.id);
+    expect(store.getState().load).toMatchObject({ status: 'ready', modelId: location.id });
+  });
+
+  it('loads a picked folder without a request to any server', async () => {
+    const { store, actions } = await startApp();
+    await actions.start('none');
+    const dir = 'models/hub/Xenova/nanoLLaVA';
+    const files: FolderFile[] = [];
+    for (const file of await readdir(dir, { recursive: true, withFileTypes: true })) {
+      if (!file.isFile() || file.name.startsWith('.')) continue;
+      const path = join(file.parentPath, file.name);
+      files.push({ path: relative(dir, path), file: new Blob([await readFile(path)]) });
+    }
+    const from = server.requests.length;
+    const entry = folderEntry('nanoLLaVA', files);
+    store.getState().addCatalogEntry(entry);
+    await actions.loadModel(entry.id);
+    expect(store.getState().load).toMatchObject({ status: 'ready', modelId: 'folder:nanoLLaVA' });
+    expect(server.requests.length).toBe(from);
+    expect((await answer(store, actions))?.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,69 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { catalogEntry, fetchCatalog, hubCatalog } from './state/catalog';
+import { createChatActions } from './state/chat-actions';
+import type { CatalogEntry } from './state/models-slice';
+import { createAppStore } from './state/store';
+import { broadcastConversationChanges, conversationChannelName } from './storage/conversation-broadcast';
+import { openConversationStore } from './storage/conversations';
+import { openModelStore, readStoredManifests } from './storage/model-storage';
+import { requestPersistentStorage } from './storage/persistence';
+import { App } from './ui/App';
+import { AppProvider } from './ui/app-context';
+import { decodeImage } from './ui/image/decode-image';
+import type { BackendPreference } from './worker/protocol';
+import { WorkerClient } from './worker/worker-client';
+import './ui/styles.css';
+
+function backendParam(value: string | null): BackendPreference {
+  return value === 'webgpu' || value === 'wasm' ? value : 'auto';
+}
+
+/** The served model list; offline, the models already in the cache. */
+async function listModels(): Promise<CatalogEntry[]> {
+  try {
+    return await fetchCatalog();
+  } catch (err) {
+    const cached = await readStoredManifests(await openModelStore()).catch(() => []);
+    if (cached.length === 0) throw err;
+    return [...cached.map(({ modelId, files }) => catalogEntry(modelId, files)), ...hubCatalog()];
+  }
+}
+
+async function main() {
+  const params = new URLSearchParams(location.search);
+  const worker = new Worker(new URL('./worker/inference.worker.ts', import.meta.url), { type: 'module' });
+  const client = new WorkerClient(worker);
+  const store = createAppStore(localStorage);
+  // Conversations written in one tab reach the others' lists (and open conversation) at once.
+  const conversations = broadcastConversationChanges(
+    await openConversationStore(),
+    new BroadcastChannel(conversationChannelName),
+    (ids) => void actions.conversationsChangedElsewhere(ids),
+  );
+  const actions = createChatActions(store, {
+    loadModel: (source, options) => client.loadModel(source, options),
+    fetchCatalog: listModels,
+    conversations,
+    decodeImage,
+    modelBaseUrl: '/models',
+    backend: backendParam(params.get('backend')),
+    now: () => performance.now(),
+    clock: () => Date.now(),
+    newId: () => crypto.randomUUID(),
+  });
+  const root = document.getElementById('root');
+  if (!root) throw new Error('index.html has no #root element.');
+  createRoot(root).render(
+    <StrictMode>
+      <AppProvider store={store} actions={actions}>
+        <App conversations={conversations} />
+      </AppProvider>
+    </StrictMode>,
+  );
+  // Cached models and conversations should survive storage pressure; Chromium decides without a prompt.
+  void requestPersistentStorage();
+  await actions.start(params.get('model') ?? undefined);
+}
+
+void main();

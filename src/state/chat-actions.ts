@@ -1,0 +1,385 @@
+/**
+ * What the user can do, as plain functions: each talks to the engine (in the worker) and the conversation
+ * store, and reports to the UI only by calling the store's setters. Components call these; they never
+ * reach the worker themselves.
+ */
+import { GlimpseError } from '../engine/errors';
+import type { ChatMessage, Conversation, GenerateEvent, RgbaImage } from '../engine/types';
+import type { StoredConversation, StoredMessage } from '../storage/conversation-types';
+import type { ConversationStore } from '../storage/conversations';
+import type { BackendPreference, ModelSource } from '../worker/protocol';
+import type { RemoteLoadOptions, RemoteModel } from '../worker/worker-client';
+import { modelSource } from './catalog';
+import type { CatalogEntry } from './models-slice';
+import type { AppStore } from './store';
+
+export interface ChatDeps {
+  readonly loadModel: (source: ModelSource, options: RemoteLoadOptions) => Promise<RemoteModel>;
+  readonly fetchCatalog: () => Promise<readonly CatalogEntry[]>;
+  readonly conversations: Pick<ConversationStore, 'list' | 'get' | 'put' | 'rename' | 'delete'>;
+  readonly decodeImage: (blob: Blob) => Promise<RgbaImage>;
+  /** Where package files are served: `${modelBaseUrl}/${id}/…`. */
+  readonly modelBaseUrl: string;
+  readonly backend: BackendPreference;
+  /** A monotonic clock for live figures (performance.now). */
+  readonly now: () => number;
+  /** Wall-clock milliseconds for stored timestamps (Date.now). */
+  readonly clock: () => number;
+  readonly newId: () => string;
+}
+
+export const defaultModelId = 'tiny-llava';
+
+export interface ChatActions {
+  /** Lists models and conversations, then loads `modelId` (or the remembered one, or tiny-llava). */
+  start(modelId?: string): Promise<void>;
+  loadModel(modelId: string): Promise<void>;
+  send(): Promise<void>;
+  regenerate(): Promise<void>;
+  /**
+   * After an answer failed because the conversation outgrew the model's context: answers the last
+   * question again, the model starting over from it (earlier turns dropped from its memory, never from
+   * the stored conversation); later turns of this conversation do the same whenever they overflow.
+   */
+  continueAfterOverflow(): Promise<void>;
+  stop(): void;
+  newChat(): void;
+  selectConversation(id: string): Promise<void>;
+  renameConversation(id: string, title: string): Promise<void>;
+  deleteConversation(id: string): Promise<void>;
+  /** Reads the conversation list again, after an import. */
+  refreshConversations(): Promise<void>;
+  /**
+   * Another tab wrote these conversations: the list is read again and, unless an answer is streaming
+   * into it here, the open one is reloaded, so this tab's next write does not drop the other's turns.
+   */
+  conversationsChangedElsewhere(ids: readonly string[]): Promise<void>;
+}
+
+export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions {
+  let model: RemoteModel | undefined;
+  let loading: AbortController | undefined;
+  let generating: AbortController | undefined;
+  // Engine-side conversations of the loaded model, by stored conversation id; each keeps its KV cache.
+  const open = new Map<string, Conversation>();
+  // Conversations whose user chose to go on past the context limit.
+  const keepLastTurn = new Set<string>();
+
+  // What the next load asks the worker for; a lost GPU device turns it to wasm for the rest of the session.
+  let backend: BackendPreference = deps.backend;
+
+  const report = (err: unknown) => store.getState().showError(GlimpseError.from(err).toObject());
+
+  function emptyConversation(): StoredConversation {
+    const now = deps.clock();
+    const modelId = store.getState().load.modelId ?? store.getState().selectedModelId ?? defaultModelId;
+    return { id: deps.newId(), title: 'New chat', modelId, createdAt: now, updatedAt: now, messages: [] };
+  }
+
+  async function historyOf(messages: readonly StoredMessage[]): Promise<ChatMessage[]> {
+    const history: ChatMessage[] = [];
+    for (const message of messages) {
+      // A failed answer has no text to restore; the question before it stays.
+      if (message.error && message.text === '') continue;
+      const image = message.image ? await deps.decodeImage(message.image.blob) : undefined;
+      history.push(
+        image
+          ? { role: message.role, text: message.text, image }
+          : { role: message.role, text: message.text },
+      );
+    }
+    return history;
+  }
+
+  async function engineConversation(conversation: StoredConversation, upTo: number): Promise<Conversation> {
+    const existing = open.get(conversation.id);
+    if (existing) return existing;
+    if (!model) throw new GlimpseError('busy', 'The model is still loading. Send again once it is ready.');
+    const created = model.createConversation({
+      systemPrompt: store.getState().settings.systemPrompt || undefined,
+      history: await historyOf(conversation.messages.slice(0, upTo)),
+      overflow: keepLastTurn.has(conversation.id) ? 'keep-last-turn' : 'error',
+    });
+    open.set(conversation.id, created);
+    return created;
+  }
+
+  function closeConversation(id: string): void {
+    open.get(id)?.dispose();
+    open.delete(id);
+  }
+
+  async function save(): Promise<void> {
+    const { active } = store.getState();
+    if (active && active.messages.length > 0) await deps.conversations.put(active);
+  }
+
+  async function consume(conversationId: string, events: AsyncIterable<GenerateEvent>): Promise<void> {
+    const state = store.getState;
+    try {
+      for await (const event of events) {
+        if (event.type === 'delta')
+          state().deltaReceived(event.text, Math.max(1, event.tokenIds.length), deps.now());
+        else state().turnFinished(event.text, event.reason, event.stats);
+      }
+    } catch (err) {
+      // The engine's conversation may be half-way through a turn: reopen it from the stored history next time.
+      closeConversation(conversationId);
+      const error = GlimpseError.from(err).toObject();
+      state().turnFailed(error);
+      if (error.code === 'device-lost') fallBackToWasm();
+    } finally {
+      generating = undefined;
+      await save().catch(report);
+    }
+  }
+
+  /** The GPU is gone for this session: the model loads again on WebAssembly, the conversation stays. */
+  function fallBackToWasm(): void {
+    backend = 'wasm';
+    const modelId = store.getState().load.modelId;
+    if (modelId) void actions.loadModel(modelId);
+  }
+
+  function settings() {
+    const { temperature, topP, maxNewTokens } = store.getState().settings;
+    return { temperature, topP, maxNewTokens };
+  }
+
+  const actions: ChatActions = {
+    async start(modelId) {
+      const [catalog, summaries] = await Promise.all([
+        deps.fetchCatalog().catch((err: unknown) => {
+          report(err);
+          return [];
+        }),
+        deps.conversations.list().catch((err: unknown) => {
+          report(err);
+          return [];
+        }),
+      ]);
+      const state = store.getState();
+      state.setCatalog(catalog);
+      state.setSummaries(summaries);
+      if (!state.active) state.openConversation(emptyConversation());
+      const remembered = state.selectedModelId;
+      const id =
+        modelId ??
+        (remembered && catalog.some((m) => m.id === remembered) ? remembered : undefined) ??
+        (catalog.some((m) => m.id === defaultModelId) ? defaultModelId : catalog[0]?.id);
+      if (id) await actions.loadModel(id);
+    },
+
+    async loadModel(modelId) {
+      const state = store.getState();
+      const entry = state.catalog.find((m) => m.id === modelId);
+      if (!entry) {
+        state.loadFailed(
+          new GlimpseError('package-file-missing', `There is no model "${modelId}" on this server.`, {
+            details: { model: modelId },
+          }).toObject(),
+        );
+        return;
+      }
+      loading?.abort();
+      generating?.abort();
+      const controller = new AbortController();
+      loading = controller;
+      for (const id of [...open.keys()]) closeConversation(id);
+      model = undefined;
+      state.selectModel(modelId);
+      state.loadStarted(modelId);
+      try {
+        const loaded = await deps.loadModel(modelSource(entry, deps.modelBaseUrl), {
+          backend,
+          signal: controller.signal,
+          onProgress: (progress) => {
+            if (loading === controller) store.getState().loadProgressed(progress);
+          },
+        });
+        if (loading !== controller) return;
+        model = loaded;
+        store.getState().loadSucceeded(loaded.info, loaded.backend, loaded.shaderF16);
+      } catch (err) {
+        if (loading !== controller) return;
+        store.getState().loadFailed(GlimpseError.from(err).toObject());
+      } finally {
+        if (loading === controller) loading = undefined;
+      }
+    },
+
+    async send() {
+      const state = store.getState();
+      const text = state.draft.trim();
+      const { attachment, active } = state;
+      if ((text === '' && !attachment) || state.generation || generating || !active) return;
+      if (!model) {
+        state.showError(
+          new GlimpseError(
+            'busy',
+            'The model is still loading. Your message is kept; send it once it is ready.',
+          ).toObject(),
+        );
+        return;
+      }
+      if (attachment && !model.info.hasVision) {
+        state.showError(
+          new GlimpseError(
+            'image-invalid',
+            `${state.load.modelId ?? 'This model'} reads text only. Remove the image, or pick a model that sees.`,
+          ).toObject(),
+        );
+        return;
+      }
+      // Decoded before the turn starts: an image that cannot be read is refused with the draft kept, and
+      // never stored in the conversation, where it would break every later reopening of the history.
+      const controller = new AbortController();
+      generating = controller;
+      let image: RgbaImage | undefined;
+      try {
+        image = attachment ? await deps.decodeImage(attachment.blob) : undefined;
+      } catch (err) {
+        generating = undefined;
+        state.clearAttachment();
+        state.showError(GlimpseError.from(err, 'image-invalid').toObject());
+        return;
+      }
+      const user: StoredMessage = {
+        id: deps.newId(),
+        role: 'user',
+        text,
+        ...(attachment ? { image: { blob: attachment.blob, name: attachment.name } } : {}),
+      };
+      const previousCount = active.messages.length;
+      state.clearComposer();
+      state.turnStarted(user, deps.newId(), deps.now(), deps.clock());
+      try {
+        await save();
+        const options = { ...settings(), signal: controller.signal };
+        if (!model.info.hasVision) {
+          // A text-only package (stories260k) has no chat template: it continues the text it is given.
+          await consume(active.id, model.complete(text, options));
+          return;
+        }
+        const conversation = await engineConversation(active, previousCount);
+        await consume(active.id, conversation.send(image ? { text, image } : { text }, options));
+      } catch (err) {
+        generating = undefined;
+        closeConversation(active.id);
+        store.getState().turnFailed(GlimpseError.from(err).toObject());
+        await save().catch(report);
+      }
+    },
+
+    async regenerate() {
+      const state = store.getState();
+      const { active } = state;
+      if (!active || state.generation || !model || active.messages.at(-1)?.role !== 'assistant') return;
+      const controller = new AbortController();
+      generating = controller;
+      const count = active.messages.length;
+      state.regenerateStarted(deps.newId(), deps.now(), deps.clock());
+      try {
+        const options = { ...settings(), signal: controller.signal };
+        if (!model.info.hasVision) {
+          await consume(active.id, model.complete(active.messages.at(-2)?.text ?? '', options));
+          return;
+        }
+        const conversation = await engineConversation(active, count);
+        await consume(active.id, conversation.regenerate(options));
+      } catch (err) {
+        generating = undefined;
+        closeConversation(active.id);
+        store.getState().turnFailed(GlimpseError.from(err).toObject());
+      }
+    },
+
+    async continueAfterOverflow() {
+      const state = store.getState();
+      const { active } = state;
+      const failed = active?.messages.at(-1);
+      const question = active?.messages.at(-2);
+      if (!active || !model || state.generation || generating) return;
+      if (failed?.error?.code !== 'context-overflow' || question?.role !== 'user') return;
+      keepLastTurn.add(active.id);
+      closeConversation(active.id);
+      const controller = new AbortController();
+      generating = controller;
+      const count = active.messages.length;
+      state.regenerateStarted(deps.newId(), deps.now(), deps.clock());
+      try {
+        const image = question.image ? await deps.decodeImage(question.image.blob) : undefined;
+        const conversation = await engineConversation(active, count - 2);
+        const turn = image ? { text: question.text, image } : { text: question.text };
+        await consume(active.id, conversation.send(turn, { ...settings(), signal: controller.signal }));
+      } catch (err) {
+        generating = undefined;
+        closeConversation(active.id);
+        store.getState().turnFailed(GlimpseError.from(err).toObject());
+      }
+    },
+
+    stop() {
+      generating?.abort();
+    },
+
+    newChat() {
+      const state = store.getState();
+      if (state.generation) return;
+      if (state.active?.messages.length === 0) return;
+      state.openConversation(emptyConversation());
+    },
+
+    async selectConversation(id) {
+      const state = store.getState();
+      if (state.generation || state.active?.id === id) return;
+      try {
+        const conversation = await deps.conversations.get(id);
+        if (conversation) store.getState().openConversation(conversation);
+      } catch (err) {
+        report(err);
+      }
+    },
+
+    async renameConversation(id, title) {
+      const trimmed = title.trim();
+      if (trimmed === '') return;
+      store.getState().conversationRenamed(id, trimmed);
+      await deps.conversations.rename(id, trimmed).catch(report);
+    },
+
+    async deleteConversation(id) {
+      const state = store.getState();
+      if (state.generation?.conversationId === id) generating?.abort();
+      closeConversation(id);
+      keepLastTurn.delete(id);
+      state.conversationDeleted(id);
+      if (!store.getState().active) store.getState().openConversation(emptyConversation());
+      await deps.conversations.delete(id).catch(report);
+    },
+
+    async refreshConversations() {
+      try {
+        store.getState().setSummaries(await deps.conversations.list());
+      } catch (err) {
+        report(err);
+      }
+    },
+
+    async conversationsChangedElsewhere(ids) {
+      await actions.refreshConversations();
+      const { active, generation } = store.getState();
+      if (!active || generation || !ids.includes(active.id)) return;
+      try {
+        const fresh = await deps.conversations.get(active.id);
+        // The engine's KV cache holds this tab's copy of the history: rebuild it from the stored one.
+        closeConversation(active.id);
+        if (store.getState().active?.id !== active.id || store.getState().generation) return;
+        store.getState().openConversation(fresh ?? emptyConversation());
+      } catch (err) {
+        report(err);
+      }
+    },
+  };
+  return actions;
+}

@@ -1,0 +1,41 @@
+import type { GlimpseErrorObject } from '../engine/errors';
+import type { TurnStats } from '../engine/types';
+
+export interface StoredImage {
+  readonly blob: Blob;
+  readonly name?: string;
+}
+
+export interface StoredMessage {
+  readonly id: string;
+  readonly role: 'user' | 'assistant';
+  readonly text: string;
+  readonly image?: StoredImage;
+  readonly stats?: TurnStats;
+  readonly error?: GlimpseErrorObject;
+}
+
+export interface StoredConversation {
+  readonly id: string;
+  readonly title: string;
+  readonly modelId: string;
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly messages: readonly StoredMessage[];
+}
+
+/** What a conversation list shows, without reading any message or image. */
+export interface ConversationSummary {
+  readonly id: string;
+  readonly title: string;
+  readonly modelId: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly messageCount: number;
+}
+
+export function summarize(conversation: StoredConversation): ConversationSummary {
+  const { id, title, modelId, createdAt, updatedAt, messages } = conversation;
+  return { id, title, modelId, createdAt, updatedAt, messageCount: messages.length };
+}

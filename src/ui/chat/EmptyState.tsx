@@ -1,0 +1,38 @@
+import { useAppState } from '../app-context';
+import { SparkIcon } from '../icons';
+import { presets } from './presets';
+
+/** The first screen of a chat: what the app does, and the three kinds of question to start from. */
+export function EmptyState() {
+  const setDraft = useAppState((s) => s.setDraft);
+  const hasImage = useAppState((s) => s.attachment !== undefined);
+  return (
+    <div className="empty">
+      <div className="empty-mark" aria-hidden="true">
+        <SparkIcon size={28} />
+      </div>
+      <h1>What's in the picture?</h1>
+      <p>
+        Add a photo, then ask about it. The model runs on this device: your images and words never leave it.
+      </p>
+      <ul className="presets" aria-label="Prompt ideas">
+        {presets.map((preset) => (
+          <li key={preset.id}>
+            <button
+              type="button"
+              className="preset"
+              onClick={() => {
+                setDraft(preset.prompt);
+                document.getElementById('prompt-input')?.focus();
+              }}
+            >
+              <b>{preset.label}</b>
+              <span>{preset.prompt}</span>
+            </button>
+          </li>
+        ))}
+      </ul>
+      {!hasImage && <p className="hint">Drop an image anywhere, paste one, or use the image button below.</p>}
+    </div>
+  );
+}

@@ -1,0 +1,43 @@
+import { useEffect, useRef } from 'react';
+import { useActions, useAppState } from '../app-context';
+import { EmptyState } from './EmptyState';
+import { MessageItem } from './MessageItem';
+
+export function MessageList() {
+  const active = useAppState((s) => s.active);
+  const generation = useAppState((s) => s.generation);
+  const stopped = useAppState((s) => s.stoppedMessageIds);
+  const ready = useAppState((s) => s.load.status === 'ready');
+  const actions = useActions();
+  const end = useRef<HTMLDivElement>(null);
+  const messages = active?.messages ?? [];
+  const lastText = messages.at(-1)?.text;
+
+  // Follow the answer as it streams, unless the reader scrolled up to read.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the last message grows
+  useEffect(() => {
+    const scroller = end.current?.parentElement?.parentElement;
+    if (!scroller) return;
+    const nearBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 160;
+    if (nearBottom) end.current?.scrollIntoView({ block: 'end' });
+  }, [messages.length, lastText]);
+
+  if (messages.length === 0) return <EmptyState />;
+  const lastId = messages.at(-1)?.id;
+  return (
+    <div className="messages" role="log" aria-label="Conversation" aria-live="polite">
+      {messages.map((message) => (
+        <MessageItem
+          key={message.id}
+          message={message}
+          streaming={generation?.messageId === message.id}
+          stopped={stopped.has(message.id)}
+          canRegenerate={message.id === lastId && ready && !generation}
+          onRegenerate={() => void actions.regenerate()}
+          onContinueAfterOverflow={() => void actions.continueAfterOverflow()}
+        />
+      ))}
+      <div ref={end} />
+    </div>
+  );
+}

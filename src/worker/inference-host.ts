@@ -1,0 +1,184 @@
+/**
+ * The worker's side of the protocol: it holds the loaded model and its conversations by id, runs each
+ * request and answers with replies. It takes the ONNX Runtime module, the engine's loader and the package
+ * reader as parameters, so the same host runs under onnxruntime-node in tests.
+ */
+import { GlimpseError } from '../engine/errors';
+import type { Ort } from '../engine/runtime/ort';
+import type { Conversation, GenerateEvent, LoadedModel, LoadOptions, PackageReader } from '../engine/types';
+import { chooseBackend, type GpuLike } from './backend';
+import { loadFailure } from './load-failure';
+import { type GenerateSettings, type ModelSource, type Reply, type Request, unreachable } from './protocol';
+import { sourceDtypes } from './source-dtypes';
+import { yieldToEventLoop } from './yield';
+
+export interface HostDeps {
+  readonly ort: Ort;
+  readonly loadModel: (ort: Ort, reader: PackageReader, options: LoadOptions) => Promise<LoadedModel>;
+  readonly createReader: (source: ModelSource) => Promise<PackageReader>;
+  readonly gpu: GpuLike | undefined;
+  readonly post: (reply: Reply) => void;
+  /**
+   * After a WebGPU load: resolves with the browser's reason once the GPU device that ONNX Runtime runs on
+   * is lost (a driver reset, a device destroyed); undefined when there is no device to watch.
+   */
+  readonly watchDevice?: () => Promise<string> | undefined;
+}
+
+export interface InferenceHost {
+  handle(request: Request): Promise<void>;
+}
+
+export function createInferenceHost(deps: HostDeps): InferenceHost {
+  let model: LoadedModel | undefined;
+  const conversations = new Map<string, Conversation>();
+  const running = new Map<number, AbortController>();
+  // Set when the GPU under the loaded model is gone: every request that needs the model fails with it.
+  let deviceLost: GlimpseError | undefined;
+  // Settles once the device under the loaded model is lost; undefined on wasm.
+  let lossWatch: Promise<unknown> | undefined;
+
+  function requireModel(): LoadedModel {
+    if (deviceLost) throw deviceLost;
+    if (!model) {
+      throw new GlimpseError('busy', 'No model is loaded yet. Wait until it is ready, then send again.');
+    }
+    return model;
+  }
+
+  function requireConversation(id: string): Conversation {
+    const conversation = conversations.get(id);
+    if (!conversation) throw new GlimpseError('internal', `Conversation ${id} is not open in the worker.`);
+    return conversation;
+  }
+
+  async function unload(): Promise<void> {
+    for (const conversation of conversations.values()) conversation.dispose();
+    conversations.clear();
+    const previous = model;
+    model = undefined;
+    await previous?.dispose();
+  }
+
+  /** A lost device stops the answer being generated; the page then reloads the model on wasm. */
+  function watchForDeviceLoss(loaded: LoadedModel): void {
+    lossWatch = deps.watchDevice?.()?.then((reason) => {
+      if (model !== loaded) return;
+      deviceLost = new GlimpseError(
+        'device-lost',
+        `The GPU stopped responding (${reason}). Glimpse is loading the model again on WebAssembly, ` +
+          'which is slower. Your conversation is kept: ask again, or regenerate the answer, once it is ready.',
+        { details: { reason } },
+      );
+      for (const controller of running.values()) controller.abort();
+    });
+  }
+
+  async function stream(id: number, events: AsyncIterable<GenerateEvent>) {
+    for await (const event of events) {
+      if (deviceLost) throw deviceLost;
+      deps.post({ id, kind: 'event', payload: event });
+      await yieldToEventLoop();
+    }
+  }
+
+  function sampling(settings: GenerateSettings, signal: AbortSignal) {
+    return {
+      temperature: settings.temperature,
+      topP: settings.topP,
+      maxNewTokens: settings.maxNewTokens,
+      signal,
+    };
+  }
+
+  async function run(request: Request, signal: AbortSignal): Promise<void> {
+    switch (request.kind) {
+      case 'load': {
+        const { source, backend: preference } = request.payload;
+        // One model at a time: a new load replaces the old one, and its memory is freed first.
+        for (const [otherId, controller] of running) if (otherId !== request.id) controller.abort();
+        await unload();
+        deviceLost = undefined;
+        lossWatch = undefined;
+        const choice = await chooseBackend(preference, deps.gpu);
+        const dtype = sourceDtypes(source, choice);
+        try {
+          model = await deps.loadModel(deps.ort, await deps.createReader(source), {
+            backend: choice.backend,
+            dtype,
+            signal,
+            onProgress: (progress) => deps.post({ id: request.id, kind: 'progress', payload: progress }),
+          });
+        } catch (err) {
+          throw loadFailure(err, source.id);
+        }
+        if (choice.backend === 'webgpu') watchForDeviceLoss(model);
+        deps.post({
+          id: request.id,
+          kind: 'result',
+          payload: { kind: 'loaded', info: model.info, backend: choice.backend, shaderF16: choice.shaderF16 },
+        });
+        return;
+      }
+      case 'open-conversation': {
+        const { conversationId, systemPrompt, history, overflow } = request.payload;
+        conversations.get(conversationId)?.dispose();
+        conversations.set(
+          conversationId,
+          requireModel().createConversation({
+            systemPrompt: systemPrompt || undefined,
+            history,
+            ...(overflow ? { overflow } : {}),
+          }),
+        );
+        break;
+      }
+      case 'send': {
+        const { conversationId, turn, settings } = request.payload;
+        await stream(request.id, requireConversation(conversationId).send(turn, sampling(settings, signal)));
+        break;
+      }
+      case 'regenerate': {
+        const { conversationId, settings } = request.payload;
+        await stream(request.id, requireConversation(conversationId).regenerate(sampling(settings, signal)));
+        break;
+      }
+      case 'complete': {
+        const { prompt, settings } = request.payload;
+        await stream(request.id, requireModel().complete(prompt, sampling(settings, signal)));
+        break;
+      }
+      case 'close-conversation':
+        conversations.get(request.payload.conversationId)?.dispose();
+        conversations.delete(request.payload.conversationId);
+        break;
+      case 'abort':
+        running.get(request.payload.requestId)?.abort();
+        break;
+      case 'unload':
+        await unload();
+        break;
+      default:
+        unreachable(request);
+    }
+    deps.post({ id: request.id, kind: 'result', payload: { kind: 'done' } });
+  }
+
+  return {
+    async handle(request) {
+      const controller = new AbortController();
+      running.set(request.id, controller);
+      try {
+        await run(request, controller.signal);
+      } catch (err) {
+        // A run on a lost device can fail before the browser settles `device.lost`: give it a moment.
+        if (lossWatch && !deviceLost && request.kind !== 'load')
+          await Promise.race([lossWatch, new Promise((resolve) => setTimeout(resolve, 250))]);
+        const error = deviceLost && request.kind !== 'load' ? deviceLost : GlimpseError.from(err);
+        deps.post({ id: request.id, kind: 'error', payload: error.toObject() });
+      } finally {
+        running.delete(request.id);
+      }
+    },
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * Every message between the page and the inference worker. Requests carry an id the worker echoes in each
+ * reply, so the page can route progress, generated events and the final result or error to the call that
+ * asked. Both sides switch exhaustively on `kind`; errors cross as GlimpseErrorObject, never as strings.
+ */
+import type { GlimpseErrorObject } from '../engine/errors';
+import type { DeviceClass } from '../engine/model/registry';
+import type {
+  Backend,
+  ChatMessage,
+  Dtype,
+  GenerateEvent,
+  LoadProgress,
+  ModelInfo,
+  ModelPart,
+  OverflowPolicy,
+  RgbaImage,
+  UserTurn,
+} from '../engine/types';
+import type { FolderFile } from '../storage/folder-reader';
+
+/** What the page asks for; 'auto' lets the worker probe for a WebGPU adapter. */
+export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
+
+/** One file of a package, as /models/index.json lists it; the cache verifies downloads against it. */
+export interface PackageFile {
+  readonly path: string;
+  readonly size: number;
+  readonly sha256?: string;
+}
+
+/** The file variant to load per part, for each kind of device the worker may find. */
+export type DtypesByDevice = Partial<Record<DeviceClass, Partial<Record<ModelPart, Dtype>>>>;
+
+/**
+ * A package behind a URL, read through the model cache: this app's /models/{id}/ (which lists its files
+ * with sha256 values), or a Hub repository or mirror (which lists none; the cache trusts its sha256 ETags).
+ * `dtype` pins the variants, so a Hub load fetches exactly the files whose size the user agreed to.
+ */
+export interface UrlModelSource {
+  readonly id: string;
+  readonly baseUrl: string;
+  readonly files?: readonly PackageFile[];
+  readonly dtype?: DtypesByDevice;
+}
+
+/** A package in a folder on the user's computer: read as it is, never copied to the model cache. */
+export interface FolderModelSource {
+  readonly id: string;
+  readonly folder: readonly FolderFile[];
+}
+
+/** Where a model package lives and which files it has. */
+export type ModelSource = UrlModelSource | FolderModelSource;
+
+export function isFolderSource(source: ModelSource): source is FolderModelSource {
+  return 'folder' in source;
+}
+
+export interface GenerateSettings {
+  readonly temperature: number;
+  readonly topP: number;
+  readonly maxNewTokens: number;
+}
+
+export type Request =
+  | {
+      readonly id: number;
+      readonly kind: 'load';
+      readonly payload: { readonly source: ModelSource; readonly backend: BackendPreference };
+    }
+  | {
+      readonly id: number;
+      readonly kind: 'open-conversation';
+      readonly payload: {
+        readonly conversationId: string;
+        readonly systemPrompt: string;
+        readonly history: readonly ChatMessage[];
+        /** Absent: the engine's default, an error when the conversation outgrows the context. */
+        readonly overflow?: OverflowPolicy;
+      };
+    }
+  | {
+      readonly id: number;
+      readonly kind: 'send';
+      readonly payload: {
+        readonly conversationId: string;
+        readonly turn: UserTurn;
+        readonly settings: GenerateSettings;
+      };
+    }
+  | {
+      readonly id: number;
+      readonly kind: 'regenerate';
+      readonly payload: { readonly conversationId: string; readonly settings: GenerateSettings };
+    }
+  | {
+      readonly id: number;
+      readonly kind: 'complete';
+      readonly payload: { readonly prompt: string; readonly settings: GenerateSettings };
+    }
+  | {
+      readonly id: number;
+      readonly kind: 'close-conversation';
+      readonly payload: { readonly conversationId: string };
+    }
+  | { readonly id: number; readonly kind: 'abort'; readonly payload: { readonly requestId: number } }
+  | { readonly id: number; readonly kind: 'unload'; readonly payload: Record<string, never> };
+
+export type RequestKind = Request['kind'];
+
+/** What a finished request returns; a load says which backend really runs and whether f16 files were allowed. */
+export type ResultPayload =
+  | {
+      readonly kind: 'loaded';
+      readonly info: ModelInfo;
+      readonly backend: Backend;
+      readonly shaderF16: boolean;
+    }
+  | { readonly kind: 'done' };
+
+export type Reply =
+  | { readonly id: number; readonly kind: 'result'; readonly payload: ResultPayload }
+  | { readonly id: number; readonly kind: 'error'; readonly payload: GlimpseErrorObject }
+  | { readonly id: number; readonly kind: 'progress'; readonly payload: LoadProgress }
+  | { readonly id: number; readonly kind: 'event'; readonly payload: GenerateEvent };
+
+/** Marks a switch as exhaustive: adding a message kind without handling it fails to compile. */
+export function unreachable(value: never): never {
+  throw new Error(`Unhandled message: ${JSON.stringify(value)}`);
+}
+
+const requestKinds: ReadonlySet<string> = new Set<RequestKind>([
+  'load',
+  'open-conversation',
+  'send',
+  'regenerate',
+  'complete',
+  'close-conversation',
+  'abort',
+  'unload',
+]);
+const replyKinds: ReadonlySet<string> = new Set<Reply['kind']>(['result', 'error', 'progress', 'event']);
+
+function hasIdAndKind(data: unknown, kinds: ReadonlySet<string>): boolean {
+  return (
+    typeof data === 'object' &&
+    data !== null &&
+    'id' in data &&
+    typeof data.id === 'number' &&
+    'kind' in data &&
+    typeof data.kind === 'string' &&
+    kinds.has(data.kind) &&
+    'payload' in data &&
+    typeof data.payload === 'object' &&
+    data.payload !== null
+  );
+}
+
+/**
+ * Structured clone only ever delivers what the other side posted, so the envelope check is enough: it
+ * rejects stray messages (extensions, other libraries) without re-validating every payload field.
+ */
+export function isRequest(data: unknown): data is Request {
+  return hasIdAndKind(data, requestKinds);
+}
+
+export function isReply(data: unknown): data is Reply {
+  return hasIdAndKind(data, replyKinds);
+}
+
+/** The buffers of a turn's image, moved rather than copied to the worker. */
+export function transferablesOf(request: Request): Transferable[] {
+  switch (request.kind) {
+    case 'send':
+      return ownBuffers([request.payload.turn]);
+    case 'open-conversation':
+      return ownBuffers(request.payload.history);
+    case 'load':
+    case 'regenerate':
+    case 'complete':
+    case 'close-conversation':
+    case 'abort':
+    case 'unload':
+      return [];
+    default:
+      return unreachable(request);
+  }
+}
+
+function ownBuffers(messages: readonly { readonly image?: RgbaImage }[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const { image } of messages) {
+    // A view into a larger or shared buffer would hand the worker more than the image: copy those instead.
+    const buffer = image?.data.buffer;
+    if (buffer instanceof ArrayBuffer && buffer.byteLength === image?.data.byteLength) buffers.add(buffer);
+  }
+  return [...buffers];
+}

@@ -1,0 +1,107 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EOS_ID } from '../llama2c/tokenizer';
+import { loadTinyLlavaModel, type TinyLlavaModel, tinyLlavaFiles } from '../packages/tiny-llava';
+import { type PackageFiles, writePackage } from '../packages/write';
+import { llama2cEncode } from '../testing/llama2c-encode';
+import { samplePixelValues } from '../vision/sample-images';
+import { convertCheckpoint } from './convert';
+import { clipTensors, projectorTensors, textTensors, writeHfCheckpoint } from './hf-checkpoints';
+import { imageEmbeds, llavaGreedy, openTextSessions } from './package-sessions';
+
+const SIDE = 64;
+const IMAGE_TOKENS = 64;
+const MAX_NEW_TOKENS = 24;
+
+/** tiny-llava's weights as a LlavaForConditionalGeneration checkpoint, in the old or the new naming. */
+function writeTinyLlavaCheckpoint(
+  dir: string,
+  model: TinyLlavaModel,
+  files: PackageFiles,
+  naming: 'old' | 'new',
+): void {
+  const old = naming === 'old';
+  const tensors = [
+    ...clipTensors(model.vision, old ? 'vision_tower.vision_model.' : 'model.vision_tower.vision_model.'),
+    ...projectorTensors(model.projector, old ? 'multi_modal_projector.' : 'model.multi_modal_projector.'),
+    ...textTensors(
+      model.text,
+      old ? 'language_model.model.' : 'model.language_model.',
+      old ? 'language_model.lm_head.weight' : 'lm_head.weight',
+    ),
+  ];
+  writeHfCheckpoint(dir, tensors, files, { dtype: 'F32', shards: old ? 1 : 3 });
+}
+
+describe('glimpse convert on a LlavaForConditionalGeneration checkpoint', () => {
+  const root = mkdtempSync(join(tmpdir(), 'glimpse-convert-llava-'));
+  const toolkit = join(root, 'tiny-llava');
+  let model: TinyLlavaModel;
+  let pixels: Float32Array;
+  let inputIds: number[];
+  let files: PackageFiles;
+
+  beforeAll(async () => {
+    model = await loadTinyLlavaModel();
+    files = await tinyLlavaFiles();
+    await writePackage(toolkit, files);
+    pixels = (await samplePixelValues(SIDE)).subarray(0, 3 * SIDE * SIDE);
+    const question = llama2cEncode(model.vocab, 'What is in the picture? The picture shows');
+    inputIds = [
+      question[0] ?? 1,
+      ...Array.from({ length: IMAGE_TOKENS }, () => model.imageTokenId),
+      ...question.slice(1),
+    ];
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  async function answer(dir: string) {
+    const { features, embeds } = await imageEmbeds(dir, '', pixels, SIDE);
+    const { numLayers, numKvHeads, headDim } = model.text.config;
+    const sessions = await openTextSessions(dir, '', { numLayers, numKvHeads, headDim });
+    const ids = await llavaGreedy(sessions, inputIds, model.imageTokenId, embeds, MAX_NEW_TOKENS, EOS_ID);
+    await sessions.release();
+    return { features, ids };
+  }
+
+  it('answers an image question exactly as the tiny-llava package built by the toolkit', async () => {
+    const checkpoint = join(root, 'hf-old');
+    writeTinyLlavaCheckpoint(checkpoint, model, files, 'old');
+    const converted = join(root, 'converted');
+    const summary = await convertCheckpoint({ from: checkpoint, to: converted, dtype: 'fp32' });
+    expect(summary.parts.map((p) => p.part)).toEqual([
+      'vision_encoder',
+      'projector',
+      'embed_tokens',
+      'decoder_model_merged',
+    ]);
+    expect(summary.copied).toEqual(
+      expect.arrayContaining(['config.json', 'preprocessor_config.json', 'tokenizer_config.json']),
+    );
+
+    const expected = await answer(toolkit);
+    expect(expected.ids.length).toBeGreaterThan(4);
+    const actual = await answer(converted);
+    expect(actual.features).toEqual(expected.features);
+    expect(actual.ids).toEqual(expected.ids);
+  });
+
+  it('reads the newer model.language_model naming from shards and writes weights past the limit as external data', async () => {
+    const checkpoint = join(root, 'hf-new');
+    writeTinyLlavaCheckpoint(checkpoint, model, files, 'new');
+    const converted = join(root, 'converted-external');
+    await convertCheckpoint({
+      from: checkpoint,
+      to: converted,
+      dtype: 'fp32',
+      limits: { inlineLimit: 0, dataFileLimit: 40_000 },
+    });
+    const written = readdirSync(join(converted, 'onnx'));
+    expect(written).toEqual(
+      expect.arrayContaining(['decoder_model_merged.onnx_data', 'decoder_model_merged.onnx_data_1']),
+    );
+    expect((await answer(converted)).ids).toEqual((await answer(toolkit)).ids);
+  });
+});

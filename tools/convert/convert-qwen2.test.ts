@@ -1,0 +1,160 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PackageDtype } from '../decoder/linears';
+import type { LlamaConfig } from '../llama2c/checkpoint';
+import { HfDecoderReference, type ReferenceLayer, type ReferenceWeights } from '../reference/hf-decoder';
+import { bfloat16ToFloat32, toBfloat16Bits } from '../safetensors/half';
+import { logitsInChunks } from '../testing/ort-greedy';
+import { SeededRandom } from '../vision/seeded-random';
+import { convertCheckpoint } from './convert';
+import { textTensors, writeHfCheckpoint } from './hf-checkpoints';
+import { openTextSessions } from './package-sessions';
+
+const CONFIG: LlamaConfig = {
+  hiddenSize: 64,
+  intermediateSize: 96,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 16,
+  vocabSize: 300,
+  maxPositions: 512,
+  rmsNormEps: 1e-6,
+  ropeTheta: 1e6,
+};
+const IDS = [5, 17, 250, 3, 99, 42, 7, 123, 200, 1, 64, 299];
+
+/** Seeded Qwen2-shaped weights, rounded to bfloat16 so that the bf16 checkpoint holds them exactly. */
+function randomQwen2(seed: number): ReferenceWeights {
+  const random = new SeededRandom(seed);
+  const bf16 = (values: Float32Array) => bfloat16ToFloat32(toBfloat16Bits(values));
+  const normal = (count: number, std: number, mean = 0) => bf16(random.normals(count, std, mean));
+  const { hiddenSize: d, intermediateSize: ff, numHeads, numKvHeads, headDim, vocabSize } = CONFIG;
+  const q = numHeads * headDim;
+  const kv = numKvHeads * headDim;
+  const layers: ReferenceLayer[] = Array.from({ length: CONFIG.numLayers }, () => ({
+    inputNorm: normal(d, 0.1, 1),
+    q: normal(q * d, 1 / Math.sqrt(d)),
+    qBias: normal(q, 0.5),
+    k: normal(kv * d, 1 / Math.sqrt(d)),
+    // Qwen2's key biases are large; they must survive RoPE as the reference applies it.
+    kBias: normal(kv, 2),
+    v: normal(kv * d, 1 / Math.sqrt(d)),
+    vBias: normal(kv, 0.5),
+    o: normal(d * q, 1 / Math.sqrt(q)),
+    postNorm: normal(d, 0.1, 1),
+    gate: normal(ff * d, 1 / Math.sqrt(d)),
+    up: normal(ff * d, 1 / Math.sqrt(d)),
+    down: normal(d * ff, 1 / Math.sqrt(ff)),
+  }));
+  const embedTokens = normal(vocabSize * d, 1);
+  return { config: CONFIG, embedTokens, layers, norm: normal(d, 0.1, 1), lmHead: embedTokens };
+}
+
+function qwen2ConfigJson(): object {
+  return {
+    architectures: ['Qwen2ForCausalLM'],
+    model_type: 'qwen2',
+    hidden_act: 'silu',
+    hidden_size: CONFIG.hiddenSize,
+    intermediate_size: CONFIG.intermediateSize,
+    num_hidden_layers: CONFIG.numLayers,
+    num_attention_heads: CONFIG.numHeads,
+    num_key_value_heads: CONFIG.numKvHeads,
+    vocab_size: CONFIG.vocabSize,
+    max_position_embeddings: CONFIG.maxPositions,
+    rms_norm_eps: CONFIG.rmsNormEps,
+    rope_theta: CONFIG.ropeTheta,
+    sliding_window: 32,
+    use_sliding_window: false,
+    tie_word_embeddings: true,
+    torch_dtype: 'bfloat16',
+  };
+}
+
+function maxAbsDiff(a: readonly Float32Array[], b: readonly Float32Array[]): number {
+  let max = 0;
+  a.forEach((row, t) => {
+    row.forEach((v, i) => {
+      max = Math.max(max, Math.abs(v - (b[t]?.[i] ?? Number.NaN)));
+    });
+  });
+  return max;
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let aa = 0;
+  let bb = 0;
+  a.forEach((v, i) => {
+    const w = b[i] ?? 0;
+    dot += v * w;
+    aa += v * v;
+    bb += w * w;
+  });
+  return dot / Math.sqrt(aa * bb);
+}
+
+function argmaxes(rows: readonly Float32Array[]): number[] {
+  return rows.map((row) => row.indexOf(Math.max(...row)));
+}
+
+describe('glimpse convert on a Qwen2ForCausalLM checkpoint (q/k/v biases, rope_theta 1e6, tied head, bf16)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'glimpse-convert-qwen2-'));
+  const checkpoint = join(root, 'hf');
+  const weights = randomQwen2(0x9e2);
+  let reference: Float32Array[];
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  beforeAll(() => {
+    const { lmHead: _tied, ...untied } = weights;
+    writeHfCheckpoint(checkpoint, textTensors(untied, 'model.', 'lm_head.weight'), new Map(), {
+      dtype: 'BF16',
+    });
+    writeFileSync(join(checkpoint, 'config.json'), JSON.stringify(qwen2ConfigJson()));
+    writeFileSync(
+      join(checkpoint, 'tokenizer.json'),
+      JSON.stringify({ version: '1.0', model: { type: 'BPE' } }),
+    );
+    const model = new HfDecoderReference(weights);
+    reference = IDS.map((id) => model.forward(id));
+  });
+
+  async function convertedLogits(dtype: PackageDtype): Promise<Float32Array[]> {
+    const to = join(root, 'package');
+    await convertCheckpoint({ from: checkpoint, to, dtype });
+    const suffix = { fp32: '', fp16: '_fp16', q4: '_q4', q4f16: '_q4f16' }[dtype];
+    const { numLayers, numKvHeads, headDim } = CONFIG;
+    const sessions = await openTextSessions(to, suffix, { numLayers, numKvHeads, headDim });
+    // A prefill of 5, then one token at a time: the KV cache and the position ids are exercised too.
+    const logits = [...(await logitsInChunks(sessions, IDS.slice(0, 5), 5))];
+    const rest = await logitsInChunks(sessions, IDS, 1);
+    logits.push(...rest.slice(5));
+    await sessions.release();
+    return logits;
+  }
+
+  it('gives the logits of the independent TypeScript forward pass, float32', async () => {
+    const logits = await convertedLogits('fp32');
+    const scale = Math.max(...reference.flatMap((row) => Array.from(row, Math.abs)));
+    expect(scale).toBeGreaterThan(1);
+    expect(maxAbsDiff(logits, reference)).toBeLessThan(1e-4 * scale);
+  });
+
+  // Floors a little below what was measured when written (in parentheses); all is deterministic.
+  it('stays close to it in fp16 (bf16 weights fit half floats), q4 and q4f16 (top-1 and direction)', async () => {
+    const scale = Math.max(...reference.flatMap((row) => Array.from(row, Math.abs)));
+    expect(maxAbsDiff(await convertedLogits('fp16'), reference)).toBeLessThan(1e-4 * scale); // (1.7e-5)
+    const top1 = argmaxes(reference);
+    for (const dtype of ['q4', 'q4f16'] as const) {
+      const logits = await convertedLogits(dtype);
+      expect(argmaxes(logits).filter((id, t) => id === top1[t]).length, dtype).toBeGreaterThanOrEqual(11); // (12)
+      const worstCosine = Math.min(
+        ...logits.map((row, t) => cosine(row, reference[t] ?? new Float32Array())),
+      );
+      expect(worstCosine, dtype).toBeGreaterThan(0.95); // (0.973)
+    }
+  });
+});
