@@ -6,11 +6,10 @@
  * exposed — and the Hub's 404s (`x-error-code: EntryNotFound` / `RevisionNotFound`).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { resolve, sep } from 'node:path';
-import { parseByteRange } from '../vite/byte-range';
+import { sendByteRange } from '../vite/byte-range';
 import { FileDigests } from '../vite/file-digest';
 
 /** Files the Hub keeps in LFS by default (.gitattributes of a new repository, the ones a package has). */
@@ -93,23 +92,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       ETag: `"${sha256 ?? (await gitBlobSha(full))}"`,
       ...(sha256 ? { 'X-Linked-Size': info.size, 'X-Linked-ETag': `"${sha256}"` } : {}),
     };
-    const range = parseByteRange(req.headers.range, info.size);
-    if (range === 'unsatisfiable') {
-      res.writeHead(416, { ...headers, 'Content-Range': `bytes */${info.size}` });
-      res.end();
-      return;
-    }
-    const { start, end } = range ?? { start: 0, end: info.size - 1 };
-    res.writeHead(range ? 206 : 200, {
-      ...headers,
-      'Content-Length': end - start + 1,
-      ...(range ? { 'Content-Range': `bytes ${start}-${end}/${info.size}` } : {}),
-    });
-    if (req.method === 'HEAD' || info.size === 0) {
-      res.end();
-      return;
-    }
-    createReadStream(full, { start, end }).pipe(res);
+    sendByteRange(full, info.size, headers, req, res);
   }
 
   function gitBlobSha(full: string): Promise<string> {

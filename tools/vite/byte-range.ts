@@ -1,3 +1,6 @@
+import { createReadStream } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
 /** A satisfiable byte range of a file, both ends inclusive (as in Content-Range). */
 export interface ByteRange {
   readonly start: number;
@@ -27,4 +30,34 @@ export function parseByteRange(
   const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
   if (start >= size || end < start) return 'unsatisfiable';
   return { start, end };
+}
+
+/**
+ * Answers a GET or HEAD for the file at `full` (`size` bytes) with `headers` plus the range ones: 200 with
+ * the whole file, 206 with the range the Range header asks for, or 416 for a range past the end.
+ */
+export function sendByteRange(
+  full: string,
+  size: number,
+  headers: Readonly<Record<string, string | number>>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
+  const range = parseByteRange(req.headers.range, size);
+  if (range === 'unsatisfiable') {
+    res.writeHead(416, { ...headers, 'Content-Range': `bytes */${size}` });
+    res.end();
+    return;
+  }
+  const { start, end } = range ?? { start: 0, end: size - 1 };
+  res.writeHead(range ? 206 : 200, {
+    ...headers,
+    'Content-Length': end - start + 1,
+    ...(range ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}),
+  });
+  if (req.method === 'HEAD' || size === 0) {
+    res.end();
+    return;
+  }
+  createReadStream(full, { start, end }).pipe(res);
 }

@@ -1,9 +1,8 @@
-import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Plugin } from 'vite';
-import { parseByteRange } from './byte-range';
+import { sendByteRange } from './byte-range';
 import { FileDigests } from './file-digest';
 
 /** The JSON served at /models/index.json (src/storage reads the same shape). */
@@ -124,23 +123,7 @@ async function sendFile(
     'Cache-Control': 'no-store',
     'Cross-Origin-Resource-Policy': 'same-origin',
   };
-  const range = parseByteRange(req.headers.range, info.size);
-  if (range === 'unsatisfiable') {
-    res.writeHead(416, { ...headers, 'Content-Range': `bytes */${info.size}` });
-    res.end();
-    return;
-  }
-  const { start, end } = range ?? { start: 0, end: info.size - 1 };
-  res.writeHead(range ? 206 : 200, {
-    ...headers,
-    'Content-Length': end - start + 1,
-    ...(range ? { 'Content-Range': `bytes ${start}-${end}/${info.size}` } : {}),
-  });
-  if (req.method === 'HEAD' || info.size === 0) {
-    res.end();
-    return;
-  }
-  createReadStream(full, { start, end }).pipe(res);
+  sendByteRange(full, info.size, headers, req, res);
 }
 
 /** The file for a URL path, or undefined when the path climbs out of `root` or names a dotfile. */

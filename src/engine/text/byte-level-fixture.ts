@@ -5,7 +5,7 @@
  */
 
 /** GPT-2's bytes_to_unicode: printable bytes stand for themselves, the rest map to U+0100 onwards. */
-function byteToUnicode(): string[] {
+export function byteToUnicode(): string[] {
   const table: string[] = [];
   let next = 256;
   for (let b = 0; b < 256; b++) {
@@ -13,6 +13,24 @@ function byteToUnicode(): string[] {
     table.push(String.fromCharCode(printable ? b : next++));
   }
   return table;
+}
+
+/** tokenizer.json's `model` for byte-level BPE: no UNK, no byte fallback, merges as "a b" strings. */
+export function byteLevelBpeModel(
+  vocab: Record<string, number>,
+  merges: readonly (readonly [string, string])[],
+): { [key: string]: unknown } {
+  return {
+    type: 'BPE',
+    dropout: null,
+    unk_token: null,
+    continuing_subword_prefix: '',
+    end_of_word_suffix: '',
+    fuse_unk: false,
+    byte_fallback: false,
+    vocab,
+    merges: merges.map(([a, b]) => `${a} ${b}`),
+  };
 }
 
 export const CHATML_SPECIAL_TOKENS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<image>'] as const;
@@ -44,17 +62,7 @@ export function byteLevelTokenizerJson(): Record<string, unknown> {
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true },
     post_processor: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true },
     decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: '',
-      end_of_word_suffix: '',
-      fuse_unk: false,
-      byte_fallback: false,
-      vocab,
-      merges: merges.map(([a, b]) => `${a} ${b}`),
-    },
+    model: byteLevelBpeModel(vocab, merges),
   };
 }
 

@@ -11,39 +11,13 @@
 import type { JsonValue } from '../../tokenizer/tokenizer-json';
 import type { ModelPackage } from '../index';
 import { type PackageFiles, writePackage } from '../write';
-import {
-  addedTokensJson,
-  decoderOnnx,
-  embedOnnx,
-  onnxPath,
-  QWEN_CHATML_TEMPLATE,
-  qwenTokenizer,
-  qwenTokenizerConfig,
-  tinyQwen,
-  tinyVision,
-  visionOnnx,
-} from './parts';
+import { lookalikeQwen, lookalikeTailFiles, QWEN_CHATML_TEMPLATE, qwenTokenizer, tinyVision } from './parts';
 
 export const FASTVLM_REPO = 'onnx-community/FastVLM-0.5B-ONNX';
 
 export async function fastVlmFiles(): Promise<PackageFiles> {
   const tokenizer = qwenTokenizer();
-  const text = tinyQwen(
-    {
-      hiddenSize: 64,
-      intermediateSize: 128,
-      numLayers: 2,
-      numHeads: 4,
-      numKvHeads: 2,
-      headDim: 16,
-      vocabSize: tokenizer.vocabSize,
-      maxPositions: 32768,
-      rmsNormEps: 1e-6,
-      ropeTheta: 1000000,
-    },
-    0xfa57,
-    true,
-  );
+  const text = lookalikeQwen(tokenizer, { numKvHeads: 2, seed: 0xfa57, tied: true });
   const vision = tinyVision(
     {
       imageSize: 1024,
@@ -122,35 +96,14 @@ export async function fastVlmFiles(): Promise<PackageFiles> {
         size: { shortest_edge: 1024 },
       },
     ],
-    ['added_tokens.json', addedTokensJson(tokenizer, ['<|endoftext|>', '<|im_end|>', '<|im_start|>'])],
-    [
-      'special_tokens_map.json',
-      {
-        additional_special_tokens: ['<|im_start|>', '<|im_end|>'],
-        eos_token: {
-          content: '<|im_end|>',
-          lstrip: false,
-          normalized: false,
-          rstrip: false,
-          single_word: false,
-        },
-        pad_token: {
-          content: '<|endoftext|>',
-          lstrip: false,
-          normalized: false,
-          rstrip: false,
-          single_word: false,
-        },
-      },
-    ],
-    ['tokenizer.json', tokenizer.json],
-    ['tokenizer_config.json', qwenTokenizerConfig(tokenizer, { chatTemplate: QWEN_CHATML_TEMPLATE })],
-    [onnxPath('vision_encoder', 'q4'), visionOnnx(vision, 'q4')],
-    [onnxPath('vision_encoder', 'q4f16'), visionOnnx(vision, 'q4f16')],
-    [onnxPath('embed_tokens', 'fp32'), embedOnnx(text, 'fp32')],
-    [onnxPath('embed_tokens', 'fp16'), embedOnnx(text, 'fp16')],
-    [onnxPath('decoder_model_merged', 'q4'), decoderOnnx(text, 'q4')],
-    [onnxPath('decoder_model_merged', 'q4f16'), decoderOnnx(text, 'q4f16')],
+    ...lookalikeTailFiles({
+      tokenizer,
+      addedTokens: ['<|endoftext|>', '<|im_end|>', '<|im_start|>'],
+      tokenizerConfig: { chatTemplate: QWEN_CHATML_TEMPLATE },
+      text,
+      vision,
+      visionDtypes: ['q4', 'q4f16'],
+    }),
   ]);
 }
 

@@ -8,17 +8,7 @@
 import type { JsonValue } from '../../tokenizer/tokenizer-json';
 import type { ModelPackage } from '../index';
 import { type PackageFiles, writePackage } from '../write';
-import {
-  addedTokensJson,
-  decoderOnnx,
-  embedOnnx,
-  onnxPath,
-  qwenTokenizer,
-  qwenTokenizerConfig,
-  tinyQwen,
-  tinyVision,
-  visionOnnx,
-} from './parts';
+import { lookalikeQwen, lookalikeTailFiles, qwenTokenizer, SIGLIP_384_VISION, tinyVision } from './parts';
 
 export const INTERLEAVE_REPO = 'llava-hf/llava-interleave-qwen-0.5b-hf';
 
@@ -28,34 +18,8 @@ export const INTERLEAVE_CHAT_TEMPLATE =
 
 export async function interleaveFiles(): Promise<PackageFiles> {
   const tokenizer = qwenTokenizer();
-  const text = tinyQwen(
-    {
-      hiddenSize: 64,
-      intermediateSize: 128,
-      numLayers: 2,
-      numHeads: 4,
-      numKvHeads: 4,
-      headDim: 16,
-      vocabSize: tokenizer.vocabSize,
-      maxPositions: 32768,
-      rmsNormEps: 1e-6,
-      ropeTheta: 1000000,
-    },
-    0x1e4e,
-    true,
-  );
-  const visionConfig = {
-    imageSize: 384,
-    patchSize: 14,
-    channels: 3,
-    hiddenSize: 32,
-    intermediateSize: 64,
-    numLayers: 1,
-    numHeads: 2,
-    layerNormEps: 1e-6,
-    featureLayer: -1,
-    activation: 'gelu_pytorch_tanh',
-  } as const;
+  const text = lookalikeQwen(tokenizer, { numKvHeads: 4, seed: 0x1e4e, tied: true });
+  const visionConfig = SIGLIP_384_VISION;
   const vision = tinyVision(visionConfig, text.config.hiddenSize, 0x51e1);
   const { id } = tokenizer;
   return new Map<string, Uint8Array | JsonValue>([
@@ -144,37 +108,14 @@ export async function interleaveFiles(): Promise<PackageFiles> {
       },
     ],
     ['chat_template.json', { chat_template: INTERLEAVE_CHAT_TEMPLATE }],
-    [
-      'added_tokens.json',
-      addedTokensJson(tokenizer, ['<image>', '<|endoftext|>', '<|im_end|>', '<|im_start|>']),
-    ],
-    [
-      'special_tokens_map.json',
-      {
-        additional_special_tokens: ['<|im_start|>', '<|im_end|>'],
-        eos_token: {
-          content: '<|im_end|>',
-          lstrip: false,
-          normalized: false,
-          rstrip: false,
-          single_word: false,
-        },
-        pad_token: {
-          content: '<|endoftext|>',
-          lstrip: false,
-          normalized: false,
-          rstrip: false,
-          single_word: false,
-        },
-      },
-    ],
-    ['tokenizer.json', tokenizer.json],
-    ['tokenizer_config.json', qwenTokenizerConfig(tokenizer, { processorClass: 'LlavaProcessor' })],
-    [onnxPath('vision_encoder', 'q4'), visionOnnx(vision, 'q4')],
-    [onnxPath('embed_tokens', 'fp32'), embedOnnx(text, 'fp32')],
-    [onnxPath('embed_tokens', 'fp16'), embedOnnx(text, 'fp16')],
-    [onnxPath('decoder_model_merged', 'q4'), decoderOnnx(text, 'q4')],
-    [onnxPath('decoder_model_merged', 'q4f16'), decoderOnnx(text, 'q4f16')],
+    ...lookalikeTailFiles({
+      tokenizer,
+      addedTokens: ['<image>', '<|endoftext|>', '<|im_end|>', '<|im_start|>'],
+      tokenizerConfig: { processorClass: 'LlavaProcessor' },
+      text,
+      vision,
+      visionDtypes: ['q4'],
+    }),
   ]);
 }
 

@@ -10,16 +10,12 @@ import type { JsonValue } from '../../tokenizer/tokenizer-json';
 import type { ModelPackage } from '../index';
 import { type PackageFiles, writePackage } from '../write';
 import {
-  addedTokensJson,
-  decoderOnnx,
-  embedOnnx,
-  onnxPath,
+  lookalikeQwen,
+  lookalikeTailFiles,
   QWEN_CHATML_TEMPLATE,
   qwenTokenizer,
-  qwenTokenizerConfig,
-  tinyQwen,
+  SIGLIP_384_VISION,
   tinyVision,
-  visionOnnx,
 } from './parts';
 
 export const NANOLLAVA_REPO = 'Xenova/nanoLLaVA';
@@ -27,34 +23,8 @@ const IMAGE_TOKENS = 729;
 
 export async function nanoLlavaFiles(): Promise<PackageFiles> {
   const tokenizer = qwenTokenizer();
-  const text = tinyQwen(
-    {
-      hiddenSize: 64,
-      intermediateSize: 128,
-      numLayers: 2,
-      numHeads: 4,
-      numKvHeads: 4,
-      headDim: 16,
-      vocabSize: tokenizer.vocabSize,
-      maxPositions: 32768,
-      rmsNormEps: 1e-6,
-      ropeTheta: 1000000,
-    },
-    0x7a70,
-    false,
-  );
-  const visionConfig = {
-    imageSize: 384,
-    patchSize: 14,
-    channels: 3,
-    hiddenSize: 32,
-    intermediateSize: 64,
-    numLayers: 1,
-    numHeads: 2,
-    layerNormEps: 1e-6,
-    featureLayer: -1,
-    activation: 'gelu_pytorch_tanh',
-  } as const;
+  const text = lookalikeQwen(tokenizer, { numKvHeads: 4, seed: 0x7a70, tied: false });
+  const visionConfig = SIGLIP_384_VISION;
   const vision = tinyVision(visionConfig, text.config.hiddenSize, 0x7a71);
   const { id } = tokenizer;
   return new Map<string, Uint8Array | JsonValue>([
@@ -120,37 +90,14 @@ export async function nanoLlavaFiles(): Promise<PackageFiles> {
         size: { height: 384, width: 384 },
       },
     ],
-    [
-      'added_tokens.json',
-      addedTokensJson(tokenizer, ['<|endoftext|>', '<|im_end|>', '<|im_start|>', '<image>']),
-    ],
-    [
-      'special_tokens_map.json',
-      {
-        additional_special_tokens: ['<|im_start|>', '<|im_end|>'],
-        eos_token: {
-          content: '<|im_end|>',
-          lstrip: false,
-          normalized: false,
-          rstrip: false,
-          single_word: false,
-        },
-        pad_token: {
-          content: '<|endoftext|>',
-          lstrip: false,
-          normalized: false,
-          rstrip: false,
-          single_word: false,
-        },
-      },
-    ],
-    ['tokenizer.json', tokenizer.json],
-    ['tokenizer_config.json', qwenTokenizerConfig(tokenizer, { chatTemplate: QWEN_CHATML_TEMPLATE })],
-    [onnxPath('vision_encoder', 'q4'), visionOnnx(vision, 'q4')],
-    [onnxPath('embed_tokens', 'fp32'), embedOnnx(text, 'fp32')],
-    [onnxPath('embed_tokens', 'fp16'), embedOnnx(text, 'fp16')],
-    [onnxPath('decoder_model_merged', 'q4'), decoderOnnx(text, 'q4')],
-    [onnxPath('decoder_model_merged', 'q4f16'), decoderOnnx(text, 'q4f16')],
+    ...lookalikeTailFiles({
+      tokenizer,
+      addedTokens: ['<|endoftext|>', '<|im_end|>', '<|im_start|>', '<image>'],
+      tokenizerConfig: { chatTemplate: QWEN_CHATML_TEMPLATE },
+      text,
+      vision,
+      visionDtypes: ['q4'],
+    }),
   ]);
 }
 

@@ -6,11 +6,12 @@
  * ones, so the engine reads these packages exactly as it reads the Hub's.
  */
 
+import { byteLevelBpeModel, byteToUnicode } from '../../../src/engine/text/byte-level-fixture';
 import { LINEAR_OF, type PackageDtype } from '../../decoder/linears';
 import { addEmbedTokens, addLlamaDecoder, type DecoderLayerWeights } from '../../decoder/llama-graph';
 import type { LlamaConfig } from '../../llama2c/checkpoint';
 import { GraphBuilder } from '../../onnx/graph';
-import type { JsonObject } from '../../tokenizer/tokenizer-json';
+import type { JsonObject, JsonValue } from '../../tokenizer/tokenizer-json';
 import type { ProjectorWeights } from '../../vision/clip-weights';
 import { randomProjectorWeights } from '../../vision/clip-weights';
 import { addProjector, IMAGE_FEATURES } from '../../vision/projector-graph';
@@ -22,17 +23,6 @@ import {
   type SiglipVisionWeights,
   siglipPatches,
 } from '../../vision/siglip-weights';
-
-/** GPT-2's bytes_to_unicode: printable bytes stand for themselves, the rest map to U+0100 onwards. */
-function byteSymbols(): string[] {
-  const symbols: string[] = [];
-  let next = 256;
-  for (let b = 0; b < 256; b++) {
-    const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
-    symbols.push(String.fromCharCode(printable ? b : next++));
-  }
-  return symbols;
-}
 
 const MERGES: readonly [string, string][] = [
   ['Ġ', 't'],
@@ -58,7 +48,7 @@ export interface QwenTokenizer {
 /** tokenizer.json in Qwen2's layout: byte-level BPE, the Qwen2 split regex, special tokens added last. */
 export function qwenTokenizer(): QwenTokenizer {
   const vocab: Record<string, number> = {};
-  for (const symbol of byteSymbols()) vocab[symbol] = Object.keys(vocab).length;
+  for (const symbol of byteToUnicode()) vocab[symbol] = Object.keys(vocab).length;
   for (const [a, b] of MERGES) vocab[a + b] = Object.keys(vocab).length;
   const base = Object.keys(vocab).length;
   const id = {
@@ -99,17 +89,7 @@ export function qwenTokenizer(): QwenTokenizer {
     },
     post_processor: { ...byteLevel, trim_offsets: false },
     decoder: byteLevel,
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: '',
-      end_of_word_suffix: '',
-      fuse_unk: false,
-      byte_fallback: false,
-      vocab,
-      merges: MERGES.map(([a, b]) => `${a} ${b}`),
-    },
+    model: byteLevelBpeModel(vocab, MERGES) as JsonObject,
   };
   return { json, vocabSize: base + SPECIAL_TOKENS.length, id };
 }
@@ -189,6 +169,32 @@ export function tinyQwen(config: LlamaConfig, seed: number, tied: boolean): Tiny
   };
 }
 
+/**
+ * The look-alikes' Qwen2: 2 layers, 64 wide, 4 query heads of 16 over `numKvHeads` KV heads, with Qwen2's
+ * 32768 positions, RMS eps 1e-6 and RoPE θ 1e6.
+ */
+export function lookalikeQwen(
+  tokenizer: QwenTokenizer,
+  options: { readonly numKvHeads: number; readonly seed: number; readonly tied: boolean },
+): TinyQwen {
+  return tinyQwen(
+    {
+      hiddenSize: 64,
+      intermediateSize: 128,
+      numLayers: 2,
+      numHeads: 4,
+      numKvHeads: options.numKvHeads,
+      headDim: 16,
+      vocabSize: tokenizer.vocabSize,
+      maxPositions: 32768,
+      rmsNormEps: 1e-6,
+      ropeTheta: 1000000,
+    },
+    options.seed,
+    options.tied,
+  );
+}
+
 export function decoderOnnx(model: TinyQwen, dtype: PackageDtype): Uint8Array {
   const g = new GraphBuilder('decoder_model_merged');
   addLlamaDecoder(
@@ -231,6 +237,20 @@ export function tinyVision(config: SiglipVisionConfig, textHidden: number, seed:
   };
 }
 
+/** SigLIP so400m-patch14-384's input and patch (729 image tokens), around a 1-layer, 32-wide tower. */
+export const SIGLIP_384_VISION = {
+  imageSize: 384,
+  patchSize: 14,
+  channels: 3,
+  hiddenSize: 32,
+  intermediateSize: 64,
+  numLayers: 1,
+  numHeads: 2,
+  layerNormEps: 1e-6,
+  featureLayer: -1,
+  activation: 'gelu_pytorch_tanh',
+} as const;
+
 /** pixel_values → image_features: the tower's feature layer (all patches) through the fused projector. */
 export function visionOnnx(vision: TinyVision, dtype: PackageDtype): Uint8Array {
   const g = new GraphBuilder('vision_encoder');
@@ -250,4 +270,55 @@ export function visionOnnx(vision: TinyVision, dtype: PackageDtype): Uint8Array 
 /** The Hub's file name of a part in a dtype (onnx/{part}{suffix}.onnx). */
 export function onnxPath(part: string, dtype: PackageDtype): string {
   return `onnx/${part}${dtype === 'fp32' ? '' : `_${dtype}`}.onnx`;
+}
+
+/** Qwen2's special_tokens_map.json: the ChatML turn markers, EOS = `<|im_end|>`, PAD = `<|endoftext|>`. */
+function qwenSpecialTokensMap(): JsonObject {
+  return {
+    additional_special_tokens: ['<|im_start|>', '<|im_end|>'],
+    eos_token: {
+      content: '<|im_end|>',
+      lstrip: false,
+      normalized: false,
+      rstrip: false,
+      single_word: false,
+    },
+    pad_token: {
+      content: '<|endoftext|>',
+      lstrip: false,
+      normalized: false,
+      rstrip: false,
+      single_word: false,
+    },
+  };
+}
+
+export interface LookalikeTail {
+  readonly tokenizer: QwenTokenizer;
+  /** added_tokens.json's tokens, in the repository's order. */
+  readonly addedTokens: readonly SpecialToken[];
+  readonly tokenizerConfig: Parameters<typeof qwenTokenizerConfig>[1];
+  readonly text: TinyQwen;
+  readonly vision: TinyVision;
+  /** The vision encoder's dtypes; the decoder ships as q4 and q4f16, the embedding table as fp32 and fp16. */
+  readonly visionDtypes: readonly PackageDtype[];
+}
+
+/** The files every look-alike ends with: the tokenizer files, then the ONNX parts. */
+export function lookalikeTailFiles(tail: LookalikeTail): [string, Uint8Array | JsonValue][] {
+  const { tokenizer, text, vision } = tail;
+  return [
+    ['added_tokens.json', addedTokensJson(tokenizer, tail.addedTokens)],
+    ['special_tokens_map.json', qwenSpecialTokensMap()],
+    ['tokenizer.json', tokenizer.json],
+    ['tokenizer_config.json', qwenTokenizerConfig(tokenizer, tail.tokenizerConfig)],
+    ...tail.visionDtypes.map((dtype): [string, Uint8Array] => [
+      onnxPath('vision_encoder', dtype),
+      visionOnnx(vision, dtype),
+    ]),
+    [onnxPath('embed_tokens', 'fp32'), embedOnnx(text, 'fp32')],
+    [onnxPath('embed_tokens', 'fp16'), embedOnnx(text, 'fp16')],
+    [onnxPath('decoder_model_merged', 'q4'), decoderOnnx(text, 'q4')],
+    [onnxPath('decoder_model_merged', 'q4f16'), decoderOnnx(text, 'q4f16')],
+  ];
 }
