@@ -88,4 +88,9 @@ describe('serve-models', () => {
   it('leaves other URLs to the next middleware', async () => {
     expect((await fetch(`${base}/index.html`)).status).toBe(418);
   });
+
+  // In dev, Vite must turn the imported registry JSON into a module; served raw it broke `npm start`.
+  it('leaves the registry, which the app imports as source, to Vite', async () => {
+    expect((await fetch(`${base}/models/registry/hub.json?import`)).status).toBe(418);
+  });
 });

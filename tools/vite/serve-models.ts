@@ -48,6 +48,11 @@ export function createModelsMiddleware(root: string): Middleware {
       return;
     }
     const rest = safeDecode(pathname.slice(urlPrefix.length));
+    // models/registry/ is app source (the Hub registry, imported as a module), not a package: Vite serves it.
+    if (rest?.startsWith('registry/')) {
+      next();
+      return;
+    }
     const respond =
       rest === 'index.json' ? sendIndex(root, digests, res) : sendFile(root, rest, digests, req, res);
     respond.catch(next);
