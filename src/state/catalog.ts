@@ -10,6 +10,7 @@ import {
 } from '../engine/model/registry';
 import type { FolderFile } from '../storage/folder-reader';
 import { hubPackageUrl } from '../storage/hub-source';
+import { isManifestFile } from '../storage/model-storage';
 import type { DtypesByDevice, ModelSource, PackageFile } from '../worker/protocol';
 import type { CatalogEntry, FolderEntry, HubEntry, ServedEntry } from './models-slice';
 
@@ -107,21 +108,9 @@ export function parseCatalog(data: unknown): CatalogEntry[] {
     if (typeof model !== 'object' || model === null || !('id' in model) || typeof model.id !== 'string')
       continue;
     const listed: unknown[] = 'files' in model && Array.isArray(model.files) ? model.files : [];
-    entries.push(catalogEntry(model.id, listed.filter(isPackageFile)));
+    entries.push(catalogEntry(model.id, listed.filter(isManifestFile)));
   }
   return entries;
-}
-
-function isPackageFile(value: unknown): value is PackageFile {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    'path' in value &&
-    typeof value.path === 'string' &&
-    'size' in value &&
-    typeof value.size === 'number' &&
-    (!('sha256' in value) || value.sha256 === undefined || typeof value.sha256 === 'string')
-  );
 }
 
 /** The packages this app serves, then the registry's Hub models. */

@@ -3,6 +3,7 @@
  * falls back silently, so the worker probes for an adapter itself and reports what really runs.
  */
 import { GlimpseError } from '../engine/errors';
+import { DTYPE_SUFFIX, partFile } from '../engine/model/files';
 import type { Dtype, ModelPart } from '../engine/types';
 import type { BackendPreference } from './protocol';
 
@@ -34,17 +35,6 @@ export async function chooseBackend(
   return { backend: 'wasm', shaderF16: false };
 }
 
-const suffixes: Record<Dtype, string> = {
-  fp32: '',
-  fp16: '_fp16',
-  q4: '_q4',
-  q4f16: '_q4f16',
-  quantized: '_quantized',
-  int8: '_int8',
-  uint8: '_uint8',
-  bnb4: '_bnb4',
-};
-
 const parts: readonly ModelPart[] = ['vision_encoder', 'projector', 'embed_tokens', 'decoder_model_merged'];
 
 /**
@@ -70,10 +60,10 @@ export function chooseDtypes(
   choice: BackendChoice,
 ): Partial<Record<ModelPart, Dtype>> {
   const present = new Set(files);
-  const dtypes = Object.keys(suffixes).filter((d): d is Dtype => d in suffixes);
+  const dtypes = Object.keys(DTYPE_SUFFIX).filter((d): d is Dtype => d in DTYPE_SUFFIX);
   const chosen: Partial<Record<ModelPart, Dtype>> = {};
   for (const part of parts) {
-    const has = (d: Dtype) => present.has(`onnx/${part}${suffixes[d]}.onnx`);
+    const has = (d: Dtype) => present.has(partFile(part, d));
     const dtype = preferences(part, choice).find(has);
     if (dtype) chosen[part] = dtype;
     else if (dtypes.some(has)) {

@@ -17,17 +17,15 @@ import type {
   RgbaImage,
   UserTurn,
 } from '../engine/types';
+import type { ManifestFile } from '../storage/cache-records';
 import type { FolderFile } from '../storage/folder-reader';
 
 /** What the page asks for; 'auto' lets the worker probe for a WebGPU adapter. */
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
 
 /** One file of a package, as /models/index.json lists it; the cache verifies downloads against it. */
-export interface PackageFile {
-  readonly path: string;
-  readonly size: number;
-  readonly sha256?: string;
-}
+/** A package file as /models/index.json lists it: the same record the model cache keeps. */
+export type PackageFile = ManifestFile;
 
 /** The file variant to load per part, for each kind of device the worker may find. */
 export type DtypesByDevice = Partial<Record<DeviceClass, Partial<Record<ModelPart, Dtype>>>>;
