@@ -37,7 +37,7 @@ test('loads a mirror URL after showing its size for this device', async ({ page,
   const mirror = `${baseURL}${mirrorPath}`;
   await page.getByTestId('hub-location').fill(mirror);
   await page.getByTestId('hub-check').click();
-  await expect(page.getByTestId('hub-question')).toHaveText(/^This downloads \d+ kB — continue\?$/);
+  await expect(page.getByTestId('hub-question')).toHaveText(/^This downloads \d+ [kM]B — continue\?$/);
   await page.getByTestId('hub-confirm').click();
   await expect(page.getByTestId('model-status')).toHaveText('Ready', { timeout: 120_000 });
   await expect(picker).toHaveValue(`${mirror}/`);

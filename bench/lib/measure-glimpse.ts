@@ -55,6 +55,7 @@ function runMeasure({ done, tokenTimes, start }: Timed): RunMeasure {
     prefillTokensPerSecond: perSecond(stats.prefillTokens, stats.prefillMs),
     timeToFirstTokenMs: first === undefined ? undefined : first - start,
     decodeTokensPerSecond: decodeRate(tokenTimes),
+    ...(stats.drafts ? { drafts: stats.drafts } : {}),
   };
 }
 
@@ -82,7 +83,8 @@ export async function measureGlimpse(
   const loadMs = performance.now() - loadStart;
   const warmupMs = warmupStart !== undefined && readyAt !== undefined ? readyAt - warmupStart : undefined;
   const picture = { width: image.width, height: image.height, data: image.rgba };
-  const greedy = { temperature: 0, maxNewTokens: plan.maxNewTokens };
+  const drafts = plan.draftTokens === undefined ? {} : { draftTokens: plan.draftTokens };
+  const greedy = { temperature: 0, maxNewTokens: plan.maxNewTokens, ...drafts };
   try {
     const runs: RunMeasure[] = [];
     for (let i = 0; i < plan.runs; i++) {
@@ -103,6 +105,7 @@ export async function measureGlimpse(
       const events = conversation.send(turn === 0 ? { text, image: picture } : { text }, {
         temperature: 0,
         maxNewTokens: plan.maxNewTokensPerTurn,
+        ...drafts,
       });
       turnTimeToFirstTokenMs.push(runMeasure(await timed(events, start, sample)).timeToFirstTokenMs);
     }

@@ -16,6 +16,8 @@ export interface BenchPlan {
   /** Turns of the one multi-turn conversation (turn 1 carries the image). */
   readonly turns: number;
   readonly maxNewTokensPerTurn: number;
+  /** Glimpse's GenerateOptions.draftTokens; undefined leaves its backend default. */
+  readonly draftTokens?: number;
 }
 
 export const QUESTIONS = [

@@ -16,6 +16,8 @@ export interface RunMeasure {
   readonly prefillTokensPerSecond: number | undefined;
   readonly timeToFirstTokenMs: number | undefined;
   readonly decodeTokensPerSecond: number | undefined;
+  /** Glimpse's draft tokens (prompt lookup): how many were fed and how many came true. */
+  readonly drafts?: { readonly fed: number; readonly accepted: number };
 }
 
 export interface MemoryPeaks {

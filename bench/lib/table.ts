@@ -23,12 +23,20 @@ function row(result: SystemResult): string[] {
     fixed(summary.prefillTokensPerSecond, 1),
     fixed(summary.timeToFirstTokenMs, 1),
     fixed(summary.decodeTokensPerSecond, 1),
+    drafts(result),
     result.turnTimeToFirstTokenMs.map((ms) => fixed(ms, 0)).join('/'),
     megabytes(memory.rssBytes ?? memory.userAgentBytes),
     megabytes(memory.jsHeapBytes),
     megabytes(memory.arrayBufferBytes),
     result.longTasks ? `${result.longTasks.count} (max ${fixed(result.longTasks.maxMs, 0)})` : '–',
   ];
+}
+
+/** Draft tokens that came true over those fed, summed over the runs. */
+function drafts(result: SystemResult): string {
+  const fed = result.runs.reduce((sum, run) => sum + (run.drafts?.fed ?? 0), 0);
+  const accepted = result.runs.reduce((sum, run) => sum + (run.drafts?.accepted ?? 0), 0);
+  return fed === 0 ? '–' : `${accepted}/${fed}`;
 }
 
 const HEADER = [
@@ -42,6 +50,7 @@ const HEADER = [
   'prefill tok/s',
   'TTFT ms',
   'decode tok/s',
+  'drafts true/fed',
   'TTFT turns 1-5 ms',
   'RSS/UA MB',
   'heap MB',

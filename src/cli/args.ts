@@ -15,6 +15,7 @@ Options:
   --temperature N        0 is greedy (default: the package's generation_config)
   --top-p N, --top-k N, --repetition-penalty N, --seed N
   --max-new-tokens N
+  --draft-tokens N       draft tokens per decoder run, copied from the context (default: 4 on webgpu, else 0)
   --dtype DTYPE          fp32, fp16, q4, q4f16, quantized, int8, uint8, bnb4 (every part)
   --backend NAME         wasm (onnxruntime-web, default), cpu (onnxruntime-node), webgpu (onnxruntime-node)
   --json                 print one JSON object: text, token ids, timings`;
@@ -78,6 +79,7 @@ export function parseCommand(argv: readonly string[]): Command {
     repetitionPenalty: numberOption(values['repetition-penalty'], 'repetition-penalty'),
     seed: numberOption(values.seed, 'seed', true),
     maxNewTokens: numberOption(values['max-new-tokens'], 'max-new-tokens', true),
+    draftTokens: numberOption(values['draft-tokens'], 'draft-tokens', true),
   };
   const generate: GenerateOptions = Object.fromEntries(
     Object.entries(sampling).filter((entry): entry is [string, number] => entry[1] !== undefined),
@@ -109,6 +111,7 @@ function parse(argv: readonly string[]) {
       'repetition-penalty': { type: 'string' },
       seed: { type: 'string' },
       'max-new-tokens': { type: 'string' },
+      'draft-tokens': { type: 'string' },
       dtype: { type: 'string' },
       backend: { type: 'string' },
       json: { type: 'boolean' },

@@ -14,6 +14,7 @@ Options:
   --max-new-tokens N     tokens per run
   --turns N              turns of the multi-turn conversation (default 5)
   --wasm-threads N       onnxruntime-web threads (default 1)
+  --draft-tokens N       Glimpse's draft tokens per decoder run (default: its own, 4 on webgpu, else 0)
   --quick                tiny-llava only, few runs: under two minutes on 2 cores
   --timeout S            seconds one system may take on one backend before it counts as failed
   --name NAME            results file name under bench/results (default node-<model>)
@@ -27,6 +28,7 @@ export interface BenchOptions {
   readonly maxNewTokens: number | undefined;
   readonly turns: number;
   readonly wasmThreads: number;
+  readonly draftTokens: number | undefined;
   readonly quick: boolean;
   readonly timeout: number | undefined;
   readonly name: string | undefined;
@@ -76,6 +78,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     maxNewTokens: positiveInteger(values['max-new-tokens'], 'max-new-tokens'),
     turns: positiveInteger(values.turns, 'turns') ?? 5,
     wasmThreads: positiveInteger(values['wasm-threads'], 'wasm-threads') ?? 1,
+    draftTokens: values['draft-tokens'] === '0' ? 0 : positiveInteger(values['draft-tokens'], 'draft-tokens'),
     quick,
     timeout: positiveInteger(values.timeout, 'timeout'),
     name: values.name,
@@ -95,6 +98,7 @@ function parse(argv: readonly string[]) {
       'max-new-tokens': { type: 'string' },
       turns: { type: 'string' },
       'wasm-threads': { type: 'string' },
+      'draft-tokens': { type: 'string' },
       quick: { type: 'boolean' },
       timeout: { type: 'string' },
       name: { type: 'string' },

@@ -68,6 +68,7 @@ async function resolveModel(options: BenchOptions, io: CliIo): Promise<ModelSetu
     maxNewTokens: options.maxNewTokens ?? (synthetic ? 8 : options.quick ? 24 : 48),
     turns: options.turns,
     maxNewTokensPerTurn: small ? 4 : 16,
+    ...(options.draftTokens === undefined ? {} : { draftTokens: options.draftTokens }),
   };
   return { dir, label: options.model, imageSize: imageSize(dir), dtype, plan };
 }

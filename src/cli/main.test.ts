@@ -68,21 +68,22 @@ describe('glimpse', () => {
 
   // Chromium's SwiftShader gives onnxruntime-node a WebGPU adapter on a machine without a GPU.
   it.skipIf(!existsSync(SWIFTSHADER))(
-    'runs on WebGPU with the KV cache in GPU memory, giving the same tokens',
+    'runs on WebGPU with the KV cache in GPU memory and draft tokens, giving the same tokens',
     async () => {
       const expectedIds = (await readFile(`${SAMPLE}.ids`, 'utf8'))
         .trim()
         .split(/\s+/)
         .map(Number)
-        .slice(0, 6);
+        .slice(0, 100);
       const env = { LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: SWIFTSHADER };
       const args = ['generate', '--backend', 'webgpu', '--model', 'models/stories260k', '--temperature', '0'];
-      const result = await glimpseWith(env, ...args, '--max-new-tokens', '6', '--json', '');
+      const result = await glimpseWith(env, ...args, '--max-new-tokens', '100', '--json', '');
       expect(result.code).toBe(0);
-      expect(JSON.parse(result.stdout)).toMatchObject({
-        tokenIds: expectedIds,
-        model: { backend: 'webgpu' },
-      });
+      const output = JSON.parse(result.stdout);
+      expect(output).toMatchObject({ tokenIds: expectedIds, model: { backend: 'webgpu' } });
+      // Drafts that came true and drafts cut from the GPU-resident cache again both took place.
+      expect(output.stats.drafts.accepted).toBeGreaterThan(0);
+      expect(output.stats.drafts.fed).toBeGreaterThan(output.stats.drafts.accepted);
     },
   );
 

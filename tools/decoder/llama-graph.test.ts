@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGreedyFromBos } from '../data/stories260k';
 import { EOS_ID } from '../llama2c/tokenizer';
@@ -9,13 +8,7 @@ import { loadStories260kModel, type Stories260kModel, stories260kFiles } from '.
 import { writePackage } from '../packages/write';
 import { Llama2cReference } from '../reference/llama';
 import { llama2cEncode } from '../testing/llama2c-encode';
-import {
-  DecoderRun,
-  greedyIds,
-  logitsInChunks,
-  openPackageSessions,
-  type PackageSessions,
-} from '../testing/ort-greedy';
+import { greedyIds, logitsInChunks, openPackageSessions, type PackageSessions } from '../testing/ort-greedy';
 
 /** KV-cached logits agree with a full recomputation to this max absolute difference (logits are O(10)). */
 const KV_TOLERANCE = 1e-4;
@@ -74,34 +67,6 @@ describe('stories260k decoder graph on onnxruntime-web (wasm)', () => {
       expect(cached).toHaveLength(ids.length);
       expect(maxDiff, `chunk ${chunk}`).toBeLessThan(KV_TOLERANCE);
     }
-  });
-
-  it('ignores left-padding positions that attention_mask marks 0', async () => {
-    const ids = llama2cEncode(model.vocab, 'The sun was hot.');
-    const [unpadded] = (await logitsInChunks(sessions, ids, ids.length)).slice(-1);
-    const padded = [7, 99, ...ids];
-    const run = new DecoderRun(sessions);
-    const embeds = await run.embed(padded);
-    const { numLayers, numKvHeads, headDim } = sessions;
-    const empty = new ort.Tensor('float32', new Float32Array(0), [1, numKvHeads, 0, headDim]);
-    const past = Object.fromEntries(
-      Array.from({ length: numLayers }, (_, i) => [
-        [`past_key_values.${i}.key`, empty],
-        [`past_key_values.${i}.value`, empty],
-      ]).flat(),
-    );
-    const int64 = (values: number[]): ort.Tensor =>
-      new ort.Tensor('int64', BigInt64Array.from(values, BigInt), [1, values.length]);
-    const out = await sessions.decoder.run({
-      inputs_embeds: new ort.Tensor('float32', embeds, [1, padded.length, embeds.length / padded.length]),
-      attention_mask: int64(padded.map((_, i) => (i < 2 ? 0 : 1))),
-      position_ids: int64(padded.map((_, i) => Math.max(0, i - 2))),
-      ...past,
-    });
-    const logits = out.logits?.data;
-    if (!(logits instanceof Float32Array) || !unpadded) throw new Error('no logits');
-    const last = logits.subarray(logits.length - unpadded.length);
-    expect(Math.max(...last.map((v, i) => Math.abs(v - (unpadded[i] ?? 0))))).toBeLessThan(KV_TOLERANCE);
   });
 
   it('produces logits over the model vocabulary and a KV cache of past plus new positions', async () => {

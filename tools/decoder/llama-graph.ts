@@ -1,13 +1,28 @@
 /**
- * The Llama decoder as an ONNX graph of plain operators, in the I/O convention of transformers.js and
- * the Hub's browser exports (decoder_model_merged: inputs_embeds, attention_mask, position_ids,
- * past_key_values.N.key/value → logits, present.N.key/value), and the token-embedding graph beside it.
- * No contrib attention: head sizes below 16 rule out the CPU GroupQueryAttention, and both
- * onnxruntime-web backends run these operators.
+ * The Llama decoder as an ONNX graph, in the I/O convention of transformers.js and the Hub's browser
+ * exports (decoder_model_merged: inputs_embeds, attention_mask, position_ids, past_key_values.N.key/value,
+ * num_logits_to_keep → logits, present.N.key/value), and the token-embedding graph beside it.
+ *
+ * The layers run on onnxruntime's contrib kernels, which both onnxruntime-web backends and
+ * onnxruntime-node carry: each residual add shares a node with the norm after it
+ * (SkipSimplifiedLayerNormalization), RotaryEmbedding rotates q and k at the given position_ids, and
+ * GroupQueryAttention appends to the KV cache, applies the causal mask and lets each KV head serve its
+ * group of query heads. That is about a quarter of the nodes a layer of standard operators takes, and on
+ * WebGPU a decoding step costs per node dispatched, not per multiply.
+ *
+ * GroupQueryAttention reads the mask as each sequence's length (keys = ones of attention_mask, right
+ * padding only): exact for the single, unpadded sequence that Glimpse and transformers.js' chat decode.
  */
 
 import type { LlamaConfig, LlamaLayerWeights, LlamaWeights } from '../llama2c/checkpoint';
-import { GraphBuilder, type SerializedModel, toFloat16Bits } from '../onnx/graph';
+import {
+  type FloatAttr,
+  float,
+  GraphBuilder,
+  MS_DOMAIN,
+  type SerializedModel,
+  toFloat16Bits,
+} from '../onnx/graph';
 
 /**
  * Applies a Linear layer to `x` (last axis inFeatures → outFeatures); `weight` is a Hugging Face Linear
@@ -69,199 +84,7 @@ export function inMemoryDecoderSource(weights: LlamaWeights): DecoderWeightSourc
 }
 
 const FLOAT = 1; // TensorProto.FLOAT
-const BOOL = 9; // TensorProto.BOOL
-/** The mask value for excluded keys: the most negative float32, as transformers does, so rows never turn NaN. */
-const MASKED_SCORE = -3.4028234663852886e38;
-
-/** Constants shared by every layer. */
-interface Shared {
-  readonly lastAxis: string;
-  readonly eps: string;
-}
-
-function rmsNorm(g: GraphBuilder, shared: Shared, x: string, weight: Float32Array, name: string): string {
-  const squared = g.op('Mul', [x, x], {}, { name: `${name}/square` });
-  const meanSquare = g.op(
-    'ReduceMean',
-    [squared, shared.lastAxis],
-    { keepdims: 1 },
-    { name: `${name}/mean` },
-  );
-  const rms = g.op('Sqrt', [g.op('Add', [meanSquare, shared.eps], {}, { name: `${name}/add_eps` })]);
-  const normed = g.op('Mul', [x, g.op('Reciprocal', [rms])], {}, { name: `${name}/scale` });
-  const w = g.initializer(`${name}.weight`, 'float32', [weight.length], weight);
-  return g.op('Mul', [normed, w], {}, { name });
-}
-
-interface Rope {
-  readonly cos: string;
-  readonly sin: string;
-  readonly halves: string;
-}
-
-/** cos and sin [batch, sequence, 1, headDim] of each position, angles repeated over both halves of a head. */
-function ropeTables(g: GraphBuilder, config: LlamaConfig, positionIds: string): Rope {
-  const half = config.headDim / 2;
-  const invFreq = Float32Array.from(
-    { length: half },
-    (_, i) => 1 / config.ropeTheta ** ((2 * i) / config.headDim),
-  );
-  const positions = g.op('Unsqueeze', [
-    g.op('Cast', [positionIds], { to: FLOAT }),
-    g.int64('rope.axis2', [2]),
-  ]);
-  const freqs = g.op('Mul', [positions, g.initializer('rope.inv_freq', 'float32', [half], invFreq)]);
-  const angles = g.op('Concat', [freqs, freqs], { axis: -1 });
-  const headAxis = g.int64('rope.head_axis', [2]);
-  return {
-    cos: g.op('Unsqueeze', [g.op('Cos', [angles]), headAxis], {}, { name: 'rope.cos' }),
-    sin: g.op('Unsqueeze', [g.op('Sin', [angles]), headAxis], {}, { name: 'rope.sin' }),
-    halves: g.int64('rope.halves', [half, half]),
-  };
-}
-
-/** Hugging Face rotary embedding on [batch, sequence, heads, headDim]: x·cos + rotate_half(x)·sin. */
-function applyRope(g: GraphBuilder, rope: Rope, x: string, name: string): string {
-  const [first, second] = g.node(
-    'Split',
-    [x, rope.halves],
-    { axis: -1 },
-    { outputs: 2, name: `${name}/split` },
-  );
-  if (first === undefined || second === undefined) throw new Error('unreachable: Split without two outputs');
-  const rotated = g.op(
-    'Concat',
-    [g.op('Neg', [second]), first],
-    { axis: -1 },
-    { name: `${name}/rotate_half` },
-  );
-  return g.op(
-    'Add',
-    [g.op('Mul', [x, rope.cos]), g.op('Mul', [rotated, rope.sin])],
-    {},
-    { name: `${name}/rotated` },
-  );
-}
-
-/**
- * Boolean [batch, 1, 1, sequence, total] mask: query i (absolute position past + i) sees key j when
- * j ≤ past + i and attention_mask[j] is 1. The extra axes broadcast over KV heads and query groups.
- */
-function attentionMask(g: GraphBuilder, inputsEmbeds: string, attentionMaskInput: string): string {
-  const scalar = (value: string, name: string): string =>
-    g.op('Squeeze', [value, g.int64(`${name}.axis`, [0])], {}, { name });
-  const total = scalar(g.op('Shape', [attentionMaskInput], { start: 1, end: 2 }), 'mask/total');
-  const sequence = scalar(g.op('Shape', [inputsEmbeds], { start: 1, end: 2 }), 'mask/sequence');
-  const past = g.op('Sub', [total, sequence], {}, { name: 'mask/past' });
-  const zero = g.initializer('mask.zero', 'int64', [], BigInt64Array.of(0n));
-  const one = g.initializer('mask.one', 'int64', [], BigInt64Array.of(1n));
-  const keys = g.op('Range', [zero, total, one], {}, { name: 'mask/keys' });
-  const queries = g.op('Range', [past, total, one], {}, { name: 'mask/queries' });
-  const causal = g.op(
-    'LessOrEqual',
-    [keys, g.op('Unsqueeze', [queries, g.int64('mask.col', [1])])],
-    {},
-    {
-      name: 'mask/causal',
-    },
-  );
-  const padding = g.op('Unsqueeze', [
-    g.op('Cast', [attentionMaskInput], { to: BOOL }),
-    g.int64('mask.axes', [1, 2, 3]),
-  ]);
-  return g.op('And', [causal, padding], {}, { name: 'mask/combined' });
-}
-
-interface LayerValues {
-  readonly hidden: string;
-  readonly presentKey: string;
-  readonly presentValue: string;
-}
-
-function decoderLayer(
-  g: GraphBuilder,
-  source: DecoderWeightSource,
-  index: number,
-  hidden: string,
-  context: { shared: Shared; rope: Rope; mask: string; linear: LinearFn },
-): LayerValues {
-  const { config } = source;
-  const layer = source.layer(index);
-  const { shared, rope, mask, linear } = context;
-  const p = `model.layers.${index}`;
-  const { hiddenSize: dim, numHeads, numKvHeads, headDim } = config;
-  const groups = numHeads / numKvHeads;
-  const qDim = numHeads * headDim;
-  const kvDim = numKvHeads * headDim;
-
-  const normed = rmsNorm(g, shared, hidden, layer.inputNorm, `${p}.input_layernorm`);
-  const heads = (x: string, count: number, name: string): string =>
-    g.op('Reshape', [x, g.int64(`${name}.shape`, [0, 0, count, headDim])], {}, { name });
-  const project = (
-    weight: Float32Array,
-    bias: Float32Array | undefined,
-    out: number,
-    name: string,
-  ): string => {
-    const y = linear(g, normed, weight, out, dim, name);
-    if (!bias) return y;
-    return g.op(
-      'Add',
-      [y, g.initializer(`${name}.bias`, 'float32', [out], bias)],
-      {},
-      { name: `${name}/bias` },
-    );
-  };
-  const q = applyRope(
-    g,
-    rope,
-    heads(project(layer.q, layer.qBias, qDim, `${p}.self_attn.q_proj`), numHeads, `${p}/q`),
-    `${p}/q_rope`,
-  );
-  const k = applyRope(
-    g,
-    rope,
-    heads(project(layer.k, layer.kBias, kvDim, `${p}.self_attn.k_proj`), numKvHeads, `${p}/k`),
-    `${p}/k_rope`,
-  );
-  const v = heads(project(layer.v, layer.vBias, kvDim, `${p}.self_attn.v_proj`), numKvHeads, `${p}/v`);
-
-  // Query head h reads KV head floor(h / groups) (transformers' repeat_kv): group the query heads as
-  // [kvHeads, groups] and let MatMul broadcast each KV head over its group instead of copying it.
-  const grouped = g.op('Reshape', [q, g.int64(`${p}/q_groups.shape`, [0, 0, numKvHeads, groups, headDim])]);
-  const queries = g.op('Transpose', [grouped], { perm: [0, 2, 3, 1, 4] }, { name: `${p}/queries` });
-  const bhsd = { perm: [0, 2, 1, 3] };
-  const presentKey = g.op('Concat', [`past_key_values.${index}.key`, g.op('Transpose', [k], bhsd)], {
-    axis: 2,
-  });
-  const presentValue = g.op('Concat', [`past_key_values.${index}.value`, g.op('Transpose', [v], bhsd)], {
-    axis: 2,
-  });
-  const groupAxis = g.int64(`${p}/group_axis`, [2]);
-  const keysT = g.op('Transpose', [g.op('Unsqueeze', [presentKey, groupAxis])], { perm: [0, 1, 2, 4, 3] });
-  const values = g.op('Unsqueeze', [presentValue, groupAxis]);
-
-  const scale = g.float32(`${p}/scale`, [1 / Math.sqrt(headDim)], []);
-  const scores = g.op('Mul', [g.op('MatMul', [queries, keysT]), scale], {}, { name: `${p}/scores` });
-  const masked = g.op('Where', [mask, scores, g.float32(`${p}/masked`, [MASKED_SCORE], [])]);
-  const probs = g.op('Softmax', [masked], { axis: -1 }, { name: `${p}/probs` });
-  const attended = g.op('Transpose', [g.op('MatMul', [probs, values])], { perm: [0, 3, 1, 2, 4] });
-  const merged = g.op('Reshape', [attended, g.int64(`${p}/merge.shape`, [0, 0, qDim])]);
-  const attnOut = linear(g, merged, layer.o, dim, qDim, `${p}.self_attn.o_proj`);
-  const afterAttn = g.op('Add', [hidden, attnOut], {}, { name: `${p}/attn_residual` });
-
-  const normed2 = rmsNorm(g, shared, afterAttn, layer.postNorm, `${p}.post_attention_layernorm`);
-  const inter = config.intermediateSize;
-  const gate = linear(g, normed2, layer.gate, inter, dim, `${p}.mlp.gate_proj`);
-  const up = linear(g, normed2, layer.up, inter, dim, `${p}.mlp.up_proj`);
-  const silu = g.op('Mul', [gate, g.op('Sigmoid', [gate])], {}, { name: `${p}/silu` });
-  const down = linear(g, g.op('Mul', [silu, up]), layer.down, dim, inter, `${p}.mlp.down_proj`);
-  return {
-    hidden: g.op('Add', [afterAttn, down], {}, { name: `${p}/mlp_residual` }),
-    presentKey,
-    presentValue,
-  };
-}
+const INT32 = 6; // TensorProto.INT32
 
 export function buildLlamaDecoder(weights: LlamaWeights, options: DecoderOptions = {}): SerializedModel {
   const g = new GraphBuilder('llama_decoder');
@@ -278,36 +101,176 @@ export function addLlamaDecoder(
   options: DecoderOptions = {},
 ): void {
   const { config } = source;
-  const linear = options.linear ?? floatLinear;
-  const kvShape = ['batch', config.numKvHeads, 'past_sequence_length', config.headDim];
-  const inputsEmbeds = g.input('inputs_embeds', 'float32', ['batch', 'sequence_length', config.hiddenSize]);
-  const mask = g.input('attention_mask', 'int64', ['batch', 'total_sequence_length']);
-  const positionIds = g.input('position_ids', 'int64', ['batch', 'sequence_length']);
+  const kvShape = ['batch_size', config.numKvHeads, 'past_sequence_length', config.headDim];
+  const embeds = g.input('inputs_embeds', 'float32', ['batch_size', 'sequence_length', config.hiddenSize]);
+  const mask = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
+  const positionIds = g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
   for (let i = 0; i < config.numLayers; i++) {
     g.input(`past_key_values.${i}.key`, 'float32', kvShape);
     g.input(`past_key_values.${i}.value`, 'float32', kvShape);
   }
-  const shared: Shared = {
-    lastAxis: g.int64('norm.axes', [-1]),
-    eps: g.float32('norm.eps', [config.rmsNormEps], []),
+  const context: LayerContext = {
+    config,
+    linear: options.linear ?? floatLinear,
+    epsilon: float(config.rmsNormEps),
+    rope: ropeCaches(g, config, positionIds),
+    lengths: attentionLengths(g, mask),
   };
-  const context = {
-    shared,
-    rope: ropeTables(g, config, positionIds),
-    mask: attentionMask(g, inputsEmbeds, mask),
-    linear,
-  };
-  let hidden = inputsEmbeds;
-  const presentShape = ['batch', config.numKvHeads, 'total_sequence_length', config.headDim];
+  const presentShape = ['batch_size', config.numKvHeads, 'total_sequence_length', config.headDim];
+  let stream: ResidualStream = { residual: embeds, delta: undefined };
   for (let i = 0; i < config.numLayers; i++) {
-    const out = decoderLayer(g, source, i, hidden, context);
-    hidden = out.hidden;
+    const out = decoderLayer(g, context, i, source.layer(i), stream);
+    stream = out.stream;
     g.output(`present.${i}.key`, 'float32', presentShape, out.presentKey);
     g.output(`present.${i}.value`, 'float32', presentShape, out.presentValue);
   }
-  const normed = rmsNorm(g, shared, hidden, source.norm(), 'model.norm');
-  const logits = linear(g, normed, source.lmHead(), config.vocabSize, config.hiddenSize, 'lm_head');
-  g.output('logits', 'float32', ['batch', 'sequence_length', config.vocabSize], logits);
+  const [normed] = addAndNorm(g, context, stream, source.norm(), 'model.norm');
+  // Only the last num_logits_to_keep positions go through lm_head (all of them when it is 0, as in
+  // transformers): a prompt's prefill then projects one row onto the vocabulary, not one per token.
+  const keep = g.input('num_logits_to_keep', 'int64', []);
+  const first = g.op('Neg', [g.op('Unsqueeze', [keep, g.int64('logits.axis0', [0])])]);
+  const end = g.int64('logits.end', [Number.MAX_SAFE_INTEGER]);
+  const kept = g.op('Slice', [normed, first, end, g.int64('logits.axis1', [1])], {}, { name: 'logits/kept' });
+  const logits = context.linear(g, kept, source.lmHead(), config.vocabSize, config.hiddenSize, 'lm_head');
+  g.output('logits', 'float32', ['batch_size', 'kept_length', config.vocabSize], logits);
+}
+
+interface LayerContext {
+  readonly config: LlamaConfig;
+  readonly linear: LinearFn;
+  readonly epsilon: FloatAttr;
+  readonly rope: { readonly positionIds: string; readonly cos: string; readonly sin: string };
+  readonly lengths: { readonly seqlensK: string; readonly total: string };
+}
+
+/** The residual stream and the output of the last block, not yet added to it. */
+interface ResidualStream {
+  readonly residual: string;
+  readonly delta: string | undefined;
+}
+
+/** cos and sin of every position's angles [maxPositions, headDim / 2], for RotaryEmbedding. */
+function ropeCaches(g: GraphBuilder, config: LlamaConfig, positionIds: string): LayerContext['rope'] {
+  const { headDim, maxPositions, ropeTheta } = config;
+  const half = headDim / 2;
+  const cos = new Float32Array(maxPositions * half);
+  const sin = new Float32Array(maxPositions * half);
+  for (let i = 0; i < half; i++) {
+    const invFreq = 1 / ropeTheta ** ((2 * i) / headDim);
+    for (let p = 0; p < maxPositions; p++) {
+      cos[p * half + i] = Math.cos(p * invFreq);
+      sin[p * half + i] = Math.sin(p * invFreq);
+    }
+  }
+  return {
+    positionIds,
+    cos: g.initializer('rope.cos_cache', 'float32', [maxPositions, half], cos),
+    sin: g.initializer('rope.sin_cache', 'float32', [maxPositions, half], sin),
+  };
+}
+
+/** GroupQueryAttention's view of the mask: each sequence's last key index (int32 [batch]) and the total length. */
+function attentionLengths(g: GraphBuilder, mask: string): LayerContext['lengths'] {
+  const keys = g.op('ReduceSum', [mask, g.int64('gqa.mask_axis', [1])], { keepdims: 0 });
+  const lastKey = g.op('Sub', [keys, g.int64('gqa.one', [1], [])]);
+  const total = g.op('Squeeze', [g.op('Shape', [mask], { start: 1, end: 2 }), g.int64('gqa.axis', [0])]);
+  return {
+    seqlensK: g.op('Cast', [lastKey], { to: INT32 }, { name: 'gqa/seqlens_k' }),
+    total: g.op('Cast', [total], { to: INT32 }, { name: 'gqa/total_sequence_length' }),
+  };
+}
+
+/** Adds the pending block output to the residual stream and RMS-norms the sum: [normed, residual]. */
+function addAndNorm(
+  g: GraphBuilder,
+  context: LayerContext,
+  stream: ResidualStream,
+  weight: Float32Array,
+  name: string,
+): [string, string] {
+  const gamma = g.initializer(`${name}.weight`, 'float32', [weight.length], weight);
+  const { epsilon } = context;
+  if (stream.delta === undefined) {
+    const normed = g.op(
+      'SimplifiedLayerNormalization',
+      [stream.residual, gamma],
+      { axis: -1, epsilon },
+      { name },
+    );
+    return [normed, stream.residual];
+  }
+  const [normed, , , sum] = g.node(
+    'SkipSimplifiedLayerNormalization',
+    [stream.delta, stream.residual, gamma],
+    { epsilon },
+    { domain: MS_DOMAIN, outputs: 4, name },
+  );
+  if (normed === undefined || sum === undefined) throw new Error('unreachable: norm without outputs');
+  return [normed, sum];
+}
+
+function decoderLayer(
+  g: GraphBuilder,
+  context: LayerContext,
+  index: number,
+  layer: DecoderLayerWeights,
+  stream: ResidualStream,
+): { stream: ResidualStream; presentKey: string; presentValue: string } {
+  const { config, linear, rope, lengths } = context;
+  const { hiddenSize: dim, numHeads, numKvHeads, headDim, intermediateSize: inter } = config;
+  const p = `model.layers.${index}`;
+
+  const [normed, residual] = addAndNorm(g, context, stream, layer.inputNorm, `${p}.input_layernorm`);
+  const project = (weight: Float32Array, bias: Float32Array | undefined, heads: number, name: string) => {
+    const y = linear(g, normed, weight, heads * headDim, dim, name);
+    if (!bias) return y;
+    const b = g.initializer(`${name}.bias`, 'float32', [bias.length], bias);
+    return g.op('Add', [y, b], {}, { name: `${name}/bias` });
+  };
+  const rotate = (x: string, heads: number, name: string): string =>
+    g.op(
+      'RotaryEmbedding',
+      [x, rope.positionIds, rope.cos, rope.sin],
+      { interleaved: 0, num_heads: heads },
+      { domain: MS_DOMAIN, name },
+    );
+  const q = rotate(project(layer.q, layer.qBias, numHeads, `${p}.self_attn.q_proj`), numHeads, `${p}/q_rope`);
+  const k = rotate(
+    project(layer.k, layer.kBias, numKvHeads, `${p}.self_attn.k_proj`),
+    numKvHeads,
+    `${p}/k_rope`,
+  );
+  const v = project(layer.v, layer.vBias, numKvHeads, `${p}.self_attn.v_proj`);
+  const [attended, presentKey, presentValue] = g.node(
+    'GroupQueryAttention',
+    [
+      q,
+      k,
+      v,
+      `past_key_values.${index}.key`,
+      `past_key_values.${index}.value`,
+      lengths.seqlensK,
+      lengths.total,
+    ],
+    { num_heads: numHeads, kv_num_heads: numKvHeads },
+    { domain: MS_DOMAIN, outputs: 3, name: `${p}/attention` },
+  );
+  if (attended === undefined || presentKey === undefined || presentValue === undefined)
+    throw new Error('unreachable: attention without outputs');
+  const attnOut = linear(g, attended, layer.o, dim, numHeads * headDim, `${p}.self_attn.o_proj`);
+
+  const [normed2, residual2] = addAndNorm(
+    g,
+    context,
+    { residual, delta: attnOut },
+    layer.postNorm,
+    `${p}.post_attention_layernorm`,
+  );
+  const gate = linear(g, normed2, layer.gate, inter, dim, `${p}.mlp.gate_proj`);
+  const up = linear(g, normed2, layer.up, inter, dim, `${p}.mlp.up_proj`);
+  const silu = g.op('Mul', [gate, g.op('Sigmoid', [gate])], {}, { name: `${p}/silu` });
+  const down = linear(g, g.op('Mul', [silu, up]), layer.down, dim, inter, `${p}.mlp.down_proj`);
+  return { stream: { residual: residual2, delta: down }, presentKey, presentValue };
 }
 
 /** input_ids int64 [batch, sequence] → inputs_embeds float32 [batch, sequence, dim]: a Gather of the table. */
@@ -330,12 +293,12 @@ export function addEmbedTokens(
 ): void {
   if (embedTokens.length !== rows * dim)
     throw new Error(`embedding table has ${embedTokens.length} values, not ${rows}×${dim}`);
-  const ids = g.input('input_ids', 'int64', ['batch', 'sequence_length']);
+  const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
   const name = 'model.embed_tokens.weight';
   const table = options.float16
     ? g.initializer(name, 'float16', [rows, dim], toFloat16Bits(embedTokens))
     : g.initializer(name, 'float32', [rows, dim], embedTokens);
   const gathered = g.op('Gather', [table, ids], { axis: 0 });
   const embeds = options.float16 ? g.op('Cast', [gathered], { to: FLOAT }) : gathered;
-  g.output('inputs_embeds', 'float32', ['batch', 'sequence_length', dim], embeds);
+  g.output('inputs_embeds', 'float32', ['batch_size', 'sequence_length', dim], embeds);
 }

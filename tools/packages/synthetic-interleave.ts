@@ -168,13 +168,13 @@ function embedTokensFp16(rows: number, dim: number): Uint8Array {
     bits[i] = (r & 0x8000) | ((8 + ((r >> 10) & 3)) << 10) | (r & 0x3ff);
   }
   const g = new GraphBuilder('embed_tokens');
-  const ids = g.input('input_ids', 'int64', ['batch', 'sequence_length']);
+  const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
   const table = g.initializer('model.embed_tokens.weight', 'float16', [rows, dim], bits);
   const gathered = g.op('Gather', [table, ids], { axis: 0 });
   g.output(
     'inputs_embeds',
     'float32',
-    ['batch', 'sequence_length', dim],
+    ['batch_size', 'sequence_length', dim],
     g.op('Cast', [gathered], { to: 1 }),
   );
   return g.serialize({ docString: 'fp16 token embedding table, float32 output' }).model;

@@ -108,6 +108,10 @@ export class DecoderRun {
       attention_mask: int64(Array.from({ length: total }, () => 1)),
       position_ids: int64(Array.from({ length: count }, (_, i) => this.length + i)),
       ...this.past,
+      // 0 keeps the logits of every position (the tests compare them all).
+      ...(this.sessions.decoder.inputNames.includes('num_logits_to_keep')
+        ? { num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(0n), []) }
+        : {}),
     });
     for (const name of Object.keys(this.past)) {
       const present = out[name.replace('past_key_values.', 'present.')];

@@ -3,8 +3,9 @@ import { runDecoder } from '../decoder/decoder';
 import { KvCache } from '../decoder/kv-cache';
 import { GlimpseError } from '../errors';
 import type { GenerateEvent, GenerateOptions } from '../types';
+import { decoderSteps } from './decoder-steps';
 import type { ModelRuntime } from './model-runtime';
-import { prefillInput, tokenInput } from './prefill';
+import { prefillInput } from './prefill';
 import { overflowError, turnSettings } from './sampling';
 import { decodeTokens, doneEvent, newLoopState } from './token-loop';
 
@@ -26,7 +27,7 @@ export async function* completeText(
     );
   if (ids.length >= model.contextLength) throw overflowError(ids.length, model.contextLength);
   const settings = turnSettings(model, options, ids.length);
-  const cache = new KvCache(model.ort, model.decoder);
+  const cache = new KvCache(model.ort, model.decoder, model.kvSlicer);
   const state = newLoopState();
   try {
     const prefillStart = performance.now();
@@ -45,7 +46,7 @@ export async function* completeText(
         detokenizer: model.codec.createDetokenizer(),
         signal: options.signal,
         context: ids,
-        step: async (id) => runDecoder(model.ort, model.decoder, cache, await tokenInput(model, id)),
+        ...decoderSteps(model, cache),
       },
       state,
     );

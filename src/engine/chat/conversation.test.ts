@@ -76,6 +76,31 @@ describe('a conversation', () => {
     fresh.dispose();
   });
 
+  it('gives the same answers with draft tokens, greedy and sampled, and keeps the KV cache exact', async () => {
+    const sampled: GenerateOptions = { temperature: 0.9, topP: 0.95, repetitionPenalty: 1.1, seed: 7 };
+    for (const options of [
+      { ...GREEDY, maxNewTokens: 48 },
+      { ...sampled, maxNewTokens: 48 },
+    ]) {
+      const plain = model.createConversation();
+      const drafted = model.createConversation();
+      for (const turn of [{ text: 'What is in the picture?', image }, { text: 'Tell me more.' }]) {
+        const one = await send(plain, turn, { ...options, draftTokens: 0 });
+        const many = await send(drafted, turn, { ...options, draftTokens: 4 });
+        expect(many.tokenIds).toEqual(one.tokenIds);
+        expect(one.stats.drafts).toBeUndefined();
+        expect(many.stats.drafts?.fed).toBeGreaterThan(0);
+      }
+      plain.dispose();
+      drafted.dispose();
+    }
+    // The stories decoder repeats itself, so drafts copied from its own answer come true.
+    const chat = model.createConversation();
+    const done = await send(chat, { text: 'Tell a story.' }, { ...GREEDY, maxNewTokens: 64, draftTokens: 4 });
+    expect(done.stats.drafts?.accepted).toBeGreaterThan(0);
+    chat.dispose();
+  });
+
   it('stops within one step when aborted, keeps the partial answer, and the next turn works', async () => {
     const chat = model.createConversation();
     const controller = new AbortController();

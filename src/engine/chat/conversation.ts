@@ -19,8 +19,9 @@ import type {
 } from '../types';
 import { encodeImage, type ImageEmbeds } from '../vision/encoder';
 import { imageKey } from '../vision/image-key';
+import { decoderSteps } from './decoder-steps';
 import type { ModelRuntime } from './model-runtime';
-import { prefillInput, tokenInput } from './prefill';
+import { prefillInput } from './prefill';
 import {
   buildPrompt,
   commonPrefixLength,
@@ -163,15 +164,9 @@ export class ChatConversation implements Conversation {
           detokenizer: this.model.codec.createDetokenizer(),
           signal: options.signal,
           context: layout.slots.filter((slot) => slot >= 0),
-          step: async (id) => {
+          ...decoderSteps(this.model, this.cache, () => {
             if (this.disposed) throw new GlimpseError('aborted', 'The conversation was closed.');
-            return runDecoder(
-              this.model.ort,
-              this.model.decoder,
-              this.cache,
-              await tokenInput(this.model, id),
-            );
-          },
+          }),
         },
         state,
       );
@@ -199,7 +194,7 @@ export class ChatConversation implements Conversation {
         throw new GlimpseError('image-invalid', 'This model reads text only; it cannot take an image.');
       }
       const pixels = preprocessImage(message.image, vision.preprocess);
-      const embeds = await encodeImage(this.model.ort, vision.spec, pixels);
+      const embeds = await encodeImage(this.model.ort, vision.spec, pixels, vision.declaredRows);
       spent += performance.now() - start;
       this.imageIndex.set(key, this.images.length);
       this.images.push(embeds);

@@ -23,9 +23,21 @@ export interface ModelRuntime {
   /** Cuts the KV cache where it lives when it is kept in GPU memory (WebGPU). */
   readonly kvSlicer: KvSlicer | undefined;
   readonly embed: EmbedSpec | undefined;
-  readonly vision: { readonly spec: VisionSpec; readonly preprocess: ImagePreprocessSpec } | undefined;
+  readonly vision:
+    | {
+        readonly spec: VisionSpec;
+        readonly preprocess: ImagePreprocessSpec;
+        /** The package's image_seq_length, checked against each encoded image. */
+        readonly declaredRows: number | undefined;
+      }
+    | undefined;
   readonly imageTokenId: number | undefined;
   readonly contextLength: number;
   /** From generation_config.json, used for whatever a call leaves out. */
-  readonly defaults: { readonly sampling: SamplingOptions; readonly maxNewTokens: number };
+  readonly defaults: {
+    readonly sampling: SamplingOptions;
+    readonly maxNewTokens: number;
+    /** Draft tokens per decoder run (GenerateOptions.draftTokens) on this backend. */
+    readonly draftTokens: number;
+  };
 }

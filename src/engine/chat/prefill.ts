@@ -45,9 +45,9 @@ export async function prefillInput(
   return { kind: 'embeds', data, length: slots.length, hidden };
 }
 
-/** The decoder input for one generated token. */
-export async function tokenInput(model: ModelRuntime, id: number): Promise<DecoderInput> {
-  if (model.decoder.inputKind === 'ids' || !model.embed) return { kind: 'ids', ids: [id] };
-  const { data, hidden } = await embedTokens(model.ort, model.embed, [id]);
-  return { kind: 'embeds', data, length: 1, hidden };
+/** The decoder input for generated tokens (one, or one followed by draft tokens). */
+export async function tokenInput(model: ModelRuntime, ids: readonly number[]): Promise<DecoderInput> {
+  if (model.decoder.inputKind === 'ids' || !model.embed) return { kind: 'ids', ids };
+  const { data, hidden } = await embedTokens(model.ort, model.embed, ids);
+  return { kind: 'embeds', data, length: ids.length, hidden };
 }

@@ -9,6 +9,7 @@ export interface TurnSettings {
   readonly maxNewTokens: number;
   readonly stopStrings: readonly string[];
   readonly eosTokenIds: ReadonlySet<number>;
+  readonly draftTokens: number;
 }
 
 export function turnSettings(
@@ -34,6 +35,7 @@ export function turnSettings(
     maxNewTokens: Math.min(requested, model.contextLength - promptLength),
     stopStrings: options.stopStrings ?? [],
     eosTokenIds: new Set(model.codec.eosTokenIds),
+    draftTokens: options.draftTokens ?? model.defaults.draftTokens,
   };
 }
 

@@ -6,6 +6,7 @@
 import type { Sampler } from '../sampler/sampler';
 import { StopStringMatcher } from '../text/stop-strings';
 import type { FinishReason, GenerateEvent } from '../types';
+import { lookupDraft } from './prompt-lookup';
 
 export interface Detokenizer {
   push(id: number): string;
@@ -21,8 +22,12 @@ export interface LoopParams {
   readonly signal: AbortSignal | undefined;
   /** Ids before the answer, for the repetition penalty. */
   readonly context: readonly number[];
-  /** Feeds one token to the decoder and returns the next logits. */
-  readonly step: (id: number) => Promise<Float32Array>;
+  /** Feeds tokens to the decoder (the next one, then any draft tokens); returns the logits after each. */
+  readonly step: (ids: readonly number[]) => Promise<Float32Array[]>;
+  /** Drops the last `count` positions from the KV cache: draft tokens that did not come true. */
+  readonly rewind: (count: number) => Promise<void>;
+  /** The most draft tokens fed with each step (prompt lookup); 0 decodes one token per step. */
+  readonly draftTokens: number;
 }
 
 export interface LoopState {
@@ -30,6 +35,9 @@ export interface LoopState {
   readonly tokenIds: number[];
   /** Tokens the decoder has consumed, i.e. that the KV cache now holds beyond the prompt. */
   readonly fed: number[];
+  /** Draft tokens fed, and how many of them the sampler then picked. */
+  drafted: number;
+  accepted: number;
   text: string;
   reason: FinishReason | undefined;
   firstTokenAt: number | undefined;
@@ -40,6 +48,8 @@ export function newLoopState(): LoopState {
   return {
     tokenIds: [],
     fed: [],
+    drafted: 0,
+    accepted: 0,
     text: '',
     reason: undefined,
     firstTokenAt: undefined,
@@ -49,6 +59,12 @@ export function newLoopState(): LoopState {
 
 type Delta = Extract<GenerateEvent, { type: 'delta' }>;
 
+/**
+ * Each token is sampled from the logits after the one before, exactly as one token per step would be
+ * (same processors, same random draws), so a draft changes only how many tokens a decoder run confirms:
+ * where the sampler picks the draft token, the logits after it are already there; where it picks
+ * another, that token is the next one and the rest of the draft is cut from the KV cache.
+ */
 export async function* decodeTokens(
   firstLogits: Float32Array,
   params: LoopParams,
@@ -57,43 +73,70 @@ export async function* decodeTokens(
   const history = [...params.context];
   const stop = new StopStringMatcher(params.stopStrings);
   let pendingIds: number[] = [];
-  let logits = firstLogits;
-  for (;;) {
-    if (params.signal?.aborted) {
-      state.reason = 'aborted';
-      break;
+  let rows = [firstLogits];
+  // rows[i + 1] are the logits after draft token drafts[i]; `unconfirmed` of them are still in the KV cache.
+  let drafts: number[] = [];
+  let unconfirmed = 0;
+  let stopped = false;
+  try {
+    decode: for (;;) {
+      let next: number | undefined;
+      for (const [i, logits] of rows.entries()) {
+        if (params.signal?.aborted) {
+          state.reason = 'aborted';
+          break decode;
+        }
+        const id = params.sampler.next(logits, history);
+        state.lastTokenAt = performance.now();
+        state.firstTokenAt ??= state.lastTokenAt;
+        if (params.eosTokenIds.has(id)) {
+          state.reason = 'eos';
+          break decode;
+        }
+        state.tokenIds.push(id);
+        history.push(id);
+        pendingIds.push(id);
+        const settled = stop.push(params.detokenizer.push(id));
+        if (settled.text) {
+          state.text += settled.text;
+          yield { type: 'delta', text: settled.text, tokenIds: pendingIds };
+          pendingIds = [];
+        }
+        if (settled.stopped) {
+          state.reason = 'stop-string';
+          stopped = true;
+          break decode;
+        }
+        if (state.tokenIds.length >= params.maxNewTokens) {
+          state.reason = 'length';
+          break decode;
+        }
+        if (id !== drafts[i]) {
+          next = id;
+          break;
+        }
+        state.fed.push(id);
+        state.accepted++;
+        unconfirmed--;
+      }
+      if (next === undefined) throw new Error('unreachable: a step without a next token');
+      if (unconfirmed > 0) await params.rewind(unconfirmed);
+      unconfirmed = 0;
+      if (params.signal?.aborted) {
+        state.reason = 'aborted';
+        break;
+      }
+      const room = params.maxNewTokens - state.tokenIds.length - 1;
+      drafts = lookupDraft(history, Math.min(params.draftTokens, room));
+      rows = await params.step([next, ...drafts]);
+      state.fed.push(next);
+      state.drafted += drafts.length;
+      unconfirmed = drafts.length;
     }
-    const id = params.sampler.next(logits, history);
-    state.lastTokenAt = performance.now();
-    state.firstTokenAt ??= state.lastTokenAt;
-    if (params.eosTokenIds.has(id)) {
-      state.reason = 'eos';
-      break;
-    }
-    state.tokenIds.push(id);
-    history.push(id);
-    pendingIds.push(id);
-    const settled = stop.push(params.detokenizer.push(id));
-    if (settled.text) {
-      state.text += settled.text;
-      yield { type: 'delta', text: settled.text, tokenIds: pendingIds };
-      pendingIds = [];
-    }
-    if (settled.stopped) {
-      state.reason = 'stop-string';
-      return;
-    }
-    if (state.tokenIds.length >= params.maxNewTokens) {
-      state.reason = 'length';
-      break;
-    }
-    if (params.signal?.aborted) {
-      state.reason = 'aborted';
-      break;
-    }
-    logits = await params.step(id);
-    state.fed.push(id);
+  } finally {
+    if (unconfirmed > 0) await params.rewind(unconfirmed);
   }
+  if (stopped) return;
   const tail = stop.push(params.detokenizer.flush());
   if (tail.stopped) state.reason = 'stop-string';
   const text = tail.text + (tail.stopped ? '' : stop.flush());
@@ -128,9 +171,10 @@ export function doneEvent(state: LoopState, turn: TurnFacts): GenerateEvent {
       visionMs: turn.visionMs,
       prefillMs: turn.prefillMs,
       timeToFirstTokenMs: (state.firstTokenAt ?? endedAt) - turn.startedAt,
-      // Every token after the first took one decoder step.
+      // Every token after the first was fed to the decoder before the last one was sampled.
       decodeTokensPerSecond: decodeSeconds > 0 ? state.fed.length / decodeSeconds : 0,
       totalMs: endedAt - turn.startedAt,
+      ...(state.drafted > 0 ? { drafts: { fed: state.drafted, accepted: state.accepted } } : {}),
       ...(turn.contextReset ? { contextReset: true } : {}),
     },
   };

@@ -1,4 +1,4 @@
-/** One decoder run over new positions, extending the KV cache and returning the last position's logits. */
+/** One decoder run over new positions, extending the KV cache and returning the logits of the last positions. */
 
 import type { DecoderSpec } from '../model/validate';
 import { float16ToFloat32 } from '../runtime/float16';
@@ -11,12 +11,26 @@ export type DecoderInput =
   | { readonly kind: 'embeds'; readonly data: Float32Array; readonly length: number; readonly hidden: number }
   | { readonly kind: 'ids'; readonly ids: readonly number[] };
 
+/** The logits of the last position. */
 export async function runDecoder(
   ort: Ort,
   spec: DecoderSpec,
   cache: KvCache,
   input: DecoderInput,
 ): Promise<Float32Array> {
+  const [logits] = await runDecoderRows(ort, spec, cache, input, 1);
+  if (!logits) throw new Error('unreachable: a decoder run without logits');
+  return logits;
+}
+
+/** The logits of each of the last `rows` positions, in order. */
+export async function runDecoderRows(
+  ort: Ort,
+  spec: DecoderSpec,
+  cache: KvCache,
+  input: DecoderInput,
+  rows: number,
+): Promise<Float32Array[]> {
   const past = cache.length;
   const length = input.kind === 'embeds' ? input.length : input.ids.length;
   const total = past + length;
@@ -44,7 +58,8 @@ export async function runDecoder(
       ),
     );
   }
-  if (spec.hasNumLogitsToKeep) add('num_logits_to_keep', new ort.Tensor('int64', BigInt64Array.of(1n), []));
+  if (spec.hasNumLogitsToKeep)
+    add('num_logits_to_keep', new ort.Tensor('int64', BigInt64Array.of(BigInt(rows)), []));
   if (spec.hasUseCacheBranch)
     add('use_cache_branch', new ort.Tensor('bool', Uint8Array.of(past > 0 ? 1 : 0), [1]));
 
@@ -57,19 +72,22 @@ export async function runDecoder(
   const logits = outputs.logits;
   try {
     if (!logits) throw new Error(`${spec.file} returned no logits.`);
-    return await lastRow(logits);
+    return await lastRows(logits, rows);
   } finally {
     for (const [name, tensor] of Object.entries(outputs)) if (!name.startsWith('present.')) tensor.dispose();
     cache.replace(outputs, total);
   }
 }
 
-/** The logits of the last position only, copied out so the output tensor can be freed. */
-async function lastRow(logits: OrtTensor): Promise<Float32Array> {
+/** The logits of the last `rows` positions, copied out so the output tensor can be freed. */
+async function lastRows(logits: OrtTensor, rows: number): Promise<Float32Array[]> {
   const vocab = logits.dims[logits.dims.length - 1] ?? 0;
   const data = logits.location === 'cpu' ? logits.data : await logits.getData();
-  const start = data.length - vocab;
-  if (data instanceof Float32Array) return data.slice(start);
-  if (data instanceof Uint16Array) return float16ToFloat32(data.subarray(start));
+  const start = data.length - rows * vocab;
+  if (start < 0) throw new Error(`The decoder returned fewer than ${rows} positions of logits.`);
+  const row = (i: number): [number, number] => [start + i * vocab, start + (i + 1) * vocab];
+  if (data instanceof Float32Array) return Array.from({ length: rows }, (_, i) => data.slice(...row(i)));
+  if (data instanceof Uint16Array)
+    return Array.from({ length: rows }, (_, i) => float16ToFloat32(data.subarray(...row(i))));
   throw new Error(`Logits of type ${logits.type} are not supported.`);
 }

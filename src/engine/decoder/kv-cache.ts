@@ -64,24 +64,21 @@ export class KvCache {
       this.clear();
       return;
     }
-    const next = new Map<string, OrtTensor>();
-    try {
-      for (const [key, tensor] of this.tensors) next.set(key, await this.cut(tensor, length));
-    } catch (err) {
-      for (const tensor of next.values()) tensor.dispose();
-      throw err;
+    const keys = [...this.tensors.keys()];
+    const tensors = [...this.tensors.values()];
+    let kept: OrtTensor[];
+    if (tensors.every((tensor) => tensor.location === 'cpu')) {
+      kept = await Promise.all(tensors.map((tensor) => this.cutInJs(tensor, length)));
+    } else {
+      if (!this.slicer) throw new Error('A KV cache outside CPU memory cannot be cut without a slicer.');
+      kept = await this.slicer.slice(tensors, length);
     }
     this.clear();
-    this.tensors = next;
+    this.tensors = new Map(keys.map((key, i) => [key, kept[i] as OrtTensor]));
     this.length = length;
   }
 
-  private async cut(tensor: OrtTensor, length: number): Promise<OrtTensor> {
-    if (tensor.location !== 'cpu') {
-      if (!this.slicer)
-        throw new Error(`A KV tensor in ${tensor.location} memory cannot be cut without a slicer.`);
-      return this.slicer.slice(tensor, length);
-    }
+  private async cutInJs(tensor: OrtTensor, length: number): Promise<OrtTensor> {
     const { kvHeads, headDim, kvType } = this.spec;
     const data = await readFloats(tensor);
     const past = this.length;

@@ -1,5 +1,5 @@
 /** Loading packages: file choice per dtype, external data, progress, and clear failures for packages that do not fit. */
-import { cp, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,6 +123,27 @@ describe('loadModel', () => {
     expect(new Set(progress.map((p) => p.phase))).toEqual(
       new Set(['config', 'download', 'compile', 'warmup', 'ready']),
     );
+    await model.dispose();
+  });
+
+  it('on wasm, trusts a declared image token count at load and checks it against the first image', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'glimpse-load-'));
+    folders.push(folder);
+    await cp(join(MODELS, 'tiny-llava'), folder, { recursive: true });
+    const configFile = join(folder, 'config.json');
+    const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+    await writeFile(configFile, JSON.stringify({ ...config, image_seq_length: 63 }));
+    const model = await loadModel(ort, folderReader(folder), { backend: 'wasm' });
+    // The encoder gives 64 rows; had it run at load, the wrong declaration would have failed there.
+    expect(model.info.imageTokenCount).toBe(63);
+    const image = { width: 8, height: 8, data: new Uint8Array(8 * 8 * 4).fill(128) };
+    const turn = model.createConversation().send({ text: 'What is this?', image }, { maxNewTokens: 2 });
+    await expect(turn[Symbol.asyncIterator]().next()).rejects.toMatchObject({
+      code: 'package-invalid',
+      message: expect.stringContaining(
+        'gives 64 image feature rows, but the package declares image_seq_length 63',
+      ),
+    });
     await model.dispose();
   });
 });

@@ -13,12 +13,12 @@ import { GlimpseError, throwIfAborted } from '../errors';
 import { parseImagePreprocessSpec } from '../image/preprocess-config';
 import { checkBackend } from '../runtime/backend-check';
 import { probeShaderF16 } from '../runtime/capabilities';
-import type { Ort, OrtSession } from '../runtime/ort';
+import type { Backend, Ort, OrtSession } from '../runtime/ort';
 import { createSession } from '../runtime/session';
 import { loadTextCodec } from '../text/codec';
 import type { LoadedModel, LoadOptions, ModelInfo, ModelPart, PackageReader } from '../types';
 import { encodeImage } from '../vision/encoder';
-import { type ModelConfig, parseModelConfig } from './config';
+import { parseModelConfig } from './config';
 import { dtypePreference, partFile } from './files';
 import { generationDefaults } from './generation-defaults';
 import { resolveImageTokenId } from './image-token';
@@ -26,7 +26,7 @@ import { EngineModel } from './loaded-model';
 import { readPackageFiles } from './package-files';
 import { readPartSource } from './part-source';
 import { LoadProgressTracker } from './progress';
-import { checkDecoder, checkEmbed, checkVision, type DecoderSpec, type VisionSpec } from './validate';
+import { checkDecoder, checkEmbed, checkVision, type DecoderSpec } from './validate';
 
 interface LoadedPart {
   readonly session: OrtSession;
@@ -98,7 +98,7 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
 
     let kvSlicer: KvSlicer | undefined;
     if (backend === 'webgpu') {
-      kvSlicer = await createKvSlicer(ort, backend, decoderSpec.kvType);
+      kvSlicer = await createKvSlicer(ort, backend, decoderSpec.kvType, 2 * decoderSpec.numLayers);
       sessions.push(kvSlicer.session);
     }
     const runtime: ModelRuntime = {
@@ -107,14 +107,17 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
       codec: createEngineCodec(codec, imageTokenId),
       decoder: decoderSpec,
       embed: embedSpec,
-      vision: visionSpec && preprocess ? { spec: visionSpec, preprocess } : undefined,
+      vision:
+        visionSpec && preprocess
+          ? { spec: visionSpec, preprocess, declaredRows: config.declaredImageTokens }
+          : undefined,
       imageTokenId,
       contextLength: config.contextLength,
-      defaults: generationDefaults(files.generationConfig),
+      defaults: { ...generationDefaults(files.generationConfig), draftTokens: DRAFT_TOKENS[backend] },
     };
     throwIfAborted(signal);
     tracker.report('warmup');
-    const imageTokenCount = await warmUp(runtime, config);
+    const imageTokenCount = await warmUp(runtime, backend);
     tracker.report('ready');
 
     const info: ModelInfo = {
@@ -136,6 +139,13 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
     throw GlimpseError.from(err);
   }
 }
+
+/**
+ * Under WebGPU a decoder run costs about the same for one position or five (it is bound by kernel
+ * dispatch, not arithmetic), so drafts come nearly free; on the CPU backends each position is paid in
+ * arithmetic and a wrong draft is lost work.
+ */
+const DRAFT_TOKENS: Readonly<Record<Backend, number>> = { webgpu: 4, wasm: 0, cpu: 0 };
 
 /** The projector is needed, and loaded, only when the encoder does not already output image_features. */
 async function loadVisionParts(
@@ -161,37 +171,31 @@ function missingPart(reader: PackageReader, part: ModelPart): GlimpseError {
   );
 }
 
-/** One tiny run per session; returns the image token count the vision encoder really produces. */
-async function warmUp(model: ModelRuntime, config: ModelConfig): Promise<number | undefined> {
+/**
+ * One tiny run per session, so that WebGPU compiles its shaders now and not in the user's first turn;
+ * returns the image token count. On the CPU backends there is nothing to compile, so the vision encoder
+ * (seconds at real sizes) runs only when the package does not declare its image token count.
+ */
+async function warmUp(model: ModelRuntime, backend: Backend): Promise<number | undefined> {
   let imageTokens: number | undefined;
   if (model.vision) {
-    const { height, width } = model.vision.preprocess;
-    const embeds = await encodeImage(model.ort, model.vision.spec, {
-      data: new Float32Array(3 * height * width),
-      dims: [1, 3, height, width],
-    });
-    imageTokens = embeds.rows;
-    checkImageTokens(model.vision.spec, config, imageTokens);
+    const { spec, preprocess, declaredRows } = model.vision;
+    imageTokens = declaredRows;
+    if (backend === 'webgpu' || declaredRows === undefined) {
+      const { height, width } = preprocess;
+      const pixels = { data: new Float32Array(3 * height * width), dims: [1, 3, height, width] };
+      imageTokens = (await encodeImage(model.ort, spec, pixels, declaredRows)).rows;
+    }
   }
   await warmUpDecoder(model, model.decoder);
   return imageTokens;
-}
-
-function checkImageTokens(spec: VisionSpec, config: ModelConfig, rows: number): void {
-  if (config.declaredImageTokens !== undefined && config.declaredImageTokens !== rows) {
-    throw new GlimpseError(
-      'package-invalid',
-      `${spec.encoderFile} gives ${rows} image feature rows, but the package declares image_seq_length ${config.declaredImageTokens}.`,
-      { details: { file: spec.encoderFile, rows, declared: config.declaredImageTokens } },
-    );
-  }
 }
 
 async function warmUpDecoder(model: ModelRuntime, spec: DecoderSpec): Promise<void> {
   const cache = new KvCache(model.ort, spec);
   try {
     const id = model.codec.bosTokenId ?? 0;
-    await runDecoder(model.ort, spec, cache, await tokenInput(model, id));
+    await runDecoder(model.ort, spec, cache, await tokenInput(model, [id]));
   } finally {
     cache.clear();
   }

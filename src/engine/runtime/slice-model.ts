@@ -1,5 +1,5 @@
 /**
- * The bytes of a one-node ONNX model, y = Slice(x, starts, ends, axes), for cutting the KV cache along the
+ * The bytes of an ONNX model of Slice nodes, y = Slice(x, starts, ends, axes), for cutting the KV cache along the
  * sequence axis where it lives (GPU memory under WebGPU) instead of reading it back. Written directly in
  * the protobuf wire format: the engine shares no code with the model toolkit.
  */
@@ -30,20 +30,26 @@ function valueInfo(name: string, type: FloatType | 'int64', dims: readonly (numb
   return [...field(1, name), ...field(2, field(1, tensorType))];
 }
 
-export function sliceModel(type: FloatType): Uint8Array {
-  const node = [
-    ...['x', 'starts', 'ends', 'axes'].flatMap((input) => field(1, input)),
-    ...field(2, 'y'),
-    ...field(3, 'slice'),
-    ...field(4, 'Slice'),
-  ];
+/**
+ * `count` Slice nodes sharing one starts/ends/axes: y{i} = Slice(x{i}, starts, ends, axes). The whole KV
+ * cache is cut in one run, not one run per layer and kind.
+ */
+export function sliceModel(type: FloatType, count = 1): Uint8Array {
   const dims = ['batch', 'heads', 'length', 'head_dim'];
+  const slices = Array.from({ length: count }, (_, i) => i);
   const graph = [
-    ...field(1, node),
+    ...slices.flatMap((i) =>
+      field(1, [
+        ...[`x${i}`, 'starts', 'ends', 'axes'].flatMap((input) => field(1, input)),
+        ...field(2, `y${i}`),
+        ...field(3, `slice${i}`),
+        ...field(4, 'Slice'),
+      ]),
+    ),
     ...field(2, 'kv_slice'),
-    ...field(11, valueInfo('x', type, dims)),
+    ...slices.flatMap((i) => field(11, valueInfo(`x${i}`, type, dims))),
     ...['starts', 'ends', 'axes'].flatMap((name) => field(11, valueInfo(name, 'int64', [1]))),
-    ...field(12, valueInfo('y', type, ['batch', 'heads', 'kept', 'head_dim'])),
+    ...slices.flatMap((i) => field(12, valueInfo(`y${i}`, type, ['batch', 'heads', 'kept', 'head_dim']))),
   ];
   const opset = [...field(1, ''), ...field(2, 21)];
   return Uint8Array.from([...field(1, 10), ...field(7, graph), ...field(8, opset)]);

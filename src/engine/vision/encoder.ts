@@ -1,4 +1,5 @@
 /** pixel_values → image embeddings [rows × hidden], through the vision encoder and the projector when separate. */
+import { GlimpseError } from '../errors';
 import type { VisionSpec } from '../model/validate';
 import type { Ort, OrtTensor } from '../runtime/ort';
 import { createFloatTensor, readFloats } from '../runtime/tensors';
@@ -31,7 +32,13 @@ async function runOne(
   }
 }
 
-export async function encodeImage(ort: Ort, spec: VisionSpec, pixels: PixelValues): Promise<ImageEmbeds> {
+/** Encodes one image; `declaredRows` (the package's image_seq_length) must match the rows it gives. */
+export async function encodeImage(
+  ort: Ort,
+  spec: VisionSpec,
+  pixels: PixelValues,
+  declaredRows: number | undefined,
+): Promise<ImageEmbeds> {
   const pixelTensor = createFloatTensor(ort, spec.pixelType, pixels.data, pixels.dims);
   let features: { data: Float32Array; dims: readonly number[] };
   try {
@@ -49,5 +56,13 @@ export async function encodeImage(ort: Ort, spec: VisionSpec, pixels: PixelValue
     }
   }
   const hidden = features.dims[features.dims.length - 1] ?? 0;
-  return { data: features.data, rows: hidden === 0 ? 0 : features.data.length / hidden, hidden };
+  const rows = hidden === 0 ? 0 : features.data.length / hidden;
+  if (declaredRows !== undefined && declaredRows !== rows) {
+    throw new GlimpseError(
+      'package-invalid',
+      `${spec.encoderFile} gives ${rows} image feature rows, but the package declares image_seq_length ${declaredRows}.`,
+      { details: { file: spec.encoderFile, rows, declared: declaredRows } },
+    );
+  }
+  return { data: features.data, rows, hidden };
 }
