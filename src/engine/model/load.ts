@@ -142,8 +142,10 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
 
 /**
  * Under WebGPU a decoder run costs about the same for one position or five (it is bound by kernel
- * dispatch, not arithmetic), so drafts come nearly free; on the CPU backends each position is paid in
- * arithmetic and a wrong draft is lost work.
+ * dispatch, not arithmetic) and a wrong draft is cut from the cache on the GPU, so drafts come nearly free.
+ * On the CPU backends the cache lives in JS memory and each wrong draft costs a copy of all of it: on a tiny
+ * model under wasm that halved decode speed, and real answers have not been measured there yet
+ * (bench/README.md).
  */
 const DRAFT_TOKENS: Readonly<Record<Backend, number>> = { webgpu: 4, wasm: 0, cpu: 0 };
 
