@@ -1,8 +1,11 @@
 import { defineConfig } from '@playwright/test';
 import type { BackendOptions } from './e2e/fixtures';
 
-/** The built app, served as in production: service workers and offline tests need `vite build`. */
-const port = 4173;
+/**
+ * The built app, served as in production: service workers and offline tests need `vite build`.
+ * GLIMPSE_E2E_PORT lets two checkouts on one machine run their suites side by side.
+ */
+const port = Number(process.env.GLIMPSE_E2E_PORT ?? 4173);
 
 export default defineConfig<BackendOptions>({
   testDir: 'e2e',
