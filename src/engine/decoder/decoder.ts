@@ -23,7 +23,21 @@ export async function runDecoder(
   return logits;
 }
 
-/** The logits of each of the last `rows` positions, in order. */
+function inputLength(input: DecoderInput): number {
+  return input.kind === 'embeds' ? input.length : input.ids.length;
+}
+
+function sliceInput(input: DecoderInput, start: number, end: number): DecoderInput {
+  if (input.kind === 'ids') return { kind: 'ids', ids: input.ids.slice(start, end) };
+  const { data, hidden } = input;
+  return { kind: 'embeds', data: data.subarray(start * hidden, end * hidden), length: end - start, hidden };
+}
+
+/**
+ * The logits of each of the last `rows` positions, in order. A run longer than the decoder's
+ * `maxRunPositions` goes through in chunks that extend the KV cache one after another, which gives the
+ * same logits as one run.
+ */
 export async function runDecoderRows(
   ort: Ort,
   spec: DecoderSpec,
@@ -31,8 +45,30 @@ export async function runDecoderRows(
   input: DecoderInput,
   rows: number,
 ): Promise<Float32Array[]> {
+  const length = inputLength(input);
+  const limit = spec.maxRunPositions ?? length;
+  if (length <= limit) return runOnce(ort, spec, cache, input, rows);
+  const logits: Float32Array[] = [];
+  for (let start = 0; start < length; start += limit) {
+    const end = Math.min(length, start + limit);
+    // Rows wanted from this chunk: those of the last `rows` positions that fall inside it (at least one,
+    // since a decoder run always computes some logits).
+    const wanted = Math.max(1, Math.min(end - start, rows - (length - end)));
+    const chunk = await runOnce(ort, spec, cache, sliceInput(input, start, end), wanted);
+    if (rows - (length - end) > 0) logits.push(...chunk);
+  }
+  return logits;
+}
+
+async function runOnce(
+  ort: Ort,
+  spec: DecoderSpec,
+  cache: KvCache,
+  input: DecoderInput,
+  rows: number,
+): Promise<Float32Array[]> {
   const past = cache.length;
-  const length = input.kind === 'embeds' ? input.length : input.ids.length;
+  const length = inputLength(input);
   const total = past + length;
   const pastFeeds = cache.feeds();
   const feeds: Record<string, OrtTensor> = { ...pastFeeds };

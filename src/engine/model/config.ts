@@ -13,6 +13,7 @@ export interface ModelConfig {
   readonly declaresVision: boolean;
   readonly contextLength: number;
   readonly numLayers: number | undefined;
+  readonly numHeads: number | undefined;
   readonly numKvHeads: number | undefined;
   readonly headDim: number | undefined;
   /**
@@ -53,6 +54,7 @@ export function parseModelConfig(config: JsonObject, processorConfig: JsonObject
       modelType.startsWith('llava'),
     contextLength,
     numLayers: numberField(text, 'num_hidden_layers'),
+    numHeads,
     numKvHeads: numberField(text, 'num_key_value_heads') ?? numHeads,
     headDim,
     declaredImageTokens:

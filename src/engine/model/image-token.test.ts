@@ -22,6 +22,7 @@ function config(imageTokenIndex: number | undefined, declaresVision: boolean): M
     declaresVision,
     contextLength: 2048,
     numLayers: 2,
+    numHeads: 2,
     numKvHeads: 2,
     headDim: 16,
     declaredImageTokens: undefined,

@@ -9,6 +9,7 @@ import { tokenInput } from '../chat/prefill';
 import { runDecoder } from '../decoder/decoder';
 import { KvCache, presentNames } from '../decoder/kv-cache';
 import { createKvSlicer, type KvSlicer } from '../decoder/kv-slicer';
+import { withRunLimit } from '../decoder/run-limit';
 import { GlimpseError, throwIfAborted } from '../errors';
 import { parseImagePreprocessSpec } from '../image/preprocess-config';
 import { checkBackend } from '../runtime/backend-check';
@@ -76,7 +77,12 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
     ]);
     if (!decoder) throw missingPart(reader, 'decoder_model_merged');
     if (hasVision && !encoder) throw missingPart(reader, 'vision_encoder');
-    const decoderSpec = checkDecoder(decoder.session, decoder.file, config);
+    const decoderSpec = await withRunLimit(
+      ort,
+      backend,
+      checkDecoder(decoder.session, decoder.file, config),
+      config.numHeads,
+    );
     const embedSpec = embed ? checkEmbed(embed.session, embed.file) : undefined;
     if (decoderSpec.inputKind === 'embeds' && !embedSpec) throw missingPart(reader, 'embed_tokens');
     if (encoder && !projector && !encoder.session.outputNames.includes('image_features')) {

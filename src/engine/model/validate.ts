@@ -119,6 +119,8 @@ export interface DecoderSpec {
   readonly hasPositionIds: boolean;
   readonly hasNumLogitsToKeep: boolean;
   readonly hasUseCacheBranch: boolean;
+  /** The most new positions one run may take on this backend (attention-check.ts); unlimited when absent. */
+  readonly maxRunPositions?: number;
 }
 
 const PAST = /^past_key_values\.(\d+)\.(key|value)$/;

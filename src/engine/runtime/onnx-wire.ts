@@ -1,0 +1,82 @@
+/**
+ * Just enough of the ONNX protobuf wire format to write the engine's own small models (the KV slice, the
+ * attention check). Written directly: the engine shares no code with the model toolkit.
+ */
+import type { FloatType } from './tensors';
+
+export type WireType = FloatType | 'int64' | 'int32';
+
+const ELEM_TYPE: Readonly<Record<WireType, number>> = { float32: 1, int32: 6, int64: 7, float16: 10 };
+
+function varint(value: number): number[] {
+  const bytes: number[] = [];
+  let rest = value;
+  while (rest > 0x7f) {
+    bytes.push((rest & 0x7f) | 0x80);
+    rest = Math.floor(rest / 128);
+  }
+  bytes.push(rest);
+  return bytes;
+}
+
+function field(number: number, value: number | string | number[]): number[] {
+  if (typeof value === 'number') return [...varint(number << 3), ...varint(value)];
+  const bytes = typeof value === 'string' ? [...new TextEncoder().encode(value)] : value;
+  return [...varint((number << 3) | 2), ...varint(bytes.length), ...bytes];
+}
+
+export interface WireValue {
+  readonly name: string;
+  readonly type: WireType;
+  readonly dims: readonly (number | string)[];
+}
+
+export interface WireNode {
+  readonly opType: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  /** Integer attributes only: all the engine's own models need. */
+  readonly attributes?: Readonly<Record<string, number>>;
+  readonly domain?: string;
+}
+
+function valueInfo({ name, type, dims }: WireValue): number[] {
+  const shape = dims.flatMap((dim) => field(1, typeof dim === 'number' ? field(1, dim) : field(2, dim)));
+  const tensorType = [...field(1, ELEM_TYPE[type]), ...field(2, shape)];
+  return [...field(1, name), ...field(2, field(1, tensorType))];
+}
+
+function nodeProto(node: WireNode, index: number): number[] {
+  const attributes = Object.entries(node.attributes ?? {}).flatMap(([name, value]) =>
+    // AttributeProto: name = 1, i = 3, type = 20 (INT = 2).
+    field(5, [...field(1, name), ...field(3, value), ...field(20, 2)]),
+  );
+  return [
+    ...node.inputs.flatMap((input) => field(1, input)),
+    ...node.outputs.flatMap((output) => field(2, output)),
+    ...field(3, `${node.opType.toLowerCase()}${index}`),
+    ...field(4, node.opType),
+    ...attributes,
+    ...(node.domain ? field(7, node.domain) : []),
+  ];
+}
+
+/** A ModelProto (IR 10, opset 21, plus com.microsoft 1 when a node is of that domain). */
+export function wireModel(
+  name: string,
+  nodes: readonly WireNode[],
+  inputs: readonly WireValue[],
+  outputs: readonly WireValue[],
+): Uint8Array {
+  const graph = [
+    ...nodes.flatMap((node, i) => field(1, nodeProto(node, i))),
+    ...field(2, name),
+    ...inputs.flatMap((input) => field(11, valueInfo(input))),
+    ...outputs.flatMap((output) => field(12, valueInfo(output))),
+  ];
+  const domains = new Set(['', ...nodes.flatMap((node) => (node.domain ? [node.domain] : []))]);
+  const opsets = [...domains].flatMap((domain) =>
+    field(8, [...field(1, domain), ...field(2, domain === '' ? 21 : 1)]),
+  );
+  return Uint8Array.from([...field(1, 10), ...field(7, graph), ...opsets]);
+}
