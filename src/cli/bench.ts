@@ -7,25 +7,25 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeMachine } from '../../bench/lib/machine';
-import type { BenchPlan } from '../../bench/lib/plan';
+import { describeMachine } from '../bench/machine';
+import { type NodeJob, RESULT_PREFIX } from '../bench/node/job';
+import type { BenchPlan } from '../bench/plan';
 import {
   type BenchReport,
   compare,
   isSystemResult,
   type SystemFailure,
   type SystemResult,
-} from '../../bench/lib/report';
-import { reportTable } from '../../bench/lib/table';
-import { writeReport } from '../../bench/lib/write-report';
-import { type NodeJob, RESULT_PREFIX } from '../../bench/node/job';
+} from '../bench/report';
+import { reportTable } from '../bench/table';
+import { writeReport } from '../bench/write-report';
 import type { Dtype, ModelPart } from '../engine/index';
 import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchArgs } from './bench-args';
 import type { CliIo } from './main';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RESULTS = join(ROOT, 'bench/results');
-const CHILD = join(ROOT, 'bench/node/run-system.ts');
+const CHILD = join(ROOT, 'src/bench/node/run-system.ts');
 export const SYNTHETIC_DIR = join(ROOT, '.cache/models/synthetic-interleave');
 
 const processIo: CliIo = {

@@ -1,12 +1,12 @@
 /**
  * `glimpse convert --from DIR --to DIR [--dtype fp32|fp16|q4|q4f16]`: a Hugging Face checkpoint folder to a
  * Glimpse model package, with progress per tensor on stderr and a summary of sizes per part on stdout.
- * The conversion itself lives in the model toolkit (tools/convert).
+ * The conversion itself lives in the model toolkit (src/toolkit/convert).
  */
 import { parseArgs } from 'node:util';
-import { type ConvertEvent, type ConvertSummary, convertCheckpoint } from '../../tools/convert/convert';
-import { ConvertError } from '../../tools/convert/convert-error';
-import { PACKAGE_DTYPES, type PackageDtype } from '../../tools/decoder/linears';
+import { type ConvertEvent, type ConvertSummary, convertCheckpoint } from '../toolkit/convert/convert';
+import { ConvertError } from '../toolkit/convert/convert-error';
+import { PACKAGE_DTYPES, type PackageDtype } from '../toolkit/decoder/linears';
 import type { CliIo } from './main';
 
 export const CONVERT_USAGE = `Usage:

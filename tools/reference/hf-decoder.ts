@@ -4,7 +4,7 @@
  * (rotate_half), optional q/k/v biases (Qwen2), grouped-query attention, SwiGLU MLP. It reads the
  * Hugging Face layout directly and shares no code with the ONNX builders it checks.
  */
-import type { LlamaConfig } from '../llama2c/checkpoint';
+import type { LlamaConfig } from '../../src/toolkit/llama2c/checkpoint';
 
 export interface ReferenceLayer {
   readonly inputNorm: Float32Array;

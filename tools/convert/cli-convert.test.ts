@@ -2,11 +2,11 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { textTensors, writeHfCheckpoint } from '../../tools/convert/hf-checkpoints';
-import { loadGreedyFromBos } from '../../tools/data/stories260k';
-import { loadStories260kModel, stories260kFiles } from '../../tools/packages/stories260k';
-import { greedyIds, openPackageSessions } from '../../tools/testing/ort-greedy';
-import { runConvert } from './convert';
+import { runConvert } from '../../src/cli/convert';
+import { loadGreedyFromBos } from '../data/stories260k';
+import { loadStories260kModel, stories260kFiles } from '../packages/stories260k';
+import { greedyIds, openPackageSessions } from '../testing/ort-greedy';
+import { textTensors, writeHfCheckpoint } from './hf-checkpoints';
 
 function captureIo() {
   const out = { stdout: '', stderr: '' };
