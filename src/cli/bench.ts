@@ -41,16 +41,17 @@ interface ModelSetup {
   readonly plan: BenchPlan;
 }
 
-async function resolveModel(options: BenchOptions, io: CliIo): Promise<ModelSetup> {
+function resolveModel(options: BenchOptions): ModelSetup {
   const synthetic = options.model === 'synthetic-interleave';
   let dir: string;
   if (options.model === 'tiny-llava') dir = join(ROOT, 'models/tiny-llava-fused');
   else if (synthetic) {
     dir = SYNTHETIC_DIR;
+    // The builder is a repository tool, not part of the published CLI.
     if (!existsSync(join(dir, 'config.json'))) {
-      io.stderr(`Building the synthetic real-shape package into ${dir} …\n`);
-      const { syntheticInterleave } = await import('../../tools/packages/synthetic-interleave');
-      await syntheticInterleave.build(dir);
+      throw new BenchUsageError(
+        `No synthetic package at ${dir}. Build it first (~850 MB): npx tsx tools/packages/synthetic-build.ts ${dir}`,
+      );
     }
   } else dir = resolve(options.model);
   if (!existsSync(join(dir, 'config.json'))) throw new BenchUsageError(`No model package at ${dir}.`);
@@ -150,7 +151,7 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
     io.stderr(`glimpse bench: ${err.message}\n\n${BENCH_USAGE}\n`);
     return 2;
   }
-  const setup = await resolveModel(options, io);
+  const setup = resolveModel(options);
   const results: SystemResult[] = [];
   const failures: SystemFailure[] = [];
   for (const backend of options.backends) {

@@ -4,6 +4,7 @@
  * The conversion itself lives in the model toolkit (src/toolkit/convert).
  */
 import { parseArgs } from 'node:util';
+import { formatBytes } from '../storage/quota';
 import { type ConvertEvent, type ConvertSummary, convertCheckpoint } from '../toolkit/convert/convert';
 import { ConvertError } from '../toolkit/convert/convert-error';
 import { PACKAGE_DTYPES, type PackageDtype } from '../toolkit/decoder/linears';
@@ -19,17 +20,6 @@ export const CONVERT_USAGE = `Usage:
   --to DIR     the package folder to write (onnx/ files are added beside those already there)
   --dtype      fp32 (default), fp16, q4 (4-bit MatMulNBits, float32 activations) or q4f16
                (fp16 and q4f16 need a GPU with shader-f16 under WebGPU)`;
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 function progressLine(event: ConvertEvent): string {
   switch (event.type) {

@@ -7,9 +7,9 @@ import { EOS_ID } from '../llama2c/tokenizer';
 import { loadTinyLlavaModel, type TinyLlavaModel, tinyLlavaFiles } from '../packages/tiny-llava';
 import { type PackageFiles, writePackage } from '../packages/write';
 import { llama2cEncode } from '../testing/llama2c-encode';
+import { imageEmbeds, llavaGreedy, openTextSessions } from '../testing/package-sessions';
 import { samplePixelValues } from '../vision/sample-images';
 import { clipTensors, projectorTensors, textTensors, writeHfCheckpoint } from './hf-checkpoints';
-import { imageEmbeds, llavaGreedy, openTextSessions } from './package-sessions';
 
 const SIDE = 64;
 const IMAGE_TOKENS = 64;

@@ -9,8 +9,8 @@ import { bfloat16ToFloat32, toBfloat16Bits } from '../../src/toolkit/safetensors
 import { SeededRandom } from '../../src/toolkit/vision/seeded-random';
 import { HfDecoderReference, type ReferenceLayer, type ReferenceWeights } from '../reference/hf-decoder';
 import { logitsInChunks } from '../testing/ort-greedy';
+import { openTextSessions } from '../testing/package-sessions';
 import { textTensors, writeHfCheckpoint } from './hf-checkpoints';
-import { openTextSessions } from './package-sessions';
 
 const CONFIG: LlamaConfig = {
   hiddenSize: 64,

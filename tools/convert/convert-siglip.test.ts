@@ -12,9 +12,9 @@ import {
 import { loadStories260kModel, stories260kFiles } from '../packages/stories260k';
 import { referenceProjector } from '../reference/clip';
 import { referenceSiglipFeatures } from '../reference/siglip';
+import { imageEmbeds } from '../testing/package-sessions';
 import { samplePixelValues } from '../vision/sample-images';
 import { projectorTensors, siglipTensors, textTensors, writeHfCheckpoint } from './hf-checkpoints';
-import { imageEmbeds } from './package-sessions';
 
 const SIDE = 32;
 const BASE: SiglipVisionConfig = {
