@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel } from './engine';
+import { createEngine } from './engine';
 import { folderReader } from './engine/node/folder-reader';
 import type { RgbaImage } from './engine/types';
 import { catalogEntry } from './state/catalog';
@@ -96,8 +96,7 @@ function conversationsPromise(dbName: string) {
 beforeAll(() => {
   ort.env.wasm.numThreads = 1;
   const host = createInferenceHost({
-    ort,
-    loadModel,
+    engine: createEngine(ort),
     createReader: async (source) => folderReader(join('models', source.id)),
     gpu: undefined,
     post: (reply: Reply) => channel.port2.postMessage(reply),
@@ -212,7 +211,7 @@ describe('chat actions through the worker protocol', () => {
     await attachPhoto(store);
     store.getState().setDraft('Once upon a time');
     await actions.send();
-    expect(store.getState().error?.code).toBe('image-invalid');
+    expect(store.getState().error?.code).toBe('model-text-only');
     expect(store.getState().active?.messages).toEqual([]);
 
     store.getState().clearAttachment();

@@ -4,17 +4,23 @@
  * reader as parameters, so the same host runs under onnxruntime-node in tests.
  */
 import { GlimpseError } from '../engine/errors';
-import type { Ort } from '../engine/runtime/ort';
-import type { Conversation, GenerateEvent, LoadedModel, LoadOptions, PackageReader } from '../engine/types';
+import type {
+  Conversation,
+  GenerateEvent,
+  GenerationSettings,
+  GlimpseEngine,
+  LoadedModel,
+  PackageReader,
+} from '../engine/types';
 import { chooseBackend, type GpuLike } from './backend';
 import { loadFailure } from './load-failure';
-import { type GenerateSettings, type ModelSource, type Reply, type Request, unreachable } from './protocol';
+import { type ModelSource, type Reply, type Request, unreachable } from './protocol';
 import { sourceDtypes } from './source-dtypes';
 import { yieldToEventLoop } from './yield';
 
 export interface HostDeps {
-  readonly ort: Ort;
-  readonly loadModel: (ort: Ort, reader: PackageReader, options: LoadOptions) => Promise<LoadedModel>;
+  /** The engine in this thread (`createEngine(ort)`). */
+  readonly engine: GlimpseEngine;
   readonly createReader: (source: ModelSource) => Promise<PackageReader>;
   readonly gpu: GpuLike | undefined;
   readonly post: (reply: Reply) => void;
@@ -41,7 +47,10 @@ export function createInferenceHost(deps: HostDeps): InferenceHost {
   function requireModel(): LoadedModel {
     if (deviceLost) throw deviceLost;
     if (!model) {
-      throw new GlimpseError('busy', 'No model is loaded yet. Wait until it is ready, then send again.');
+      throw new GlimpseError(
+        'model-not-loaded',
+        'No model is loaded yet. Wait until it is ready, then send again.',
+      );
     }
     return model;
   }
@@ -82,13 +91,8 @@ export function createInferenceHost(deps: HostDeps): InferenceHost {
     }
   }
 
-  function sampling(settings: GenerateSettings, signal: AbortSignal) {
-    return {
-      temperature: settings.temperature,
-      topP: settings.topP,
-      maxNewTokens: settings.maxNewTokens,
-      signal,
-    };
+  function sampling(settings: GenerationSettings, signal: AbortSignal) {
+    return { ...settings, signal };
   }
 
   async function run(request: Request, signal: AbortSignal): Promise<void> {
@@ -103,7 +107,7 @@ export function createInferenceHost(deps: HostDeps): InferenceHost {
         const choice = await chooseBackend(preference, deps.gpu);
         const dtype = sourceDtypes(source, choice);
         try {
-          model = await deps.loadModel(deps.ort, await deps.createReader(source), {
+          model = await deps.engine.loadModel(await deps.createReader(source), {
             backend: choice.backend,
             dtype,
             signal,

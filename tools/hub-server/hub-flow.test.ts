@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import hubModels from '../../models/registry/hub-models.json';
-import { loadModel } from '../../src/engine';
+import { createEngine } from '../../src/engine';
 import { parseRegistry } from '../../src/engine/model/registry';
 import { enteredEntry, folderEntry, hubCatalog, registryEntry } from '../../src/state/catalog';
 import { type ChatActions, createChatActions } from '../../src/state/chat-actions';
@@ -38,8 +38,7 @@ beforeAll(async () => {
   cacheDir = await mkdtemp(join(tmpdir(), 'glimpse-hub-load-'));
   const store = createNodeFileStore(cacheDir);
   const host = createInferenceHost({
-    ort,
-    loadModel,
+    engine: createEngine(ort),
     createReader: async (source) =>
       isFolderSource(source)
         ? createFolderReader(source.id, source.folder)

@@ -191,7 +191,7 @@ export class ChatConversation implements Conversation {
       if (this.imageIndex.has(key)) continue;
       const vision = this.model.vision;
       if (!vision || this.model.imageTokenId === undefined) {
-        throw new GlimpseError('image-invalid', 'This model reads text only; it cannot take an image.');
+        throw new GlimpseError('model-text-only', 'This model reads text only; it cannot take an image.');
       }
       const pixels = preprocessImage(message.image, vision.preprocess);
       const embeds = await encodeImage(this.model.ort, vision.spec, pixels, vision.declaredRows);
