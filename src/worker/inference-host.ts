@@ -14,7 +14,7 @@ import type {
 } from '../engine/types';
 import { chooseBackend, type GpuLike } from './backend';
 import { loadFailure } from './load-failure';
-import { type ModelSource, type Reply, type Request, unreachable } from './protocol';
+import { type BackendPreference, type ModelSource, type Reply, type Request, unreachable } from './protocol';
 import { sourceDtypes } from './source-dtypes';
 import { yieldToEventLoop } from './yield';
 
@@ -43,6 +43,9 @@ export function createInferenceHost(deps: HostDeps): InferenceHost {
   let deviceLost: GlimpseError | undefined;
   // Settles once the device under the loaded model is lost; undefined on wasm.
   let lossWatch: Promise<unknown> | undefined;
+  // Loads run one at a time, each after the one before has settled; only the latest one is kept.
+  let loads: Promise<unknown> = Promise.resolve();
+  let latestLoad: number | undefined;
 
   function requireModel(): LoadedModel {
     if (deviceLost) throw deviceLost;
@@ -95,33 +98,53 @@ export function createInferenceHost(deps: HostDeps): InferenceHost {
     return { ...settings, signal };
   }
 
+  /**
+   * Replaces the loaded model. The engine checks its signal only between steps, so an aborted load may
+   * still finish: a model that is no longer the latest one asked for is released at once, never kept
+   * beside its successor.
+   */
+  async function load(id: number, source: ModelSource, preference: BackendPreference, signal: AbortSignal) {
+    const superseded = () => signal.aborted || latestLoad !== id;
+    if (superseded()) throw new GlimpseError('aborted', 'Another model was chosen.');
+    await unload();
+    deviceLost = undefined;
+    lossWatch = undefined;
+    const choice = await chooseBackend(preference, deps.gpu);
+    let loaded: LoadedModel;
+    try {
+      loaded = await deps.engine.loadModel(await deps.createReader(source), {
+        backend: choice.backend,
+        dtype: sourceDtypes(source, choice),
+        signal,
+        onProgress: (progress) => deps.post({ id, kind: 'progress', payload: progress }),
+      });
+    } catch (err) {
+      throw loadFailure(err, source.id);
+    }
+    if (superseded()) {
+      await loaded.dispose();
+      throw new GlimpseError('aborted', 'Another model was chosen.');
+    }
+    model = loaded;
+    if (choice.backend === 'webgpu') watchForDeviceLoss(loaded);
+    deps.post({
+      id,
+      kind: 'result',
+      payload: { kind: 'loaded', info: loaded.info, backend: choice.backend, shaderF16: choice.shaderF16 },
+    });
+  }
+
   async function run(request: Request, signal: AbortSignal): Promise<void> {
     switch (request.kind) {
       case 'load': {
-        const { source, backend: preference } = request.payload;
-        // One model at a time: a new load replaces the old one, and its memory is freed first.
+        latestLoad = request.id;
+        // A new load stops what runs on the old model and any load still under way before it.
         for (const [otherId, controller] of running) if (otherId !== request.id) controller.abort();
-        await unload();
-        deviceLost = undefined;
-        lossWatch = undefined;
-        const choice = await chooseBackend(preference, deps.gpu);
-        const dtype = sourceDtypes(source, choice);
-        try {
-          model = await deps.engine.loadModel(await deps.createReader(source), {
-            backend: choice.backend,
-            dtype,
-            signal,
-            onProgress: (progress) => deps.post({ id: request.id, kind: 'progress', payload: progress }),
-          });
-        } catch (err) {
-          throw loadFailure(err, source.id);
-        }
-        if (choice.backend === 'webgpu') watchForDeviceLoss(model);
-        deps.post({
-          id: request.id,
-          kind: 'result',
-          payload: { kind: 'loaded', info: model.info, backend: choice.backend, shaderF16: choice.shaderF16 },
-        });
+        const queued = loads.then(() =>
+          load(request.id, request.payload.source, request.payload.backend, signal),
+        );
+        loads = queued.catch(() => {});
+        await queued;
         return;
       }
       case 'open-conversation': {
@@ -160,6 +183,8 @@ export function createInferenceHost(deps: HostDeps): InferenceHost {
         running.get(request.payload.requestId)?.abort();
         break;
       case 'unload':
+        // A load still under way is no longer wanted: it releases its model when it finishes.
+        latestLoad = undefined;
         await unload();
         break;
       default:
