@@ -66,7 +66,10 @@ export class HfDecoderReference {
   private readonly keys: Float32Array[][] = [];
   private readonly values: Float32Array[][] = [];
 
-  constructor(private readonly weights: ReferenceWeights) {
+  private readonly weights: ReferenceWeights;
+
+  constructor(weights: ReferenceWeights) {
+    this.weights = weights;
     for (let l = 0; l < weights.config.numLayers; l++) {
       this.keys.push([]);
       this.values.push([]);

@@ -42,7 +42,10 @@ export class Llama2cReference {
   private readonly values: Float32Array[];
   private position = 0;
 
-  constructor(private readonly model: Llama2cCheckpoint) {
+  private readonly model: Llama2cCheckpoint;
+
+  constructor(model: Llama2cCheckpoint) {
+    this.model = model;
     const { numLayers, maxPositions, numKvHeads, headDim } = model.config;
     this.keys = Array.from(
       { length: numLayers },

@@ -47,11 +47,16 @@ export class ChatConversation implements Conversation {
   private readonly systemPrompt: string | undefined;
   private readonly overflow: OverflowPolicy;
 
+  private readonly model: ModelRuntime;
+  private readonly onDispose: (conversation: ChatConversation) => void;
+
   constructor(
-    private readonly model: ModelRuntime,
+    model: ModelRuntime,
     options: ConversationOptions & { readonly history?: readonly ChatMessage[] },
-    private readonly onDispose: (conversation: ChatConversation) => void,
+    onDispose: (conversation: ChatConversation) => void,
   ) {
+    this.model = model;
+    this.onDispose = onDispose;
     this.history = [...(options.history ?? [])];
     this.systemPrompt = options.systemPrompt;
     this.overflow = options.overflow ?? 'error';

@@ -1,24 +1,4 @@
-/** Widening 16-bit floats (IEEE half and bfloat16 bit patterns) to float32. */
-
-/** Every half value's float32, indexed by its bit pattern: 256 KiB once, then one lookup per value. */
-let halfTable: Float32Array | undefined;
-
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const mantissa = bits & 0x3ff;
-  if (exponent === 0) return sign * mantissa * 2 ** -24;
-  if (exponent === 0x1f) return mantissa ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
-}
-
-export function float16ToFloat32(bits: Uint16Array): Float32Array {
-  if (!halfTable) halfTable = Float32Array.from({ length: 0x10000 }, (_, b) => halfToFloat(b));
-  const table = halfTable;
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = table[bits[i] ?? 0] ?? 0;
-  return out;
-}
+/** bfloat16 bit patterns to and from float32 (IEEE half lives with the engine: engine/runtime/float16). */
 
 /** bfloat16 is the upper half of a float32: shift the bits back into place. */
 export function bfloat16ToFloat32(bits: Uint16Array): Float32Array {
