@@ -83,6 +83,35 @@ test('stopping a long answer midway, then asking again', async ({ page, backend,
   expect(consoleErrors).toEqual([]);
 });
 
+test('a seed set in the settings panel reproduces a sampled answer', async ({
+  page,
+  backend,
+  consoleErrors,
+}) => {
+  await openApp(page, backend, 8);
+  await page.getByRole('button', { name: 'Settings' }).click();
+  // The model's own defaults show until the user changes a value.
+  await expect(page.getByLabel('Top-k')).toHaveAttribute('placeholder', '0');
+  await page.getByLabel('Temperature').fill('1.5');
+  await page.getByLabel('Top-p').fill('1');
+  await page.getByLabel('Top-k').fill('50');
+  await page.getByLabel('Seed').fill('1234');
+  await page.getByRole('button', { name: 'Close settings' }).click();
+
+  await ask(page, 'Hello there.');
+  await expectAnswerComplete(page, 1);
+  const message = page.getByTestId('assistant-message');
+  const first = (await message.locator('.answer').textContent()) ?? '';
+  // The regenerated answer is a new element: mark the old one so the wait below cannot match it.
+  await message.evaluate((element) => element.setAttribute('data-replaced', ''));
+  await page.getByRole('button', { name: 'Regenerate answer' }).click();
+  const again = page.locator('[data-testid="assistant-message"]:not([data-replaced])');
+  await expect(again).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+  // Near-random weights at temperature 1.5: without the seed reaching the sampler, a second answer differs.
+  await expect(again.locator('.answer')).toHaveText(first);
+  expect(consoleErrors).toEqual([]);
+});
+
 test('a finished conversation looks right in light and dark, on desktop and phone', async ({
   page,
   backend,
