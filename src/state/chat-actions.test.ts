@@ -3,15 +3,9 @@
  * turn may start, and what a failed start leaves in the stored conversation.
  */
 import { describe, expect, it } from 'vitest';
-import type {
-  Conversation,
-  GenerateEvent,
-  GenerateOptions,
-  ModelInfo,
-  RgbaImage,
-  UserTurn,
-} from '../engine/types';
+import type { Conversation, GenerateOptions, RgbaImage, UserTurn } from '../engine/types';
 import type { StoredConversation } from '../storage/conversation-types';
+import { answerEvents, testModelInfo } from '../testing/engine-fixtures';
 import type { RemoteModel } from '../worker/worker-client';
 import { catalogEntry } from './catalog';
 import { type ChatDeps, createChatActions } from './chat-actions';
@@ -20,41 +14,6 @@ import { testStore } from './test-store';
 
 const pixel: RgbaImage = { width: 1, height: 1, data: new Uint8Array(4) };
 
-function modelInfo(hasVision: boolean): ModelInfo {
-  return {
-    location: 'memory',
-    modelType: hasVision ? 'llava' : 'llama',
-    backend: 'wasm',
-    files: {},
-    hasVision,
-    imageTokenCount: hasVision ? 4 : undefined,
-    contextLength: 64,
-    defaults: { temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1, maxNewTokens: 16, draftTokens: 0 },
-  };
-}
-
-function answer(text: string): AsyncIterable<GenerateEvent> {
-  return (async function* () {
-    yield { type: 'delta', text, tokenIds: [1] } satisfies GenerateEvent;
-    yield {
-      type: 'done',
-      text,
-      tokenIds: [1],
-      reason: 'eos',
-      stats: {
-        promptTokens: 1,
-        prefillTokens: 1,
-        generatedTokens: 1,
-        visionMs: 0,
-        prefillMs: 0,
-        timeToFirstTokenMs: 0,
-        decodeTokensPerSecond: 0,
-        totalMs: 0,
-      },
-    } satisfies GenerateEvent;
-  })();
-}
-
 /** A model whose turns record their options; `fail` makes the next turn throw before its first token. */
 function recordingModel(hasVision = true) {
   const turns: { kind: string; turn?: UserTurn; options: GenerateOptions }[] = [];
@@ -62,10 +21,10 @@ function recordingModel(hasVision = true) {
   const run = (kind: string, options: GenerateOptions = {}, turn?: UserTurn) => {
     turns.push({ kind, options, ...(turn ? { turn } : {}) });
     if (control.fail) throw new Error('The engine broke.');
-    return answer(`answer ${turns.length}`);
+    return answerEvents(`answer ${turns.length}`);
   };
   const model: RemoteModel = {
-    info: modelInfo(hasVision),
+    info: testModelInfo(hasVision),
     backend: 'wasm',
     shaderF16: false,
     createConversation: (): Conversation => ({

@@ -10,33 +10,20 @@ describe('settings slice', () => {
 
   it('remembers changed settings across a reload, advanced options included', () => {
     const storage = new MemoryStorage();
-    testStore(storage).getState().updateSettings({
+    const generation = {
       temperature: 0.9,
       maxNewTokens: 64,
       topK: 40,
       repetitionPenalty: 1.2,
       seed: 7,
       draftTokens: 0,
-      systemPrompt: 'Be brief.',
-    });
+    };
+    testStore(storage)
+      .getState()
+      .updateSettings({ ...generation, systemPrompt: 'Be brief.' });
     const reloaded = testStore(storage).getState().settings;
-    expect(reloaded).toEqual({
-      temperature: 0.9,
-      maxNewTokens: 64,
-      topK: 40,
-      repetitionPenalty: 1.2,
-      seed: 7,
-      draftTokens: 0,
-      systemPrompt: 'Be brief.',
-    });
-    expect(generationOf(reloaded)).toEqual({
-      temperature: 0.9,
-      maxNewTokens: 64,
-      topK: 40,
-      repetitionPenalty: 1.2,
-      seed: 7,
-      draftTokens: 0,
-    });
+    expect(reloaded).toEqual({ ...generation, systemPrompt: 'Be brief.' });
+    expect(generationOf(reloaded)).toEqual(generation);
   });
 
   it('gives an option back to the model when it is set to undefined', () => {

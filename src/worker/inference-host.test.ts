@@ -10,42 +10,14 @@ import type {
   GlimpseEngine,
   LoadedModel,
   LoadOptions,
-  ModelInfo,
 } from '../engine/types';
+import { answerEvents, testModelInfo } from '../testing/engine-fixtures';
 import { createInferenceHost } from './inference-host';
 import type { Reply, Request } from './protocol';
 
-const info: ModelInfo = {
-  location: 'memory',
-  modelType: 'llava',
-  backend: 'wasm',
-  files: {},
-  hasVision: true,
-  imageTokenCount: 4,
-  contextLength: 64,
-  defaults: { temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1, maxNewTokens: 16, draftTokens: 0 },
-};
-
-const done: GenerateEvent = {
-  type: 'done',
-  text: 'ok',
-  tokenIds: [1],
-  reason: 'eos',
-  stats: {
-    promptTokens: 1,
-    prefillTokens: 1,
-    generatedTokens: 1,
-    visionMs: 0,
-    prefillMs: 0,
-    timeToFirstTokenMs: 0,
-    decodeTokensPerSecond: 0,
-    totalMs: 0,
-  },
-};
-
 /** A model that answers "ok" and records the options of each turn and whether it was released. */
 class RecordingModel implements LoadedModel {
-  readonly info = info;
+  readonly info = testModelInfo();
   readonly options: GenerateOptions[] = [];
   readonly name: string;
   released = false;
@@ -57,9 +29,7 @@ class RecordingModel implements LoadedModel {
   createConversation(): Conversation {
     const answer = (options: GenerateOptions = {}) => {
       this.options.push(options);
-      return (async function* () {
-        yield done;
-      })();
+      return answerEvents('ok');
     };
     return { messages: [], send: (_turn, options) => answer(options), regenerate: answer, dispose() {} };
   }

@@ -1,19 +1,11 @@
 /** The page's side of the protocol against a scripted worker: what it posts, and how it routes replies. */
 import { describe, expect, it } from 'vitest';
-import type { GenerateEvent, ModelInfo } from '../engine/types';
+import type { GenerateEvent } from '../engine/types';
+import { testModelInfo } from '../testing/engine-fixtures';
 import type { Reply, Request } from './protocol';
 import { WorkerClient, type WorkerLike } from './worker-client';
 
-const info: ModelInfo = {
-  location: 'memory',
-  modelType: 'llava',
-  backend: 'wasm',
-  files: {},
-  hasVision: true,
-  imageTokenCount: 4,
-  contextLength: 64,
-  defaults: { temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1, maxNewTokens: 16, draftTokens: 0 },
-};
+const info = testModelInfo();
 
 /** A worker that records requests and answers each as `answer` says. */
 class ScriptedWorker implements WorkerLike {
