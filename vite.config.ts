@@ -2,8 +2,8 @@ import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { pwaOptions } from './src/pwa/options';
+import { serveModels } from './src/serve/serve-models';
 import { contentSecurityPolicyMeta } from './tools/vite/content-security-policy';
-import { serveModels } from './tools/vite/serve-models';
 
 // Cross-origin isolation lets onnxruntime-web use wasm threads (SharedArrayBuffer).
 const isolationHeaders = {

@@ -83,6 +83,35 @@ test('stopping a long answer midway, then asking again', async ({ page, backend,
   expect(consoleErrors).toEqual([]);
 });
 
+test('a seed set in the settings panel reproduces a sampled answer', async ({
+  page,
+  backend,
+  consoleErrors,
+}) => {
+  await openApp(page, backend, 8);
+  await page.getByRole('button', { name: 'Settings' }).click();
+  // The model's own defaults show until the user changes a value.
+  await expect(page.getByLabel('Top-k')).toHaveAttribute('placeholder', '0');
+  await page.getByLabel('Temperature').fill('1.5');
+  await page.getByLabel('Top-p').fill('1');
+  await page.getByLabel('Top-k').fill('50');
+  await page.getByLabel('Seed').fill('1234');
+  await page.getByRole('button', { name: 'Close settings' }).click();
+
+  await ask(page, 'Hello there.');
+  await expectAnswerComplete(page, 1);
+  const first = (await page.getByTestId('assistant-message').locator('.answer').textContent()) ?? '';
+
+  // The same question in a new chat, computed the same way: near-random weights at temperature 1.5 sample
+  // another answer unless the seed reached the sampler in the worker.
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await expect(page.getByTestId('assistant-message')).toHaveCount(0);
+  await ask(page, 'Hello there.');
+  await expectAnswerComplete(page, 1);
+  await expect(page.getByTestId('assistant-message').locator('.answer')).toHaveText(first);
+  expect(consoleErrors).toEqual([]);
+});
+
 test('a finished conversation looks right in light and dark, on desktop and phone', async ({
   page,
   backend,

@@ -27,7 +27,7 @@ export async function openApp(page: Page, backend: string, maxNewTokens: number)
   await page.addInitScript((tokens) => {
     if (localStorage.getItem('glimpse-settings')) return;
     const settings = { temperature: 0.2, topP: 0.7, maxNewTokens: tokens, systemPrompt: '' };
-    localStorage.setItem('glimpse-settings', JSON.stringify({ state: { settings }, version: 1 }));
+    localStorage.setItem('glimpse-settings', JSON.stringify({ state: { settings }, version: 2 }));
   }, maxNewTokens);
   await page.goto(`/?model=tiny-llava&backend=${backend}`);
   // Compiling and warming up the shaders on SwiftShader's software WebGPU takes about a minute alone.

@@ -1,5 +1,5 @@
 import { build } from 'esbuild';
-import { badImages, emptyFile, notAnImage, type TestImage } from '../tools/testing/bad-images';
+import { badImages, emptyFile, notAnImage, type TestImage } from '../src/testing/bad-images';
 import { expect, openApp, photoPath, test } from './fixtures';
 
 // The trace recorder fetches the page's blob: images itself, which the app's CSP reports as a violation.

@@ -9,9 +9,9 @@ import { join, relative } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel } from './engine';
+import { createEngine } from './engine';
 import { folderReader } from './engine/node/folder-reader';
-import type { RgbaImage } from './engine/types';
+import type { GenerateOptions, LoadedModel, RgbaImage, UserTurn } from './engine/types';
 import { catalogEntry } from './state/catalog';
 import { type ChatActions, createChatActions } from './state/chat-actions';
 import type { AppStore } from './state/store';
@@ -96,8 +96,7 @@ function conversationsPromise(dbName: string) {
 beforeAll(() => {
   ort.env.wasm.numThreads = 1;
   const host = createInferenceHost({
-    ort,
-    loadModel,
+    engine: createEngine(ort),
     createReader: async (source) => folderReader(join('models', source.id)),
     gpu: undefined,
     post: (reply: Reply) => channel.port2.postMessage(reply),
@@ -109,10 +108,30 @@ beforeAll(() => {
   channel.port2.start();
 });
 
-afterAll(() => {
+beforeAll(async () => {
+  reference = await createEngine(ort).loadModel(folderReader('models/tiny-llava'), { backend: 'wasm' });
+});
+
+afterAll(async () => {
+  await reference.dispose();
   channel.port1.close();
   channel.port2.close();
 });
+
+/** The same package loaded in this thread, without the app: the answer the app must give. */
+let reference: LoadedModel;
+
+async function referenceAnswer(turn: UserTurn, options: GenerateOptions): Promise<string> {
+  const conversation = reference.createConversation();
+  let text = '';
+  for await (const event of conversation.send(turn, options)) if (event.type === 'done') text = event.text;
+  conversation.dispose();
+  return text;
+}
+
+async function photoPixels(): Promise<RgbaImage> {
+  return decodeImage(new Blob([await readFile(photo)], { type: 'image/jpeg' }));
+}
 
 async function attachPhoto(store: AppStore) {
   const blob = new Blob([await readFile(photo)], { type: 'image/jpeg' });
@@ -138,6 +157,13 @@ describe('chat actions through the worker protocol', () => {
     expect(active?.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
     const firstAnswer = active?.messages[1];
     expect(firstAnswer?.text.length).toBeGreaterThan(0);
+    // Through the store, the worker protocol and the host, the answer is the engine's own greedy answer.
+    expect(firstAnswer?.text).toBe(
+      await referenceAnswer(
+        { text: 'What is in this picture?', image: await photoPixels() },
+        { maxNewTokens: 6, temperature: 0 },
+      ),
+    );
     expect(firstAnswer?.stats?.generatedTokens).toBeGreaterThan(0);
     expect(first.store.getState().draft).toBe('');
 
@@ -190,18 +216,22 @@ describe('chat actions through the worker protocol', () => {
     expect(store.getState().error).toBeUndefined();
   });
 
-  it('regenerates the last answer in place', async () => {
+  it('regenerates the last answer in place; a seed set in the settings reproduces a sampled answer', async () => {
     const { store, actions } = startApp(`regen-${++dbCounter}`);
     await actions.start();
-    store.getState().updateSettings({ maxNewTokens: 4, temperature: 1 });
+    const sampling = { maxNewTokens: 8, temperature: 1.5, topK: 50, repetitionPenalty: 1.1, seed: 1234 };
+    store.getState().updateSettings(sampling);
     store.getState().setDraft('Hello there.');
     await actions.send();
-    const before = store.getState().active?.messages[1]?.id;
+    const first = store.getState().active?.messages[1];
+    // Every sampling option reached the sampler in the worker: the engine in this thread, given the same
+    // options, samples the same tokens (a dropped seed, top-k or temperature would sample others).
+    expect(first?.text).toBe(await referenceAnswer({ text: 'Hello there.' }, sampling));
     await actions.regenerate();
     const messages = store.getState().active?.messages ?? [];
     expect(messages).toHaveLength(2);
-    expect(messages[1]?.id).not.toBe(before);
-    expect(messages[1]?.text.length).toBeGreaterThan(0);
+    expect(messages[1]?.id).not.toBe(first?.id);
+    expect(messages[1]?.text).toBe(first?.text);
   });
 
   it('lets a text-only model continue a story, and refuses an image for it', async () => {
@@ -212,7 +242,7 @@ describe('chat actions through the worker protocol', () => {
     await attachPhoto(store);
     store.getState().setDraft('Once upon a time');
     await actions.send();
-    expect(store.getState().error?.code).toBe('image-invalid');
+    expect(store.getState().error?.code).toBe('model-text-only');
     expect(store.getState().active?.messages).toEqual([]);
 
     store.getState().clearAttachment();

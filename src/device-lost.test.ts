@@ -39,10 +39,11 @@ it('reloads the model on wasm, says so, and keeps the conversation going', async
   let loseDevice: (reason: string) => void = () => {};
   const backendsLoaded: string[] = [];
   const host = createInferenceHost({
-    ort,
-    loadModel: (runtime, reader, options) => {
-      backendsLoaded.push(options.backend);
-      return loadModel(runtime, reader, { ...options, backend: 'wasm' });
+    engine: {
+      loadModel: (reader, options) => {
+        backendsLoaded.push(options.backend);
+        return loadModel(ort, reader, { ...options, backend: 'wasm' });
+      },
     },
     createReader: async (source) => folderReader(join('models', source.id)),
     gpu: { requestAdapter: async () => ({ features: new Set<string>() }) },

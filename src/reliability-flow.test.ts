@@ -74,7 +74,10 @@ describe('the chat, when a person is early or their input is bad', () => {
     store.getState().attach({ blob: new Blob(['x'], { type: 'image/png' }), name: 'photo.png' });
     store.getState().setDraft('What is this?');
     await actions.send();
-    expect(store.getState().error).toMatchObject({ code: 'busy', message: expect.stringMatching(/kept/) });
+    expect(store.getState().error).toMatchObject({
+      code: 'model-not-loaded',
+      message: expect.stringMatching(/kept/),
+    });
     expect(store.getState().draft).toBe('What is this?');
     expect(store.getState().attachment?.name).toBe('photo.png');
     expect(store.getState().active?.messages).toEqual([]);

@@ -4,11 +4,11 @@
  * Each first load starts from empty storage (cold); a second load then reads from storage.
  */
 import * as ort from 'onnxruntime-web/webgpu';
+import { measureGlimpse, type Sampler } from '../../src/bench/measure-glimpse';
+import { measureTransformers } from '../../src/bench/measure-transformers';
 import { loadModel } from '../../src/engine/index';
 import { deleteCachedModel } from '../../src/storage/cached-models';
 import { openCachedPackage, openModelStore } from '../../src/storage/model-storage';
-import { measureGlimpse, type Sampler } from '../lib/measure-glimpse';
-import { measureTransformers } from '../lib/measure-transformers';
 import type { BenchJob, WorkerOutcome, WorkerReply } from './messages';
 
 declare const TRANSFORMERS_ORT_DIST: string;

@@ -1,8 +1,9 @@
 /** The messages between the bench page and its worker. */
+
+import type { Measured } from '../../src/bench/measure-glimpse';
+import type { BenchImage, BenchPlan } from '../../src/bench/plan';
+import type { BenchBackend, SystemName } from '../../src/bench/report';
 import type { Dtype, ModelPart } from '../../src/engine/index';
-import type { Measured } from '../lib/measure-glimpse';
-import type { BenchImage, BenchPlan } from '../lib/plan';
-import type { BenchBackend, SystemName } from '../lib/report';
 
 export interface BenchJob {
   readonly system: SystemName;

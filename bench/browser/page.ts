@@ -2,7 +2,7 @@
  * The bench page: hands one job to the bench worker and, while it runs, watches the main thread for long
  * tasks and samples memory. Playwright calls window.runBench(job) and reads the SystemResult it returns.
  */
-import type { MemoryPeaks, SystemResult } from '../lib/report';
+import type { MemoryPeaks, SystemResult } from '../../src/bench/report';
 import type { BenchJob, WorkerReply } from './messages';
 
 /** Chromium's performance.memory (not in the DOM typings). */

@@ -10,8 +10,8 @@ import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import sharp from 'sharp';
 import { createServer } from 'vite';
-import { describeMachine } from '../lib/machine';
-import { type BenchImage, type BenchPlan, rgbFromRgba } from '../lib/plan';
+import { describeMachine } from '../../src/bench/machine';
+import { type BenchImage, type BenchPlan, rgbFromRgba } from '../../src/bench/plan';
 import {
   type BenchReport,
   compare,
@@ -19,9 +19,9 @@ import {
   type SystemFailure,
   type SystemName,
   type SystemResult,
-} from '../lib/report';
-import { reportTable } from '../lib/table';
-import { writeReport } from '../lib/write-report';
+} from '../../src/bench/report';
+import { reportTable } from '../../src/bench/table';
+import { writeReport } from '../../src/bench/write-report';
 import type { BenchJob } from './messages';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,7 +1,7 @@
 /** Serves the bench page with the repository's model packages, cross-origin isolated (wasm threads). */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
-import { serveModels } from '../../tools/vite/serve-models';
+import { serveModels } from '../../src/serve/serve-models';
 
 const isolationHeaders = {
   'Cross-Origin-Opener-Policy': 'same-origin',

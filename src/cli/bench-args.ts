@@ -1,6 +1,6 @@
 /** The command line of `glimpse bench`, parsed into one typed options object. */
 import { parseArgs } from 'node:util';
-import type { BenchBackend, SystemName } from '../../bench/lib/report';
+import type { BenchBackend, SystemName } from '../bench/report';
 
 export const BENCH_USAGE = `Usage: glimpse bench [options]
   Measures Glimpse and transformers.js on the same model files in Node and compares them.

@@ -7,25 +7,25 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeMachine } from '../../bench/lib/machine';
-import type { BenchPlan } from '../../bench/lib/plan';
+import { describeMachine } from '../bench/machine';
+import { type NodeJob, RESULT_PREFIX } from '../bench/node/job';
+import type { BenchPlan } from '../bench/plan';
 import {
   type BenchReport,
   compare,
   isSystemResult,
   type SystemFailure,
   type SystemResult,
-} from '../../bench/lib/report';
-import { reportTable } from '../../bench/lib/table';
-import { writeReport } from '../../bench/lib/write-report';
-import { type NodeJob, RESULT_PREFIX } from '../../bench/node/job';
+} from '../bench/report';
+import { reportTable } from '../bench/table';
+import { writeReport } from '../bench/write-report';
 import type { Dtype, ModelPart } from '../engine/index';
 import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchArgs } from './bench-args';
 import type { CliIo } from './main';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RESULTS = join(ROOT, 'bench/results');
-const CHILD = join(ROOT, 'bench/node/run-system.ts');
+const CHILD = join(ROOT, 'src/bench/node/run-system.ts');
 export const SYNTHETIC_DIR = join(ROOT, '.cache/models/synthetic-interleave');
 
 const processIo: CliIo = {
@@ -41,16 +41,17 @@ interface ModelSetup {
   readonly plan: BenchPlan;
 }
 
-async function resolveModel(options: BenchOptions, io: CliIo): Promise<ModelSetup> {
+function resolveModel(options: BenchOptions): ModelSetup {
   const synthetic = options.model === 'synthetic-interleave';
   let dir: string;
   if (options.model === 'tiny-llava') dir = join(ROOT, 'models/tiny-llava-fused');
   else if (synthetic) {
     dir = SYNTHETIC_DIR;
+    // The builder is a repository tool, not part of the published CLI.
     if (!existsSync(join(dir, 'config.json'))) {
-      io.stderr(`Building the synthetic real-shape package into ${dir} …\n`);
-      const { syntheticInterleave } = await import('../../tools/packages/synthetic-interleave');
-      await syntheticInterleave.build(dir);
+      throw new BenchUsageError(
+        `No synthetic package at ${dir}. Build it first (~850 MB): npx tsx tools/packages/synthetic-build.ts ${dir}`,
+      );
     }
   } else dir = resolve(options.model);
   if (!existsSync(join(dir, 'config.json'))) throw new BenchUsageError(`No model package at ${dir}.`);
@@ -150,7 +151,7 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
     io.stderr(`glimpse bench: ${err.message}\n\n${BENCH_USAGE}\n`);
     return 2;
   }
-  const setup = await resolveModel(options, io);
+  const setup = resolveModel(options);
   const results: SystemResult[] = [];
   const failures: SystemFailure[] = [];
   for (const backend of options.backends) {

@@ -1,12 +1,13 @@
 /**
  * `glimpse convert --from DIR --to DIR [--dtype fp32|fp16|q4|q4f16]`: a Hugging Face checkpoint folder to a
  * Glimpse model package, with progress per tensor on stderr and a summary of sizes per part on stdout.
- * The conversion itself lives in the model toolkit (tools/convert).
+ * The conversion itself lives in the model toolkit (src/toolkit/convert).
  */
 import { parseArgs } from 'node:util';
-import { type ConvertEvent, type ConvertSummary, convertCheckpoint } from '../../tools/convert/convert';
-import { ConvertError } from '../../tools/convert/convert-error';
-import { PACKAGE_DTYPES, type PackageDtype } from '../../tools/decoder/linears';
+import { formatBytes } from '../storage/quota';
+import { type ConvertEvent, type ConvertSummary, convertCheckpoint } from '../toolkit/convert/convert';
+import { ConvertError } from '../toolkit/convert/convert-error';
+import { PACKAGE_DTYPES, type PackageDtype } from '../toolkit/decoder/linears';
 import type { CliIo } from './main';
 
 export const CONVERT_USAGE = `Usage:
@@ -19,17 +20,6 @@ export const CONVERT_USAGE = `Usage:
   --to DIR     the package folder to write (onnx/ files are added beside those already there)
   --dtype      fp32 (default), fp16, q4 (4-bit MatMulNBits, float32 activations) or q4f16
                (fp16 and q4f16 need a GPU with shader-f16 under WebGPU)`;
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 function progressLine(event: ConvertEvent): string {
   switch (event.type) {

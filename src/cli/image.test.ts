@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { badImages, emptyFile, notAnImage, type TestImage } from '../../tools/testing/bad-images';
 import { GlimpseError } from '../engine/index';
+import { badImages, emptyFile, notAnImage, type TestImage } from '../testing/bad-images';
 import { decodeImageFile } from './image';
 
 let folder: string;

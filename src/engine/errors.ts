@@ -9,6 +9,9 @@ export type ErrorCode =
   | 'download-failed' // network error, truncated or corrupt download
   | 'quota-exceeded' // storage full, or a download that cannot fit
   | 'image-invalid' // undecodable, empty or unsupported image
+  | 'model-text-only' // an image given to a model that reads text only
+  | 'model-unknown' // no model by that id in the catalog
+  | 'model-not-loaded' // a turn asked for before a model is ready
   | 'context-overflow' // the conversation no longer fits in the model's context
   | 'backend-unavailable' // requested backend (e.g. WebGPU) cannot run here
   | 'device-lost' // the GPU device was lost

@@ -61,6 +61,8 @@ export interface ModelInfo {
   readonly hasVision: boolean;
   readonly imageTokenCount: number | undefined;
   readonly contextLength: number;
+  /** What a turn uses for each generation option the call leaves out. */
+  readonly defaults: GenerationDefaults;
 }
 
 export interface SamplingOptions {
@@ -86,6 +88,16 @@ export interface GenerateOptions extends Partial<SamplingOptions> {
    * run costs about the same for a few more positions, 0 on the CPU backends.
    */
   readonly draftTokens?: number;
+}
+
+/** A call's generation options as data, e.g. to cross a worker boundary or to persist. */
+export type GenerationSettings = Omit<GenerateOptions, 'signal'>;
+
+/** The package's generation_config.json where it sets a value, the engine's choice elsewhere. */
+export interface GenerationDefaults extends SamplingOptions {
+  readonly maxNewTokens: number;
+  /** Draft tokens per decoder run on the loaded backend. */
+  readonly draftTokens: number;
 }
 
 /** One user turn: text, and optionally an image that the turn is about. */
@@ -163,6 +175,19 @@ export interface LoadedModel {
   /** Plain text completion: BOS + prompt, no chat template (for text-only packages). */
   complete(prompt: string, options?: GenerateOptions): AsyncIterable<GenerateEvent>;
   dispose(): Promise<void>;
+}
+
+/**
+ * Loads model packages. The in-thread engine (`createEngine`: Node, the CLI, inside the worker) reads a
+ * PackageReader; the app's WorkerClient sends a ModelSource to the worker. Either way the caller gets a
+ * LoadedModel and never knows where inference runs.
+ */
+export interface GlimpseEngine<
+  Source = PackageReader,
+  Options extends Pick<LoadOptions, 'signal' | 'onProgress'> = LoadOptions,
+  Model extends LoadedModel = LoadedModel,
+> {
+  loadModel(source: Source, options: Options): Promise<Model>;
 }
 
 export type { Backend, GlimpseErrorObject };

@@ -4,13 +4,14 @@
  * reach the worker themselves.
  */
 import { GlimpseError } from '../engine/errors';
-import type { ChatMessage, Conversation, GenerateEvent, RgbaImage } from '../engine/types';
+import type { ChatMessage, Conversation, GenerateEvent, GenerateOptions, RgbaImage } from '../engine/types';
 import type { StoredConversation, StoredMessage } from '../storage/conversation-types';
 import type { ConversationStore } from '../storage/conversations';
 import type { BackendPreference, ModelSource } from '../worker/protocol';
 import type { RemoteLoadOptions, RemoteModel } from '../worker/worker-client';
 import { modelSource } from './catalog';
 import type { CatalogEntry } from './models-slice';
+import { generationOf } from './settings-slice';
 import type { AppStore } from './store';
 
 export interface ChatDeps {
@@ -94,7 +95,9 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
   async function engineConversation(conversation: StoredConversation, upTo: number): Promise<Conversation> {
     const existing = open.get(conversation.id);
     if (existing) return existing;
-    if (!model) throw new GlimpseError('busy', 'The model is still loading. Send again once it is ready.');
+    if (!model) {
+      throw new GlimpseError('model-not-loaded', 'The model is still loading. Send again once it is ready.');
+    }
     const created = model.createConversation({
       systemPrompt: store.getState().settings.systemPrompt || undefined,
       history: await historyOf(conversation.messages.slice(0, upTo)),
@@ -141,9 +144,34 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
     if (modelId) void actions.loadModel(modelId);
   }
 
-  function settings() {
-    const { temperature, topP, maxNewTokens } = store.getState().settings;
-    return { temperature, topP, maxNewTokens };
+  /** Claims the one turn that may run at a time; undefined while another is starting or streaming. */
+  function claimTurn(): AbortController | undefined {
+    if (store.getState().generation || generating) return undefined;
+    generating = new AbortController();
+    return generating;
+  }
+
+  /**
+   * Every turn runs here: `begin` opens the answer in the store, `answer` starts the engine's stream with
+   * the user's generation settings. A failure before or while streaming is recorded on the answer and saved.
+   */
+  async function runTurn(
+    controller: AbortController,
+    conversationId: string,
+    begin: () => void,
+    answer: (options: GenerateOptions) => Promise<AsyncIterable<GenerateEvent>>,
+  ): Promise<void> {
+    begin();
+    try {
+      await save();
+      const options = { ...generationOf(store.getState().settings), signal: controller.signal };
+      await consume(conversationId, await answer(options));
+    } catch (err) {
+      generating = undefined;
+      closeConversation(conversationId);
+      store.getState().turnFailed(GlimpseError.from(err).toObject());
+      await save().catch(report);
+    }
   }
 
   const actions: ChatActions = {
@@ -175,7 +203,7 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
       const entry = state.catalog.find((m) => m.id === modelId);
       if (!entry) {
         state.loadFailed(
-          new GlimpseError('package-file-missing', `There is no model "${modelId}" on this server.`, {
+          new GlimpseError('model-unknown', `There is no model "${modelId}" on this server.`, {
             details: { model: modelId },
           }).toObject(),
         );
@@ -212,11 +240,11 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
       const state = store.getState();
       const text = state.draft.trim();
       const { attachment, active } = state;
-      if ((text === '' && !attachment) || state.generation || generating || !active) return;
+      if ((text === '' && !attachment) || !active) return;
       if (!model) {
         state.showError(
           new GlimpseError(
-            'busy',
+            'model-not-loaded',
             'The model is still loading. Your message is kept; send it once it is ready.',
           ).toObject(),
         );
@@ -225,16 +253,17 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
       if (attachment && !model.info.hasVision) {
         state.showError(
           new GlimpseError(
-            'image-invalid',
+            'model-text-only',
             `${state.load.modelId ?? 'This model'} reads text only. Remove the image, or pick a model that sees.`,
           ).toObject(),
         );
         return;
       }
+      const loaded = model;
+      const controller = claimTurn();
+      if (!controller) return;
       // Decoded before the turn starts: an image that cannot be read is refused with the draft kept, and
       // never stored in the conversation, where it would break every later reopening of the history.
-      const controller = new AbortController();
-      generating = controller;
       let image: RgbaImage | undefined;
       try {
         image = attachment ? await deps.decodeImage(attachment.blob) : undefined;
@@ -251,72 +280,53 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
         ...(attachment ? { image: { blob: attachment.blob, name: attachment.name } } : {}),
       };
       const previousCount = active.messages.length;
-      state.clearComposer();
-      state.turnStarted(user, deps.newId(), deps.now(), deps.clock());
-      try {
-        await save();
-        const options = { ...settings(), signal: controller.signal };
-        if (!model.info.hasVision) {
-          // A text-only package (stories260k) has no chat template: it continues the text it is given.
-          await consume(active.id, model.complete(text, options));
-          return;
-        }
-        const conversation = await engineConversation(active, previousCount);
-        await consume(active.id, conversation.send(image ? { text, image } : { text }, options));
-      } catch (err) {
-        generating = undefined;
-        closeConversation(active.id);
-        store.getState().turnFailed(GlimpseError.from(err).toObject());
-        await save().catch(report);
-      }
+      const begin = () => {
+        state.clearComposer();
+        state.turnStarted(user, deps.newId(), deps.now(), deps.clock());
+      };
+      await runTurn(controller, active.id, begin, async (options) =>
+        // A text-only package (stories260k) has no chat template: it continues the text it is given.
+        loaded.info.hasVision
+          ? (await engineConversation(active, previousCount)).send(
+              image ? { text, image } : { text },
+              options,
+            )
+          : loaded.complete(text, options),
+      );
     },
 
     async regenerate() {
-      const state = store.getState();
-      const { active } = state;
-      if (!active || state.generation || !model || active.messages.at(-1)?.role !== 'assistant') return;
-      const controller = new AbortController();
-      generating = controller;
+      const { active } = store.getState();
+      const loaded = model;
+      if (!active || !loaded || active.messages.at(-1)?.role !== 'assistant') return;
+      const controller = claimTurn();
+      if (!controller) return;
       const count = active.messages.length;
-      state.regenerateStarted(deps.newId(), deps.now(), deps.clock());
-      try {
-        const options = { ...settings(), signal: controller.signal };
-        if (!model.info.hasVision) {
-          await consume(active.id, model.complete(active.messages.at(-2)?.text ?? '', options));
-          return;
-        }
-        const conversation = await engineConversation(active, count);
-        await consume(active.id, conversation.regenerate(options));
-      } catch (err) {
-        generating = undefined;
-        closeConversation(active.id);
-        store.getState().turnFailed(GlimpseError.from(err).toObject());
-      }
+      const begin = () => store.getState().regenerateStarted(deps.newId(), deps.now(), deps.clock());
+      await runTurn(controller, active.id, begin, async (options) =>
+        loaded.info.hasVision
+          ? (await engineConversation(active, count)).regenerate(options)
+          : loaded.complete(active.messages.at(-2)?.text ?? '', options),
+      );
     },
 
     async continueAfterOverflow() {
-      const state = store.getState();
-      const { active } = state;
+      const { active } = store.getState();
       const failed = active?.messages.at(-1);
       const question = active?.messages.at(-2);
-      if (!active || !model || state.generation || generating) return;
+      if (!active || !model) return;
       if (failed?.error?.code !== 'context-overflow' || question?.role !== 'user') return;
+      const controller = claimTurn();
+      if (!controller) return;
       keepLastTurn.add(active.id);
       closeConversation(active.id);
-      const controller = new AbortController();
-      generating = controller;
       const count = active.messages.length;
-      state.regenerateStarted(deps.newId(), deps.now(), deps.clock());
-      try {
+      const begin = () => store.getState().regenerateStarted(deps.newId(), deps.now(), deps.clock());
+      await runTurn(controller, active.id, begin, async (options) => {
         const image = question.image ? await deps.decodeImage(question.image.blob) : undefined;
         const conversation = await engineConversation(active, count - 2);
-        const turn = image ? { text: question.text, image } : { text: question.text };
-        await consume(active.id, conversation.send(turn, { ...settings(), signal: controller.signal }));
-      } catch (err) {
-        generating = undefined;
-        closeConversation(active.id);
-        store.getState().turnFailed(GlimpseError.from(err).toObject());
-      }
+        return conversation.send(image ? { text: question.text, image } : { text: question.text }, options);
+      });
     },
 
     stop() {

@@ -12,6 +12,7 @@ const info: ModelInfo = {
   hasVision: true,
   imageTokenCount: 64,
   contextLength: 512,
+  defaults: { temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1, maxNewTokens: 512, draftTokens: 0 },
 };
 
 describe('models slice', () => {

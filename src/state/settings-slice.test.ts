@@ -1,39 +1,60 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSettings } from './settings-slice';
+import { defaultSettings, generationOf } from './settings-slice';
 import { MemoryStorage, testStore } from './test-store';
 
 describe('settings slice', () => {
-  it('starts from the LLaVA demo defaults', () => {
-    expect(testStore().getState().settings).toEqual({
-      temperature: 0.2,
-      topP: 0.7,
-      maxNewTokens: 512,
-      systemPrompt: '',
-    });
+  it('starts with nothing changed, so every option takes the model’s default', () => {
+    expect(testStore().getState().settings).toEqual({ systemPrompt: '' });
+    expect(generationOf(testStore().getState().settings)).toEqual({});
   });
 
-  it('remembers changed settings across a reload', () => {
+  it('remembers changed settings across a reload, advanced options included', () => {
     const storage = new MemoryStorage();
+    const generation = {
+      temperature: 0.9,
+      maxNewTokens: 64,
+      topK: 40,
+      repetitionPenalty: 1.2,
+      seed: 7,
+      draftTokens: 0,
+    };
     testStore(storage)
       .getState()
-      .updateSettings({ temperature: 0.9, maxNewTokens: 64, systemPrompt: 'Be brief.' });
+      .updateSettings({ ...generation, systemPrompt: 'Be brief.' });
     const reloaded = testStore(storage).getState().settings;
-    expect(reloaded).toEqual({ temperature: 0.9, topP: 0.7, maxNewTokens: 64, systemPrompt: 'Be brief.' });
+    expect(reloaded).toEqual({ ...generation, systemPrompt: 'Be brief.' });
+    expect(generationOf(reloaded)).toEqual(generation);
   });
 
-  it('clamps values outside the offered range instead of storing them', () => {
+  it('gives an option back to the model when it is set to undefined', () => {
     const store = testStore();
-    store.getState().updateSettings({ temperature: 7, topP: -1, maxNewTokens: Number.NaN });
-    expect(store.getState().settings).toMatchObject({ temperature: 1, topP: 0.05, maxNewTokens: 1 });
+    store.getState().updateSettings({ temperature: 0.5, topP: 0.9 });
+    store.getState().updateSettings({ temperature: undefined });
+    expect(store.getState().settings).toEqual({ topP: 0.9, systemPrompt: '' });
   });
 
-  it('ignores a stored value of the wrong type and keeps the default', () => {
+  it('ignores a stored value of the wrong type', () => {
     const storage = new MemoryStorage();
     storage.setItem(
       'glimpse-settings',
-      JSON.stringify({ state: { settings: { temperature: 'hot', topP: 0.5 } }, version: 1 }),
+      JSON.stringify({
+        state: { settings: { temperature: 'hot', topP: 0.5, stopStrings: ['END', 3], seed: null } },
+        version: 2,
+      }),
     );
-    expect(testStore(storage).getState().settings).toEqual({ ...defaultSettings, topP: 0.5 });
+    expect(testStore(storage).getState().settings).toEqual({ topP: 0.5, systemPrompt: '' });
+  });
+
+  it('reads settings stored by version 1 as changed only where they differ from its defaults', () => {
+    const storage = new MemoryStorage();
+    storage.setItem(
+      'glimpse-settings',
+      JSON.stringify({
+        state: { settings: { temperature: 0.2, topP: 0.7, maxNewTokens: 64, systemPrompt: 'Hi.' } },
+        version: 1,
+      }),
+    );
+    expect(testStore(storage).getState().settings).toEqual({ maxNewTokens: 64, systemPrompt: 'Hi.' });
   });
 
   it('restores the defaults on reset', () => {

@@ -1,39 +1,46 @@
+import type { GenerationSettings } from '../engine/types';
 import type { SliceCreator } from './slice';
 
-/** The generation settings a LLaVA user expects, with the reference demo's defaults; kept across reloads. */
-export interface Settings {
-  readonly temperature: number;
-  readonly topP: number;
-  readonly maxNewTokens: number;
+/**
+ * What the user changed, kept across reloads: the generation options they set (each one left out takes the
+ * loaded model's default, from its generation_config.json) and the system prompt for new conversations.
+ */
+export interface Settings extends GenerationSettings {
   readonly systemPrompt: string;
 }
 
-export const defaultSettings: Settings = { temperature: 0.2, topP: 0.7, maxNewTokens: 512, systemPrompt: '' };
-
-/** The bounds the settings panel offers; values outside are clamped, never rejected. */
-export const settingBounds = {
-  temperature: { min: 0, max: 1, step: 0.05 },
-  topP: { min: 0.05, max: 1, step: 0.05 },
-  maxNewTokens: { min: 1, max: 1024, step: 1 },
-} as const;
+export const defaultSettings: Settings = { systemPrompt: '' };
 
 export interface SettingsSlice {
   readonly settings: Settings;
+  /** Sets options; one set to undefined goes back to the model's default. */
   updateSettings(change: Partial<Settings>): void;
   resetSettings(): void;
 }
 
-function clamp(value: number, { min, max }: { readonly min: number; readonly max: number }): number {
-  return Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : min;
+/**
+ * Keeps the values a generation option can take (a finite number, a list of strings) and drops the rest,
+ * e.g. a stored value of the wrong type. The engine defines the options; this layer only carries them.
+ */
+export function normaliseSettings(value: Readonly<Record<string, unknown>>): Settings {
+  const settings: Record<string, unknown> = { systemPrompt: '' };
+  for (const [key, option] of Object.entries(value)) {
+    if (key === 'systemPrompt') {
+      if (typeof option === 'string') settings[key] = option;
+    } else if (typeof option === 'number' ? Number.isFinite(option) : isStringList(option)) {
+      settings[key] = option;
+    }
+  }
+  return settings as unknown as Settings;
 }
 
-export function normaliseSettings(settings: Settings): Settings {
-  return {
-    temperature: clamp(settings.temperature, settingBounds.temperature),
-    topP: clamp(settings.topP, settingBounds.topP),
-    maxNewTokens: Math.round(clamp(settings.maxNewTokens, settingBounds.maxNewTokens)),
-    systemPrompt: settings.systemPrompt,
-  };
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+/** The options a turn passes to the engine. */
+export function generationOf({ systemPrompt: _systemPrompt, ...generation }: Settings): GenerationSettings {
+  return generation;
 }
 
 export const createSettingsSlice: SliceCreator<SettingsSlice> = (set) => ({

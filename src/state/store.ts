@@ -3,7 +3,7 @@ import { createJSONStorage, persist, type StateStorage } from 'zustand/middlewar
 import { createComposerSlice } from './composer-slice';
 import { createConversationsSlice } from './conversations-slice';
 import { createModelsSlice } from './models-slice';
-import { createSettingsSlice, defaultSettings, normaliseSettings, type Settings } from './settings-slice';
+import { createSettingsSlice, defaultSettings, normaliseSettings } from './settings-slice';
 import type { AppState } from './slice';
 
 export type { AppState } from './slice';
@@ -24,7 +24,8 @@ export function createAppStore(storage: StateStorage): AppStore {
       }),
       {
         name: 'glimpse-settings',
-        version: 1,
+        version: 2,
+        migrate,
         storage: createJSONStorage(() => storage),
         partialize: (state) => ({ settings: state.settings, selectedModelId: state.selectedModelId }),
         merge: (persisted, current) => ({
@@ -37,21 +38,24 @@ export function createAppStore(storage: StateStorage): AppStore {
   );
 }
 
-function settingsOf(persisted: unknown): Partial<Settings> {
+function settingsOf(persisted: unknown): Readonly<Record<string, unknown>> {
   if (typeof persisted !== 'object' || persisted === null || !('settings' in persisted)) return {};
   const { settings } = persisted;
-  if (typeof settings !== 'object' || settings === null) return {};
-  const result: { -readonly [K in keyof Settings]?: Settings[K] } = {};
-  if ('temperature' in settings && typeof settings.temperature === 'number')
-    result.temperature = settings.temperature;
-  if ('topP' in settings && typeof settings.topP === 'number') result.topP = settings.topP;
-  if ('maxNewTokens' in settings && typeof settings.maxNewTokens === 'number') {
-    result.maxNewTokens = settings.maxNewTokens;
-  }
-  if ('systemPrompt' in settings && typeof settings.systemPrompt === 'string') {
-    result.systemPrompt = settings.systemPrompt;
-  }
-  return result;
+  return typeof settings === 'object' && settings !== null
+    ? Object.fromEntries(Object.entries(settings))
+    : {};
+}
+
+/**
+ * Version 1 stored every setting, the app's own defaults included (temperature 0.2, top-p 0.7, 512 new
+ * tokens); from version 2 only what the user changed is stored. A value equal to an old default is taken
+ * as never changed, so the model's own default applies.
+ */
+function migrate(persisted: unknown, version: number): unknown {
+  if (version >= 2) return persisted;
+  const oldDefaults: Readonly<Record<string, number>> = { temperature: 0.2, topP: 0.7, maxNewTokens: 512 };
+  const settings = Object.entries(settingsOf(persisted)).filter(([key, value]) => oldDefaults[key] !== value);
+  return { ...(persisted as object), settings: Object.fromEntries(settings) };
 }
 
 function selectedModelOf(persisted: unknown): string | undefined {

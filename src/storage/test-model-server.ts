@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createModelsMiddleware } from '../../tools/vite/serve-models';
+import { createModelsMiddleware } from '../serve/serve-models';
 
 /** What the test server received, one entry per request. */
 export interface ReceivedRequest {

@@ -4,17 +4,23 @@
  * reader as parameters, so the same host runs under onnxruntime-node in tests.
  */
 import { GlimpseError } from '../engine/errors';
-import type { Ort } from '../engine/runtime/ort';
-import type { Conversation, GenerateEvent, LoadedModel, LoadOptions, PackageReader } from '../engine/types';
+import type {
+  Conversation,
+  GenerateEvent,
+  GenerationSettings,
+  GlimpseEngine,
+  LoadedModel,
+  PackageReader,
+} from '../engine/types';
 import { chooseBackend, type GpuLike } from './backend';
 import { loadFailure } from './load-failure';
-import { type GenerateSettings, type ModelSource, type Reply, type Request, unreachable } from './protocol';
+import { type BackendPreference, type ModelSource, type Reply, type Request, unreachable } from './protocol';
 import { sourceDtypes } from './source-dtypes';
 import { yieldToEventLoop } from './yield';
 
 export interface HostDeps {
-  readonly ort: Ort;
-  readonly loadModel: (ort: Ort, reader: PackageReader, options: LoadOptions) => Promise<LoadedModel>;
+  /** The engine in this thread (`createEngine(ort)`). */
+  readonly engine: GlimpseEngine;
   readonly createReader: (source: ModelSource) => Promise<PackageReader>;
   readonly gpu: GpuLike | undefined;
   readonly post: (reply: Reply) => void;
@@ -37,11 +43,17 @@ export function createInferenceHost(deps: HostDeps): InferenceHost {
   let deviceLost: GlimpseError | undefined;
   // Settles once the device under the loaded model is lost; undefined on wasm.
   let lossWatch: Promise<unknown> | undefined;
+  // Loads run one at a time, each after the one before has settled; only the latest one is kept.
+  let loads: Promise<unknown> = Promise.resolve();
+  let latestLoad: number | undefined;
 
   function requireModel(): LoadedModel {
     if (deviceLost) throw deviceLost;
     if (!model) {
-      throw new GlimpseError('busy', 'No model is loaded yet. Wait until it is ready, then send again.');
+      throw new GlimpseError(
+        'model-not-loaded',
+        'No model is loaded yet. Wait until it is ready, then send again.',
+      );
     }
     return model;
   }
@@ -82,42 +94,57 @@ export function createInferenceHost(deps: HostDeps): InferenceHost {
     }
   }
 
-  function sampling(settings: GenerateSettings, signal: AbortSignal) {
-    return {
-      temperature: settings.temperature,
-      topP: settings.topP,
-      maxNewTokens: settings.maxNewTokens,
-      signal,
-    };
+  function sampling(settings: GenerationSettings, signal: AbortSignal) {
+    return { ...settings, signal };
+  }
+
+  /**
+   * Replaces the loaded model. The engine checks its signal only between steps, so an aborted load may
+   * still finish: a model that is no longer the latest one asked for is released at once, never kept
+   * beside its successor.
+   */
+  async function load(id: number, source: ModelSource, preference: BackendPreference, signal: AbortSignal) {
+    const superseded = () => signal.aborted || latestLoad !== id;
+    if (superseded()) throw new GlimpseError('aborted', 'Another model was chosen.');
+    await unload();
+    deviceLost = undefined;
+    lossWatch = undefined;
+    const choice = await chooseBackend(preference, deps.gpu);
+    let loaded: LoadedModel;
+    try {
+      loaded = await deps.engine.loadModel(await deps.createReader(source), {
+        backend: choice.backend,
+        dtype: sourceDtypes(source, choice),
+        signal,
+        onProgress: (progress) => deps.post({ id, kind: 'progress', payload: progress }),
+      });
+    } catch (err) {
+      throw loadFailure(err, source.id);
+    }
+    if (superseded()) {
+      await loaded.dispose();
+      throw new GlimpseError('aborted', 'Another model was chosen.');
+    }
+    model = loaded;
+    if (choice.backend === 'webgpu') watchForDeviceLoss(loaded);
+    deps.post({
+      id,
+      kind: 'result',
+      payload: { kind: 'loaded', info: loaded.info, backend: choice.backend, shaderF16: choice.shaderF16 },
+    });
   }
 
   async function run(request: Request, signal: AbortSignal): Promise<void> {
     switch (request.kind) {
       case 'load': {
-        const { source, backend: preference } = request.payload;
-        // One model at a time: a new load replaces the old one, and its memory is freed first.
+        latestLoad = request.id;
+        // A new load stops what runs on the old model and any load still under way before it.
         for (const [otherId, controller] of running) if (otherId !== request.id) controller.abort();
-        await unload();
-        deviceLost = undefined;
-        lossWatch = undefined;
-        const choice = await chooseBackend(preference, deps.gpu);
-        const dtype = sourceDtypes(source, choice);
-        try {
-          model = await deps.loadModel(deps.ort, await deps.createReader(source), {
-            backend: choice.backend,
-            dtype,
-            signal,
-            onProgress: (progress) => deps.post({ id: request.id, kind: 'progress', payload: progress }),
-          });
-        } catch (err) {
-          throw loadFailure(err, source.id);
-        }
-        if (choice.backend === 'webgpu') watchForDeviceLoss(model);
-        deps.post({
-          id: request.id,
-          kind: 'result',
-          payload: { kind: 'loaded', info: model.info, backend: choice.backend, shaderF16: choice.shaderF16 },
-        });
+        const queued = loads.then(() =>
+          load(request.id, request.payload.source, request.payload.backend, signal),
+        );
+        loads = queued.catch(() => {});
+        await queued;
         return;
       }
       case 'open-conversation': {
@@ -156,6 +183,8 @@ export function createInferenceHost(deps: HostDeps): InferenceHost {
         running.get(request.payload.requestId)?.abort();
         break;
       case 'unload':
+        // A load still under way is no longer wanted: it releases its model when it finishes.
+        latestLoad = undefined;
         await unload();
         break;
       default:

@@ -3,7 +3,7 @@
  * build also runs the wasm backend, so one import serves both.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import { loadModel } from '../engine';
+import { createEngine } from '../engine';
 import { createInferenceHost } from './inference-host';
 import { createModelReader } from './model-reader';
 import { isRequest, type Reply } from './protocol';
@@ -15,8 +15,7 @@ if (self.crossOriginIsolated)
 const post = (reply: Reply) => self.postMessage(reply);
 
 const host = createInferenceHost({
-  ort,
-  loadModel,
+  engine: createEngine(ort),
   createReader: createModelReader,
   gpu: navigator.gpu,
   post,

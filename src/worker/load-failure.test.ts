@@ -12,11 +12,12 @@ describe('a model load that runs out of memory', () => {
     const replies: Reply[] = [];
     let loads = 0;
     const host = createInferenceHost({
-      ort,
       // The first load fails as Chromium does when it cannot allocate a model file's ArrayBuffer.
-      loadModel: async (...args) => {
-        if (++loads === 1) throw new RangeError('Array buffer allocation failed');
-        return loadModel(...args);
+      engine: {
+        loadModel: async (reader, options) => {
+          if (++loads === 1) throw new RangeError('Array buffer allocation failed');
+          return loadModel(ort, reader, options);
+        },
       },
       createReader: async (source) => folderReader(join('models', source.id)),
       gpu: undefined,
@@ -44,10 +45,11 @@ describe('a model load that runs out of storage', () => {
   it('is reported as quota-exceeded with advice, however deep the browser’s error sits', async () => {
     const replies: Reply[] = [];
     const host = createInferenceHost({
-      ort,
-      loadModel: async () => {
-        const full = new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-        throw new GlimpseError('internal', 'Could not record the download.', { cause: full });
+      engine: {
+        loadModel: async () => {
+          const full = new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+          throw new GlimpseError('internal', 'Could not record the download.', { cause: full });
+        },
       },
       createReader: async (source) => folderReader(join('models', source.id)),
       gpu: undefined,

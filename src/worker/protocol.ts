@@ -10,6 +10,7 @@ import type {
   ChatMessage,
   Dtype,
   GenerateEvent,
+  GenerationSettings,
   LoadProgress,
   ModelInfo,
   ModelPart,
@@ -55,12 +56,6 @@ export function isFolderSource(source: ModelSource): source is FolderModelSource
   return 'folder' in source;
 }
 
-export interface GenerateSettings {
-  readonly temperature: number;
-  readonly topP: number;
-  readonly maxNewTokens: number;
-}
-
 export type Request =
   | {
       readonly id: number;
@@ -84,18 +79,18 @@ export type Request =
       readonly payload: {
         readonly conversationId: string;
         readonly turn: UserTurn;
-        readonly settings: GenerateSettings;
+        readonly settings: GenerationSettings;
       };
     }
   | {
       readonly id: number;
       readonly kind: 'regenerate';
-      readonly payload: { readonly conversationId: string; readonly settings: GenerateSettings };
+      readonly payload: { readonly conversationId: string; readonly settings: GenerationSettings };
     }
   | {
       readonly id: number;
       readonly kind: 'complete';
-      readonly payload: { readonly prompt: string; readonly settings: GenerateSettings };
+      readonly payload: { readonly prompt: string; readonly settings: GenerationSettings };
     }
   | {
       readonly id: number;

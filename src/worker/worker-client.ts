@@ -11,6 +11,8 @@ import type {
   ConversationOptions,
   GenerateEvent,
   GenerateOptions,
+  GenerationSettings,
+  GlimpseEngine,
   LoadedModel,
   LoadProgress,
   ModelInfo,
@@ -19,7 +21,6 @@ import type {
 import { EventQueue } from './event-queue';
 import {
   type BackendPreference,
-  type GenerateSettings,
   isReply,
   type ModelSource,
   type Reply,
@@ -55,10 +56,7 @@ interface Pending {
   readonly onEvent?: (event: GenerateEvent) => void;
 }
 
-/** What the worker uses when a caller passes no sampling option; the app always passes its settings. */
-const defaultSettings: GenerateSettings = { temperature: 0.2, topP: 0.7, maxNewTokens: 512 };
-
-export class WorkerClient {
+export class WorkerClient implements GlimpseEngine<ModelSource, RemoteLoadOptions, RemoteModel> {
   private readonly worker: WorkerLike;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -284,10 +282,7 @@ class RemoteConversation implements Conversation {
   }
 }
 
-function settingsOf(options: GenerateOptions): GenerateSettings {
-  return {
-    temperature: options.temperature ?? defaultSettings.temperature,
-    topP: options.topP ?? defaultSettings.topP,
-    maxNewTokens: options.maxNewTokens ?? defaultSettings.maxNewTokens,
-  };
+/** Every option but the signal crosses as it is; what the caller left out takes the model's default. */
+function settingsOf({ signal: _signal, ...settings }: GenerateOptions): GenerationSettings {
+  return settings;
 }

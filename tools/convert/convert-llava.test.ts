@@ -2,14 +2,14 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { convertCheckpoint } from '../../src/toolkit/convert/convert';
 import { EOS_ID } from '../llama2c/tokenizer';
 import { loadTinyLlavaModel, type TinyLlavaModel, tinyLlavaFiles } from '../packages/tiny-llava';
 import { type PackageFiles, writePackage } from '../packages/write';
 import { llama2cEncode } from '../testing/llama2c-encode';
+import { imageEmbeds, llavaGreedy, openTextSessions } from '../testing/package-sessions';
 import { samplePixelValues } from '../vision/sample-images';
-import { convertCheckpoint } from './convert';
 import { clipTensors, projectorTensors, textTensors, writeHfCheckpoint } from './hf-checkpoints';
-import { imageEmbeds, llavaGreedy, openTextSessions } from './package-sessions';
 
 const SIDE = 64;
 const IMAGE_TOKENS = 64;

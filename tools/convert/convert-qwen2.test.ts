@@ -2,15 +2,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PackageDtype } from '../decoder/linears';
-import type { LlamaConfig } from '../llama2c/checkpoint';
+import { convertCheckpoint } from '../../src/toolkit/convert/convert';
+import type { PackageDtype } from '../../src/toolkit/decoder/linears';
+import type { LlamaConfig } from '../../src/toolkit/llama2c/checkpoint';
+import { bfloat16ToFloat32, toBfloat16Bits } from '../../src/toolkit/safetensors/half';
+import { SeededRandom } from '../../src/toolkit/vision/seeded-random';
 import { HfDecoderReference, type ReferenceLayer, type ReferenceWeights } from '../reference/hf-decoder';
-import { bfloat16ToFloat32, toBfloat16Bits } from '../safetensors/half';
 import { logitsInChunks } from '../testing/ort-greedy';
-import { SeededRandom } from '../vision/seeded-random';
-import { convertCheckpoint } from './convert';
+import { openTextSessions } from '../testing/package-sessions';
 import { textTensors, writeHfCheckpoint } from './hf-checkpoints';
-import { openTextSessions } from './package-sessions';
 
 const CONFIG: LlamaConfig = {
   hiddenSize: 64,

@@ -2,15 +2,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { convertCheckpoint } from '../../src/toolkit/convert/convert';
+import { randomProjectorWeights } from '../../src/toolkit/vision/clip-weights';
+import {
+  randomSiglipVisionWeights,
+  type SiglipVisionConfig,
+  siglipPatches,
+} from '../../src/toolkit/vision/siglip-weights';
 import { loadStories260kModel, stories260kFiles } from '../packages/stories260k';
 import { referenceProjector } from '../reference/clip';
 import { referenceSiglipFeatures } from '../reference/siglip';
-import { randomProjectorWeights } from '../vision/clip-weights';
+import { imageEmbeds } from '../testing/package-sessions';
 import { samplePixelValues } from '../vision/sample-images';
-import { randomSiglipVisionWeights, type SiglipVisionConfig, siglipPatches } from '../vision/siglip-weights';
-import { convertCheckpoint } from './convert';
 import { projectorTensors, siglipTensors, textTensors, writeHfCheckpoint } from './hf-checkpoints';
-import { imageEmbeds } from './package-sessions';
 
 const SIDE = 32;
 const BASE: SiglipVisionConfig = {

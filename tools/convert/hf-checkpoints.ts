@@ -4,20 +4,20 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DecoderLayerWeights } from '../decoder/llama-graph';
-import type { LlamaConfig } from '../llama2c/checkpoint';
-import type { PackageFiles } from '../packages/write';
-import { stableJson } from '../packages/write';
-import type { SafetensorsDtype } from '../safetensors/reader';
-import { type TensorToWrite, writeCheckpoint } from '../safetensors/writer';
+import type { DecoderLayerWeights } from '../../src/toolkit/decoder/llama-graph';
+import type { LlamaConfig } from '../../src/toolkit/llama2c/checkpoint';
+import type { SafetensorsDtype } from '../../src/toolkit/safetensors/reader';
+import { type TensorToWrite, writeCheckpoint } from '../../src/toolkit/safetensors/writer';
 import type {
   ClipLayerWeights,
   ClipVisionWeights,
   LayerNormWeights,
   LinearWeights,
   ProjectorWeights,
-} from '../vision/clip-weights';
-import type { SiglipVisionWeights } from '../vision/siglip-weights';
+} from '../../src/toolkit/vision/clip-weights';
+import type { SiglipVisionWeights } from '../../src/toolkit/vision/siglip-weights';
+import type { PackageFiles } from '../packages/write';
+import { stableJson } from '../packages/write';
 
 export interface TextWeights {
   readonly config: LlamaConfig;

@@ -1,5 +1,5 @@
 /** The Hugging Face config.json fields of a Llama language model (LlamaConfig in transformers). */
-import type { LlamaConfig } from '../llama2c/checkpoint';
+import type { LlamaConfig } from '../../src/toolkit/llama2c/checkpoint';
 import { BOS_ID, EOS_ID } from '../llama2c/tokenizer';
 import type { JsonObject } from '../tokenizer/tokenizer-json';
 

@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { resolve, sep } from 'node:path';
-import { sendByteRange } from '../vite/byte-range';
-import { FileDigests } from '../vite/file-digest';
+import { sendByteRange } from '../../src/serve/byte-range';
+import { FileDigests } from '../../src/serve/file-digest';
 
 /** Files the Hub keeps in LFS by default (.gitattributes of a new repository, the ones a package has). */
 const LFS = /\.(onnx|onnx_data(_\d+)?|safetensors|bin|pt|msgpack|h5)$/;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { permuteForHalfRotation, readLlama2cCheckpoint } from '../../src/toolkit/llama2c/checkpoint';
 import { loadStories260k } from '../data/stories260k';
-import { permuteForHalfRotation, readLlama2cCheckpoint } from './checkpoint';
 
 /** llama2.c's rotation: adjacent pairs (2i, 2i+1) of each head. */
 function rotateAdjacent(x: Float32Array, headDim: number, angle: (i: number) => number): Float32Array {

@@ -3,15 +3,15 @@
  * browser-export layout (float32).
  */
 
-import { loadStories260k } from '../data/stories260k';
-import { generationConfigJson, llamaConfigJson } from '../decoder/hf-config';
-import { buildEmbedTokens, buildLlamaDecoder } from '../decoder/llama-graph';
+import { buildEmbedTokens, buildLlamaDecoder } from '../../src/toolkit/decoder/llama-graph';
 import {
   type Llama2cCheckpoint,
   type LlamaWeights,
   readLlama2cCheckpoint,
   toHuggingFaceLlama,
-} from '../llama2c/checkpoint';
+} from '../../src/toolkit/llama2c/checkpoint';
+import { loadStories260k } from '../data/stories260k';
+import { generationConfigJson, llamaConfigJson } from '../decoder/hf-config';
 import { type Llama2cVocabulary, readLlama2cTokenizer } from '../llama2c/tokenizer';
 import { type JsonValue, toTokenizerConfig, toTokenizerJson } from '../tokenizer/tokenizer-json';
 import type { ModelPackage } from './index';

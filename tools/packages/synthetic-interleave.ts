@@ -14,19 +14,19 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { buildLlamaDecoder, type LinearFn } from '../decoder/llama-graph';
-import type { LlamaConfig, LlamaWeights } from '../llama2c/checkpoint';
-import { GraphBuilder, MS_DOMAIN } from '../onnx/graph';
-import { ACCURACY_LEVEL, BLOCK_SIZE } from '../quantize/matmulnbits';
-import type { JsonObject, JsonValue } from '../tokenizer/tokenizer-json';
-import { buildFusedVisionEncoder } from '../vision/clip-graph';
+import { buildLlamaDecoder, type LinearFn } from '../../src/toolkit/decoder/llama-graph';
+import type { LlamaConfig, LlamaWeights } from '../../src/toolkit/llama2c/checkpoint';
+import { GraphBuilder, MS_DOMAIN } from '../../src/toolkit/onnx/graph';
+import { ACCURACY_LEVEL, BLOCK_SIZE } from '../../src/toolkit/quantize/matmulnbits';
+import { buildFusedVisionEncoder } from '../../src/toolkit/vision/clip-graph';
 import type {
   ClipVisionConfig,
   ClipVisionWeights,
   LinearWeights,
   ProjectorWeights,
-} from '../vision/clip-weights';
-import { numPatches } from '../vision/clip-weights';
+} from '../../src/toolkit/vision/clip-weights';
+import { numPatches } from '../../src/toolkit/vision/clip-weights';
+import type { JsonObject, JsonValue } from '../tokenizer/tokenizer-json';
 import type { ModelPackage } from './index';
 import { type PackageFiles, writePackage } from './write';
 

@@ -6,9 +6,9 @@
  * vision encoder and decoder for a q4 baseline (transformers.js: dtype { embed_tokens: 'fp32',
  * vision_encoder: 'q4', decoder_model_merged: 'q4' }).
  */
-import { buildLlamaDecoder, floatLinear } from '../decoder/llama-graph';
-import { q4Linear } from '../quantize/matmulnbits';
-import { buildFusedVisionEncoder } from '../vision/clip-graph';
+import { buildLlamaDecoder, floatLinear } from '../../src/toolkit/decoder/llama-graph';
+import { q4Linear } from '../../src/toolkit/quantize/matmulnbits';
+import { buildFusedVisionEncoder } from '../../src/toolkit/vision/clip-graph';
 import type { ModelPackage } from './index';
 import { clipPreprocessorJson, IMAGE_TOKEN, loadTinyLlavaModel, tinyLlavaSharedFiles } from './tiny-llava';
 import { LLAVA_V1_CHAT_TEMPLATE } from './tiny-llava-template';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { measureTextAgreement, measureVisionAgreement } from '../quantize/q4-agreement';
+import { measureTextAgreement, measureVisionAgreement } from '../testing/q4-agreement';
 import { tinyLlavaFiles } from './tiny-llava';
 import { writePackage } from './write';
 

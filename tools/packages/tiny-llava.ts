@@ -4,18 +4,11 @@
  * model with `<image>` added to its vocabulary. Vision encoder and projector are separate files (the
  * design's g and W); float32, plus `_q4` vision encoder and decoder (MatMulNBits, float32 activations).
  */
-import { generationConfigJson, llamaConfigJson } from '../decoder/hf-config';
-import { buildEmbedTokens, buildLlamaDecoder, floatLinear } from '../decoder/llama-graph';
-import type { LlamaWeights } from '../llama2c/checkpoint';
-import type { Llama2cVocabulary } from '../llama2c/tokenizer';
-import { q4Linear } from '../quantize/matmulnbits';
-import {
-  type AddedToken,
-  type JsonValue,
-  toTokenizerConfig,
-  toTokenizerJson,
-} from '../tokenizer/tokenizer-json';
-import { buildClipVisionEncoder } from '../vision/clip-graph';
+
+import { buildEmbedTokens, buildLlamaDecoder, floatLinear } from '../../src/toolkit/decoder/llama-graph';
+import type { LlamaWeights } from '../../src/toolkit/llama2c/checkpoint';
+import { q4Linear } from '../../src/toolkit/quantize/matmulnbits';
+import { buildClipVisionEncoder } from '../../src/toolkit/vision/clip-graph';
 import {
   CLIP_MEAN,
   CLIP_STD,
@@ -25,8 +18,16 @@ import {
   randomClipVisionWeights,
   randomProjectorWeights,
   TINY_CLIP_CONFIG,
-} from '../vision/clip-weights';
-import { buildProjector } from '../vision/projector-graph';
+} from '../../src/toolkit/vision/clip-weights';
+import { buildProjector } from '../../src/toolkit/vision/projector-graph';
+import { generationConfigJson, llamaConfigJson } from '../decoder/hf-config';
+import type { Llama2cVocabulary } from '../llama2c/tokenizer';
+import {
+  type AddedToken,
+  type JsonValue,
+  toTokenizerConfig,
+  toTokenizerJson,
+} from '../tokenizer/tokenizer-json';
 import type { ModelPackage } from './index';
 import { loadStories260kModel } from './stories260k';
 import { LLAVA_V1_CHAT_TEMPLATE } from './tiny-llava-template';

@@ -9,7 +9,7 @@ import type {
   LayerNormWeights,
   LinearWeights,
   ProjectorWeights,
-} from '../vision/clip-weights';
+} from '../../src/toolkit/vision/clip-weights';
 
 /** A row-major matrix of `rows` × `cols`. */
 export interface Matrix {

@@ -4,7 +4,7 @@
  * (rotate_half), optional q/k/v biases (Qwen2), grouped-query attention, SwiGLU MLP. It reads the
  * Hugging Face layout directly and shares no code with the ONNX builders it checks.
  */
-import type { LlamaConfig } from '../llama2c/checkpoint';
+import type { LlamaConfig } from '../../src/toolkit/llama2c/checkpoint';
 
 export interface ReferenceLayer {
   readonly inputNorm: Float32Array;
@@ -66,7 +66,10 @@ export class HfDecoderReference {
   private readonly keys: Float32Array[][] = [];
   private readonly values: Float32Array[][] = [];
 
-  constructor(private readonly weights: ReferenceWeights) {
+  private readonly weights: ReferenceWeights;
+
+  constructor(weights: ReferenceWeights) {
+    this.weights = weights;
     for (let l = 0; l < weights.config.numLayers; l++) {
       this.keys.push([]);
       this.values.push([]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { readLlama2cCheckpoint } from '../../src/toolkit/llama2c/checkpoint';
 import { loadGreedyFromBos, loadStories260k } from '../data/stories260k';
-import { readLlama2cCheckpoint } from '../llama2c/checkpoint';
 import { BOS_ID } from '../llama2c/tokenizer';
 import { Llama2cReference } from './llama';
 

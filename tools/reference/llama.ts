@@ -3,7 +3,7 @@
  * computes it: RoPE on adjacent pairs, no weight permutation, no ONNX), with its own KV cache. It is the
  * reference that the ONNX decoder's continuations are checked against.
  */
-import type { Llama2cCheckpoint } from '../llama2c/checkpoint';
+import type { Llama2cCheckpoint } from '../../src/toolkit/llama2c/checkpoint';
 
 /** out[o] = Σ_i w[o, i]·x[i] for a row-major [out, in] matrix. */
 function matVec(out: Float32Array, w: Float32Array, x: Float32Array): void {
@@ -42,7 +42,10 @@ export class Llama2cReference {
   private readonly values: Float32Array[];
   private position = 0;
 
-  constructor(private readonly model: Llama2cCheckpoint) {
+  private readonly model: Llama2cCheckpoint;
+
+  constructor(model: Llama2cCheckpoint) {
+    this.model = model;
     const { numLayers, maxPositions, numKvHeads, headDim } = model.config;
     this.keys = Array.from(
       { length: numLayers },

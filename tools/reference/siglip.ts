@@ -3,8 +3,8 @@
  * SigLIP definition: biased patch convolution plus position embeddings (no class token, no pre-LayerNorm),
  * pre-norm encoder layers with the tanh GELU; the feature is hidden_states[featureLayer], as LLaVA takes it.
  */
-import type { SiglipVisionWeights } from '../vision/siglip-weights';
-import { siglipPatches } from '../vision/siglip-weights';
+import type { SiglipVisionWeights } from '../../src/toolkit/vision/siglip-weights';
+import { siglipPatches } from '../../src/toolkit/vision/siglip-weights';
 import { add, at, layerNorm, linear, type Matrix, map, selfAttention } from './clip';
 
 function geluTanh(v: number): number {

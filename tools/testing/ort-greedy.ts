@@ -80,7 +80,10 @@ export class DecoderRun {
   private past: Record<string, ort.Tensor> = {};
   private length = 0;
 
-  constructor(private readonly sessions: PackageSessions) {
+  private readonly sessions: PackageSessions;
+
+  constructor(sessions: PackageSessions) {
+    this.sessions = sessions;
     for (let i = 0; i < sessions.numLayers; i++) {
       for (const part of ['key', 'value']) {
         const empty = new ort.Tensor('float32', new Float32Array(0), [

@@ -1,9 +1,8 @@
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { floatLinear } from '../decoder/llama-graph';
-import type { SerializedModel } from '../onnx/graph';
-import { referenceProjector, referenceVisionFeatures } from '../reference/clip';
-import { buildClipVisionEncoder, buildFusedVisionEncoder } from './clip-graph';
+import { floatLinear } from '../../src/toolkit/decoder/llama-graph';
+import type { SerializedModel } from '../../src/toolkit/onnx/graph';
+import { buildClipVisionEncoder, buildFusedVisionEncoder } from '../../src/toolkit/vision/clip-graph';
 import {
   type ClipVisionWeights,
   numPatches,
@@ -11,8 +10,9 @@ import {
   randomClipVisionWeights,
   randomProjectorWeights,
   TINY_CLIP_CONFIG,
-} from './clip-weights';
-import { buildProjector } from './projector-graph';
+} from '../../src/toolkit/vision/clip-weights';
+import { buildProjector } from '../../src/toolkit/vision/projector-graph';
+import { referenceProjector, referenceVisionFeatures } from '../reference/clip';
 import { samplePixelValues } from './sample-images';
 
 const SIDE = TINY_CLIP_CONFIG.imageSize;

@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
-import { CLIP_MEAN, CLIP_STD } from './clip-weights';
+import { CLIP_MEAN, CLIP_STD } from '../../src/toolkit/vision/clip-weights';
 
 const require = createRequire(import.meta.url);
 

@@ -1,11 +1,11 @@
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { floatLinear } from '../decoder/llama-graph';
-import { q4Linear } from '../quantize/matmulnbits';
+import { floatLinear } from '../../src/toolkit/decoder/llama-graph';
+import { q4Linear } from '../../src/toolkit/quantize/matmulnbits';
+import { buildSiglipVisionEncoder } from '../../src/toolkit/vision/siglip-graph';
+import { randomSiglipVisionWeights, type SiglipVisionConfig } from '../../src/toolkit/vision/siglip-weights';
 import { referenceSiglipFeatures } from '../reference/siglip';
 import { samplePixelValues } from './sample-images';
-import { buildSiglipVisionEncoder } from './siglip-graph';
-import { randomSiglipVisionWeights, type SiglipVisionConfig } from './siglip-weights';
 
 ort.env.wasm.numThreads = 1;
 

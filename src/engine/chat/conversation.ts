@@ -47,11 +47,16 @@ export class ChatConversation implements Conversation {
   private readonly systemPrompt: string | undefined;
   private readonly overflow: OverflowPolicy;
 
+  private readonly model: ModelRuntime;
+  private readonly onDispose: (conversation: ChatConversation) => void;
+
   constructor(
-    private readonly model: ModelRuntime,
+    model: ModelRuntime,
     options: ConversationOptions & { readonly history?: readonly ChatMessage[] },
-    private readonly onDispose: (conversation: ChatConversation) => void,
+    onDispose: (conversation: ChatConversation) => void,
   ) {
+    this.model = model;
+    this.onDispose = onDispose;
     this.history = [...(options.history ?? [])];
     this.systemPrompt = options.systemPrompt;
     this.overflow = options.overflow ?? 'error';
@@ -191,7 +196,7 @@ export class ChatConversation implements Conversation {
       if (this.imageIndex.has(key)) continue;
       const vision = this.model.vision;
       if (!vision || this.model.imageTokenId === undefined) {
-        throw new GlimpseError('image-invalid', 'This model reads text only; it cannot take an image.');
+        throw new GlimpseError('model-text-only', 'This model reads text only; it cannot take an image.');
       }
       const pixels = preprocessImage(message.image, vision.preprocess);
       const embeds = await encodeImage(this.model.ort, vision.spec, pixels, vision.declaredRows);

@@ -3,7 +3,7 @@ import type { KvSlicer } from '../decoder/kv-slicer';
 import type { ImagePreprocessSpec } from '../image/preprocess-config';
 import type { DecoderSpec, EmbedSpec, VisionSpec } from '../model/validate';
 import type { Ort } from '../runtime/ort';
-import type { SamplingOptions } from '../types';
+import type { GenerationDefaults } from '../types';
 import type { PromptCodec } from './prompt';
 import type { Detokenizer } from './token-loop';
 
@@ -34,10 +34,5 @@ export interface ModelRuntime {
   readonly imageTokenId: number | undefined;
   readonly contextLength: number;
   /** From generation_config.json, used for whatever a call leaves out. */
-  readonly defaults: {
-    readonly sampling: SamplingOptions;
-    readonly maxNewTokens: number;
-    /** Draft tokens per decoder run (GenerateOptions.draftTokens) on this backend. */
-    readonly draftTokens: number;
-  };
+  readonly defaults: GenerationDefaults;
 }

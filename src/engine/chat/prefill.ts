@@ -15,7 +15,7 @@ export async function prefillInput(
   const slots = layout.slots.slice(from);
   if (model.decoder.inputKind === 'ids' || !model.embed) {
     if (slots.some((slot) => slot < 0))
-      throw new GlimpseError('image-invalid', 'This model does not take images.');
+      throw new GlimpseError('model-text-only', 'This model does not take images.');
     return { kind: 'ids', ids: slots };
   }
   const textIds = slots.filter((slot) => slot >= 0);

@@ -17,7 +17,7 @@ export function turnSettings(
   options: GenerateOptions,
   promptLength: number,
 ): TurnSettings {
-  const defaults = model.defaults.sampling;
+  const { defaults } = model;
   const seed = options.seed ?? defaults.seed;
   const sampler = createSampler({
     temperature: options.temperature ?? defaults.temperature,
@@ -26,7 +26,7 @@ export function turnSettings(
     repetitionPenalty: options.repetitionPenalty ?? defaults.repetitionPenalty,
     ...(seed === undefined ? {} : { seed }),
   });
-  const requested = options.maxNewTokens ?? model.defaults.maxNewTokens;
+  const requested = options.maxNewTokens ?? defaults.maxNewTokens;
   if (!Number.isInteger(requested) || requested < 1) {
     throw new GlimpseError('internal', `maxNewTokens must be a positive integer, not ${requested}.`);
   }
@@ -35,7 +35,7 @@ export function turnSettings(
     maxNewTokens: Math.min(requested, model.contextLength - promptLength),
     stopStrings: options.stopStrings ?? [],
     eosTokenIds: new Set(model.codec.eosTokenIds),
-    draftTokens: options.draftTokens ?? model.defaults.draftTokens,
+    draftTokens: options.draftTokens ?? defaults.draftTokens,
   };
 }
 

@@ -22,12 +22,16 @@ export class KvCache {
   length = 0;
   private tensors = new Map<string, OrtTensor>();
 
-  constructor(
-    private readonly ort: Ort,
-    private readonly spec: KvShape,
-    /** Cuts tensors that live outside CPU memory; not needed when the cache stays on the CPU. */
-    private readonly slicer?: KvSlicer,
-  ) {}
+  private readonly ort: Ort;
+  private readonly spec: KvShape;
+  /** Cuts tensors that live outside CPU memory; not needed when the cache stays on the CPU. */
+  private readonly slicer?: KvSlicer;
+
+  constructor(ort: Ort, spec: KvShape, slicer?: KvSlicer) {
+    this.ort = ort;
+    this.spec = spec;
+    this.slicer = slicer;
+  }
 
   /** The past_key_values feeds for the next run; zero-length tensors when the cache is empty. */
   feeds(): Record<string, OrtTensor> {

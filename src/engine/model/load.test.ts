@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 // biome-ignore lint/style/noRestrictedImports: a test is the host here and supplies the runtime.
 import * as ort from 'onnxruntime-web';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GraphBuilder } from '../../../tools/onnx/graph';
+import { GraphBuilder } from '../../toolkit/onnx/graph';
 import { GlimpseError } from '../errors';
 import { folderReader } from '../node/folder-reader';
 import type { LoadProgress } from '../types';

@@ -119,7 +119,7 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
           : undefined,
       imageTokenId,
       contextLength: config.contextLength,
-      defaults: { ...generationDefaults(files.generationConfig), draftTokens: DRAFT_TOKENS[backend] },
+      defaults: generationDefaults(files.generationConfig, DRAFT_TOKENS[backend]),
     };
     throwIfAborted(signal);
     tracker.report('warmup');
@@ -138,6 +138,7 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
       hasVision: runtime.vision !== undefined,
       imageTokenCount,
       contextLength: config.contextLength,
+      defaults: runtime.defaults,
     };
     return new EngineModel(info, runtime, sessions);
   } catch (err) {

@@ -18,11 +18,15 @@ export class EngineModel implements LoadedModel {
   private readonly conversations = new Set<ChatConversation>();
   private disposed = false;
 
-  constructor(
-    readonly info: ModelInfo,
-    private readonly runtime: ModelRuntime,
-    private readonly sessions: readonly OrtSession[],
-  ) {}
+  readonly info: ModelInfo;
+  private readonly runtime: ModelRuntime;
+  private readonly sessions: readonly OrtSession[];
+
+  constructor(info: ModelInfo, runtime: ModelRuntime, sessions: readonly OrtSession[]) {
+    this.info = info;
+    this.runtime = runtime;
+    this.sessions = sessions;
+  }
 
   createConversation(
     options: ConversationOptions & { readonly history?: readonly ChatMessage[] } = {},

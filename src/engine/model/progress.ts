@@ -3,8 +3,11 @@ import type { LoadProgress } from '../types';
 
 export class LoadProgressTracker {
   private readonly files = new Map<string, { loaded: number; total: number | undefined }>();
+  private readonly emit: ((progress: LoadProgress) => void) | undefined;
 
-  constructor(private readonly emit: ((progress: LoadProgress) => void) | undefined) {}
+  constructor(emit: ((progress: LoadProgress) => void) | undefined) {
+    this.emit = emit;
+  }
 
   /** The callback a PackageReader reports one file's bytes to. */
   track(file: string): (loaded: number, total: number | undefined) => void {

@@ -36,9 +36,14 @@ export function numberToFloat16Bits(value: number): number {
   return half;
 }
 
+/** Every half value's float32, indexed by its bit pattern: 256 KiB once, then one lookup per value. */
+let halfTable: Float32Array | undefined;
+
 export function float16ToFloat32(bits: Uint16Array): Float32Array {
+  if (!halfTable) halfTable = Float32Array.from({ length: 0x10000 }, (_, b) => float16BitsToNumber(b));
+  const table = halfTable;
   const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = float16BitsToNumber(bits[i] ?? 0);
+  for (let i = 0; i < bits.length; i++) out[i] = table[bits[i] ?? 0] ?? 0;
   return out;
 }
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { GlimpseError } from '../errors';
 import {
   byteLevelTokenizerJson,
   LLAVA_INTERLEAVE_CHAT_TEMPLATE_JSON,
   QWEN_CHAT_TEMPLATE,
-} from './byte-level-fixture';
+} from '../../toolkit/tokenizer/byte-level-bpe';
+import { GlimpseError } from '../errors';
 import { loadTextCodec, type TemplateMessage } from './codec';
 import { packageTextFiles } from './package-files.test-support';
 

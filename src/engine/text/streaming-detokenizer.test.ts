@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { byteLevelTokenizerJson } from './byte-level-fixture';
+import { byteLevelTokenizerJson } from '../../toolkit/tokenizer/byte-level-bpe';
 import { loadTextCodec, type TextCodec } from './codec';
 import { packageTextFiles } from './package-files.test-support';
 import { StreamingDetokenizer } from './streaming-detokenizer';

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef } from 'react';
 import { useActions, useAppState } from '../app-context';
 import { EmptyState } from './EmptyState';
 import { MessageItem } from './MessageItem';
@@ -10,6 +10,9 @@ export function MessageList() {
   const ready = useAppState((s) => s.load.status === 'ready');
   const actions = useActions();
   const end = useRef<HTMLDivElement>(null);
+  // Stable handlers, so the memoised items (Markdown included) re-render only when their message changes.
+  const onRegenerate = useCallback(() => void actions.regenerate(), [actions]);
+  const onContinueAfterOverflow = useCallback(() => void actions.continueAfterOverflow(), [actions]);
   const messages = active?.messages ?? [];
   const lastText = messages.at(-1)?.text;
 
@@ -33,8 +36,8 @@ export function MessageList() {
           streaming={generation?.messageId === message.id}
           stopped={stopped.has(message.id)}
           canRegenerate={message.id === lastId && ready && !generation}
-          onRegenerate={() => void actions.regenerate()}
-          onContinueAfterOverflow={() => void actions.continueAfterOverflow()}
+          onRegenerate={onRegenerate}
+          onContinueAfterOverflow={onContinueAfterOverflow}
         />
       ))}
       <div ref={end} />

@@ -1,5 +1,5 @@
-import { GlimpseError } from '../../engine/errors';
 import type { RgbaImage } from '../../engine/types';
+import { GlimpseError } from '../../state/errors';
 import { displaySize, headerBytes, readImageHeader } from './image-header';
 
 export const acceptedImageTypes = ['image/jpeg', 'image/png', 'image/webp', 'image/gif'] as const;

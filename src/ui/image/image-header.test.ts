@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { badImages, emptyFile, notAnImage } from '../../../tools/testing/bad-images';
+import { badImages, emptyFile, notAnImage } from '../../testing/bad-images';
 import { displaySize, readImageHeader } from './image-header';
 
 const picture = (channels: 3 | 4) =>

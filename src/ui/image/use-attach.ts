@@ -1,5 +1,5 @@
 import { useCallback } from 'react';
-import { GlimpseError } from '../../engine/errors';
+import { GlimpseError } from '../../state/errors';
 import { useAppState } from '../app-context';
 import { isAcceptedImage } from './decode-image';
 

@@ -1,13 +1,13 @@
 import { useRef, useState } from 'react';
-import { GlimpseError } from '../../engine/errors';
-import { deviceClass } from '../../engine/model/registry';
 import { folderEntry } from '../../state/catalog';
+import { GlimpseError } from '../../state/errors';
+import { deviceClass } from '../../state/hub-search';
 import type { CatalogEntry, HubEntry } from '../../state/models-slice';
-import { formatBytes } from '../../storage/quota';
+import { canPickDirectory, folderFromInput, type PickedFolder, pickDirectory } from '../../state/pick-folder';
+import { formatBytes } from '../../state/stored-models';
 import { useActions, useAppState } from '../app-context';
 import { planSize } from './download-size';
 import { HubDialog, type HubQuestion } from './HubDialog';
-import { canPickDirectory, folderFromInput, type PickedFolder, pickDirectory } from './pick-folder';
 import './model-picker.css';
 
 const ENTER_LOCATION = '#enter-location';

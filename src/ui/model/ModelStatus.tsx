@@ -1,5 +1,5 @@
 import { loadFraction, type ModelStatus as Status } from '../../state/models-slice';
-import { formatBytes } from '../../storage/quota';
+import { formatBytes } from '../../state/stored-models';
 import { useAppState } from '../app-context';
 
 const labels: Record<Status, string> = {

@@ -1,6 +1,6 @@
 import { useState } from 'react';
+import { formatBytes } from '../../state/stored-models';
 import type { ConversationStore } from '../../storage/conversations';
-import { formatBytes } from '../../storage/quota';
 import { ConversationTransfer } from './ConversationTransfer';
 import { useModelStorage } from './use-model-storage';
 import './storage-panel.css';

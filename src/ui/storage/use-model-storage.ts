@@ -1,14 +1,13 @@
 import { useCallback, useEffect, useState } from 'react';
 import {
   type CachedModel,
-  deleteCachedModel,
-  listCachedModels,
+  deleteStoredModel,
+  readStoredModels,
+  requestPersistentStorage,
+  type StorageEstimateBytes,
   type VerifyReport,
-  verifyCachedModel,
-} from '../../storage/cached-models';
-import type { StorageEstimateBytes } from '../../storage/file-store';
-import { openModelStore } from '../../storage/model-storage';
-import { isStoragePersisted, requestPersistentStorage } from '../../storage/persistence';
+  verifyStoredModel,
+} from '../../state/stored-models';
 
 export interface ModelStorageView {
   readonly models: readonly CachedModel[] | undefined;
@@ -30,15 +29,10 @@ export function useModelStorage(): ModelStorageView {
 
   const refresh = useCallback(async () => {
     try {
-      const store = await openModelStore();
-      const [list, usage, kept] = await Promise.all([
-        listCachedModels(store),
-        store.estimate(),
-        isStoragePersisted(),
-      ]);
-      setModels(list);
-      setEstimate(usage);
-      setPersisted(kept);
+      const stored = await readStoredModels();
+      setModels(stored.models);
+      setEstimate(stored.estimate);
+      setPersisted(stored.persisted);
       setError(undefined);
     } catch (err) {
       setError(`Storage is not available here (${err instanceof Error ? err.message : String(err)}).`);
@@ -47,7 +41,7 @@ export function useModelStorage(): ModelStorageView {
 
   const remove = useCallback(
     async (modelId: string) => {
-      await deleteCachedModel(await openModelStore(), modelId);
+      await deleteStoredModel(modelId);
       await refresh();
     },
     [refresh],
@@ -55,7 +49,7 @@ export function useModelStorage(): ModelStorageView {
 
   const verify = useCallback(
     async (modelId: string) => {
-      const report = await verifyCachedModel(await openModelStore(), modelId);
+      const report = await verifyStoredModel(modelId);
       await refresh();
       return report;
     },

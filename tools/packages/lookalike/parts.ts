@@ -6,23 +6,27 @@
  * ones, so the engine reads these packages exactly as it reads the Hub's.
  */
 
-import { byteLevelBpeModel, byteToUnicode } from '../../../src/engine/text/byte-level-fixture';
-import { LINEAR_OF, type PackageDtype } from '../../decoder/linears';
-import { addEmbedTokens, addLlamaDecoder, type DecoderLayerWeights } from '../../decoder/llama-graph';
-import type { LlamaConfig } from '../../llama2c/checkpoint';
-import { GraphBuilder } from '../../onnx/graph';
-import type { JsonObject, JsonValue } from '../../tokenizer/tokenizer-json';
-import type { ProjectorWeights } from '../../vision/clip-weights';
-import { randomProjectorWeights } from '../../vision/clip-weights';
-import { addProjector, IMAGE_FEATURES } from '../../vision/projector-graph';
-import { SeededRandom } from '../../vision/seeded-random';
-import { addSiglipVisionEncoder } from '../../vision/siglip-graph';
+import { LINEAR_OF, type PackageDtype } from '../../../src/toolkit/decoder/linears';
+import {
+  addEmbedTokens,
+  addLlamaDecoder,
+  type DecoderLayerWeights,
+} from '../../../src/toolkit/decoder/llama-graph';
+import type { LlamaConfig } from '../../../src/toolkit/llama2c/checkpoint';
+import { GraphBuilder } from '../../../src/toolkit/onnx/graph';
+import { byteLevelBpeModel, byteToUnicode } from '../../../src/toolkit/tokenizer/byte-level-bpe';
+import type { ProjectorWeights } from '../../../src/toolkit/vision/clip-weights';
+import { randomProjectorWeights } from '../../../src/toolkit/vision/clip-weights';
+import { addProjector, IMAGE_FEATURES } from '../../../src/toolkit/vision/projector-graph';
+import { SeededRandom } from '../../../src/toolkit/vision/seeded-random';
+import { addSiglipVisionEncoder } from '../../../src/toolkit/vision/siglip-graph';
 import {
   randomSiglipVisionWeights,
   type SiglipVisionConfig,
   type SiglipVisionWeights,
   siglipPatches,
-} from '../../vision/siglip-weights';
+} from '../../../src/toolkit/vision/siglip-weights';
+import type { JsonObject, JsonValue } from '../../tokenizer/tokenizer-json';
 
 const MERGES: readonly [string, string][] = [
   ['Ġ', 't'],

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-web';
-import { argmax, DecoderRun, type PackageSessions } from '../testing/ort-greedy';
+import { argmax, DecoderRun, type PackageSessions } from './ort-greedy';
 
 ort.env.wasm.numThreads = 1;
 

@@ -13,15 +13,15 @@ interface CachedDigest {
  * re-hash a few hundred megabytes of model on every request. Concurrent callers share one hashing pass.
  */
 export class FileDigests {
-  readonly #cache = new Map<string, CachedDigest>();
+  private readonly cache = new Map<string, CachedDigest>();
 
   async sha256(path: string): Promise<string> {
     const info = await stat(path);
-    const cached = this.#cache.get(path);
+    const cached = this.cache.get(path);
     if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return cached.sha256;
     const sha256 = hashFile(path);
-    this.#cache.set(path, { mtimeMs: info.mtimeMs, size: info.size, sha256 });
-    sha256.catch(() => this.#cache.delete(path));
+    this.cache.set(path, { mtimeMs: info.mtimeMs, size: info.size, sha256 });
+    sha256.catch(() => this.cache.delete(path));
     return sha256;
   }
 }

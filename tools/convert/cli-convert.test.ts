@@ -2,11 +2,11 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { textTensors, writeHfCheckpoint } from '../../tools/convert/hf-checkpoints';
-import { loadGreedyFromBos } from '../../tools/data/stories260k';
-import { loadStories260kModel, stories260kFiles } from '../../tools/packages/stories260k';
-import { greedyIds, openPackageSessions } from '../../tools/testing/ort-greedy';
-import { runConvert } from './convert';
+import { runConvert } from '../../src/cli/convert';
+import { loadGreedyFromBos } from '../data/stories260k';
+import { loadStories260kModel, stories260kFiles } from '../packages/stories260k';
+import { greedyIds, openPackageSessions } from '../testing/ort-greedy';
+import { textTensors, writeHfCheckpoint } from './hf-checkpoints';
 
 function captureIo() {
   const out = { stdout: '', stderr: '' };
@@ -49,8 +49,8 @@ describe('glimpse convert', () => {
       'tokenizer.json',
       'tokenizer_config.json',
     ]);
-    expect(out.stderr).toMatch(/\[decoder_model_merged\] model\.layers\.4\.mlp\.down_proj\.weight 44\.0 KB/);
-    expect(out.stderr).toMatch(/read 1\.0 MB of 1\.0 MB \(100%\)/);
+    expect(out.stderr).toMatch(/\[decoder_model_merged\] model\.layers\.4\.mlp\.down_proj\.weight 43 KB/);
+    expect(out.stderr).toMatch(/read 1016 KB of 1016 KB \(100%\)/);
     expect(out.stdout).toMatch(/decoder_model_merged\s+\d/);
 
     const documented = await loadGreedyFromBos();

@@ -21,10 +21,12 @@ export class TrackedCheckpoint {
   private readBytes = 0;
   readonly totalBytes: number;
 
-  constructor(
-    readonly checkpoint: SafetensorsCheckpoint,
-    private readonly onRead: (progress: ReadProgress) => void,
-  ) {
+  readonly checkpoint: SafetensorsCheckpoint;
+  private readonly onRead: (progress: ReadProgress) => void;
+
+  constructor(checkpoint: SafetensorsCheckpoint, onRead: (progress: ReadProgress) => void) {
+    this.checkpoint = checkpoint;
+    this.onRead = onRead;
     this.totalBytes = checkpoint.byteLength();
   }
 

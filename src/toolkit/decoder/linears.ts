@@ -4,7 +4,8 @@
  * fp16 keeps the weight as half floats and runs the MatMul in half precision; q4f16 is MatMulNBits with
  * half-precision activations and scales (both need shader-f16 under WebGPU).
  */
-import { type GraphBuilder, MS_DOMAIN, toFloat16Bits } from '../onnx/graph';
+import { float32ToFloat16 } from '../../engine/runtime/float16';
+import { type GraphBuilder, MS_DOMAIN } from '../onnx/graph';
 import { ACCURACY_LEVEL, BLOCK_SIZE, q4Linear, quantizeQ4 } from '../quantize/matmulnbits';
 import { floatLinear, type LinearFn } from './llama-graph';
 
@@ -32,7 +33,7 @@ export const fp16Linear: LinearFn = (g, x, weight, outFeatures, inFeatures, name
     `${name}.weight`,
     'float16',
     [inFeatures, outFeatures],
-    toFloat16Bits(transpose(weight, outFeatures, inFeatures)),
+    float32ToFloat16(transpose(weight, outFeatures, inFeatures)),
   );
   return inHalf(g, x, name, (half) => g.op('MatMul', [half, w], {}, { name }));
 };
@@ -40,7 +41,12 @@ export const fp16Linear: LinearFn = (g, x, weight, outFeatures, inFeatures, name
 export const q4f16Linear: LinearFn = (g, x, weight, outFeatures, inFeatures, name) => {
   const q = quantizeQ4(weight, outFeatures, inFeatures);
   const packed = g.initializer(`${name}.weight_q4`, 'uint8', [q.n, q.kBlocks, BLOCK_SIZE / 2], q.packed);
-  const scales = g.initializer(`${name}.weight_scales`, 'float16', [q.n, q.kBlocks], toFloat16Bits(q.scales));
+  const scales = g.initializer(
+    `${name}.weight_scales`,
+    'float16',
+    [q.n, q.kBlocks],
+    float32ToFloat16(q.scales),
+  );
   return inHalf(g, x, name, (half) =>
     g.op(
       'MatMulNBits',

@@ -4,7 +4,7 @@
  */
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { toFloat16Bits } from '../onnx/graph';
+import { float32ToFloat16 } from '../../engine/runtime/float16';
 import { toBfloat16Bits } from './half';
 import { INDEX_FILE, type SafetensorsDtype } from './reader';
 
@@ -18,7 +18,7 @@ export interface TensorToWrite {
 const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
 
 function encode(values: Float32Array, dtype: SafetensorsDtype): Uint8Array {
-  const data = dtype === 'F32' ? values : dtype === 'F16' ? toFloat16Bits(values) : toBfloat16Bits(values);
+  const data = dtype === 'F32' ? values : dtype === 'F16' ? float32ToFloat16(values) : toBfloat16Bits(values);
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 

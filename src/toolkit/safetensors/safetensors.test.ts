@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { toFloat16Bits } from '../onnx/graph';
-import { bfloat16ToFloat32, float16ToFloat32, toBfloat16Bits } from './half';
+import { float16ToFloat32, float32ToFloat16 } from '../../engine/runtime/float16';
+import { bfloat16ToFloat32, toBfloat16Bits } from './half';
 import { readSafetensorsHeader, SafetensorsCheckpoint } from './reader';
 import { writeCheckpoint, writeSafetensors } from './writer';
 
@@ -29,7 +29,7 @@ describe('safetensors', () => {
         dtype === 'F32'
           ? values
           : dtype === 'F16'
-            ? float16ToFloat32(toFloat16Bits(values))
+            ? float16ToFloat32(float32ToFloat16(values))
             : bfloat16ToFloat32(toBfloat16Bits(values));
       expect(checkpoint.read('a.weight')).toEqual(expected);
       expect(checkpoint.read('c.scalar')).toEqual(Float32Array.of(7));

@@ -1,15 +1,15 @@
 /**
  * How closely a package's `_q4` files follow its float32 ones: greedy decoding of the decoder over a set
  * of prompts, and the image features of the vision encoder (followed by the float32 projector when the
- * package has one). Run `npx tsx tools/quantize/q4-agreement.ts models/tiny-llava` to print the figures.
+ * package has one). Run `npx tsx tools/testing/q4-agreement.ts models/tiny-llava` to print the figures.
  */
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-web';
-import { argmax, greedyIds, logitsInChunks, openPackageSessions } from '../testing/ort-greedy';
 import { samplePixelValues } from '../vision/sample-images';
+import { argmax, greedyIds, logitsInChunks, openPackageSessions } from './ort-greedy';
 
 export const AGREEMENT_PROMPTS: readonly string[] = [
   'Once upon a time',

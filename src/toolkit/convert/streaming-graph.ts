@@ -63,14 +63,19 @@ export class StreamingGraphBuilder extends GraphBuilder {
   private readonly inlineLimit: number;
   private readonly dataFileLimit: number;
 
+  private readonly path: string;
+  private readonly onTensor: (name: string, bytes: number) => void;
+
   /** `path`: the .onnx file to write; `onTensor` hears of each tensor written to disk. */
   constructor(
     graphName: string,
-    private readonly path: string,
+    path: string,
     limits: StreamingLimits = {},
-    private readonly onTensor: (name: string, bytes: number) => void = () => {},
+    onTensor: (name: string, bytes: number) => void = () => {},
   ) {
     super(graphName);
+    this.path = path;
+    this.onTensor = onTensor;
     this.inlineLimit = limits.inlineLimit ?? DEFAULT_INLINE_LIMIT;
     this.dataFileLimit = limits.dataFileLimit ?? DEFAULT_DATA_FILE_LIMIT;
   }

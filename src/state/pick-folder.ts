@@ -2,7 +2,7 @@
  * A model folder on the user's computer, from `<input type="file" webkitdirectory>` or, where the browser
  * has it, showDirectoryPicker (which also reads folders with many files without listing them first).
  */
-import { type FolderFile, pathInFolder } from '../../storage/folder-reader';
+import { type FolderFile, pathInFolder } from '../storage/folder-reader';
 
 export interface PickedFolder {
   readonly name: string;

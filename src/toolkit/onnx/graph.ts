@@ -170,7 +170,11 @@ export class GraphBuilder {
   private counter = 0;
   private usesMsDomain = false;
 
-  constructor(readonly graphName: string) {}
+  readonly graphName: string;
+
+  constructor(graphName: string) {
+    this.graphName = graphName;
+  }
 
   /** A fresh value name derived from `hint`. */
   fresh(hint: string): string {
@@ -326,47 +330,4 @@ export class GraphBuilder {
     if (this.names.has(name)) throw new Error(`value name ${name} is already used`);
     this.names.add(name);
   }
-}
-
-/** IEEE 754 half-precision bit patterns of float32 values (round to nearest even). */
-export function toFloat16Bits(values: Float32Array): Uint16Array {
-  const out = new Uint16Array(values.length);
-  const f32 = new Float32Array(1);
-  const u32 = new Uint32Array(f32.buffer);
-  for (let i = 0; i < values.length; i++) {
-    f32[0] = values[i] ?? 0;
-    const x = u32[0] ?? 0;
-    const sign = (x >>> 16) & 0x8000;
-    const exp = (x >>> 23) & 0xff;
-    let mant = x & 0x7fffff;
-    if (exp === 0xff) {
-      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
-      continue;
-    }
-    let e = exp - 127 + 15;
-    if (e >= 0x1f) {
-      out[i] = sign | 0x7c00;
-      continue;
-    }
-    if (e <= 0) {
-      if (e < -10) {
-        out[i] = sign;
-        continue;
-      }
-      mant |= 0x800000;
-      const shift = 14 - e;
-      let half = mant >>> shift;
-      const rem = mant & ((1 << shift) - 1);
-      const mid = 1 << (shift - 1);
-      if (rem > mid || (rem === mid && half & 1)) half++;
-      out[i] = sign | half;
-      continue;
-    }
-    let half = (e << 10) | (mant >>> 13);
-    const rem = mant & 0x1fff;
-    if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-    e = half;
-    out[i] = sign | e;
-  }
-  return out;
 }

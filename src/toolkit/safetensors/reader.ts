@@ -6,7 +6,8 @@
  */
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { bfloat16ToFloat32, float16ToFloat32 } from './half';
+import { float16ToFloat32 } from '../../engine/runtime/float16';
+import { bfloat16ToFloat32 } from './half';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
 const DTYPES: readonly SafetensorsDtype[] = ['F32', 'F16', 'BF16'];
@@ -99,8 +100,11 @@ function shardFiles(dir: string): string[] {
 /** The tensors of a checkpoint folder, read on demand; call close() when done. */
 export class SafetensorsCheckpoint {
   private readonly handles = new Map<string, number>();
+  private readonly tensors: ReadonlyMap<string, TensorInfo>;
 
-  private constructor(private readonly tensors: ReadonlyMap<string, TensorInfo>) {}
+  private constructor(tensors: ReadonlyMap<string, TensorInfo>) {
+    this.tensors = tensors;
+  }
 
   static open(dir: string): SafetensorsCheckpoint {
     const tensors = new Map<string, TensorInfo>();

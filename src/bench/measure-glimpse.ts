@@ -10,7 +10,7 @@ import {
   type ModelPart,
   type Ort,
   type PackageReader,
-} from '../../src/engine/index';
+} from '../engine/index';
 import type { BenchImage, BenchPlan } from './plan';
 import { question } from './plan';
 import type { RunMeasure } from './report';

@@ -1,0 +1,159 @@
+/**
+ * The chat actions against an engine that records what it is asked: which options a turn carries, when a
+ * turn may start, and what a failed start leaves in the stored conversation.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Conversation, GenerateOptions, RgbaImage, UserTurn } from '../engine/types';
+import type { StoredConversation } from '../storage/conversation-types';
+import { answerEvents, testModelInfo } from '../testing/engine-fixtures';
+import type { RemoteModel } from '../worker/worker-client';
+import { catalogEntry } from './catalog';
+import { type ChatDeps, createChatActions } from './chat-actions';
+import { generationOf } from './settings-slice';
+import { testStore } from './test-store';
+
+const pixel: RgbaImage = { width: 1, height: 1, data: new Uint8Array(4) };
+
+/** A model whose turns record their options; `fail` makes the next turn throw before its first token. */
+function recordingModel(hasVision = true) {
+  const turns: { kind: string; turn?: UserTurn; options: GenerateOptions }[] = [];
+  const control = { fail: false };
+  const run = (kind: string, options: GenerateOptions = {}, turn?: UserTurn) => {
+    turns.push({ kind, options, ...(turn ? { turn } : {}) });
+    if (control.fail) throw new Error('The engine broke.');
+    return answerEvents(`answer ${turns.length}`);
+  };
+  const model: RemoteModel = {
+    info: testModelInfo(hasVision),
+    backend: 'wasm',
+    shaderF16: false,
+    createConversation: (): Conversation => ({
+      messages: [],
+      send: (turn, options) => run('send', options, turn),
+      regenerate: (options) => run('regenerate', options),
+      dispose() {},
+    }),
+    complete: (_prompt, options) => run('complete', options),
+    dispose: async () => {},
+  };
+  return { model, turns, control };
+}
+
+function startApp(
+  model: RemoteModel,
+  decodeImage: ChatDeps['decodeImage'] = async () => pixel,
+  loaded: Promise<RemoteModel> = Promise.resolve(model),
+) {
+  const store = testStore();
+  const saved: StoredConversation[] = [];
+  let id = 0;
+  const actions = createChatActions(store, {
+    loadModel: () => loaded,
+    fetchCatalog: async () => [catalogEntry('m', [{ path: 'config.json', size: 1 }])],
+    conversations: {
+      list: async () => [],
+      get: async () => undefined,
+      put: async (conversation) => {
+        saved.push(conversation);
+      },
+      rename: async () => {},
+      delete: async () => {},
+    },
+    decodeImage,
+    modelBaseUrl: '/models',
+    backend: 'wasm',
+    now: () => 0,
+    clock: () => 0,
+    newId: () => `id${++id}`,
+  });
+  return { store, actions, saved };
+}
+
+describe('chat actions', () => {
+  it('gives each turn the settings the user changed, every option of them, and nothing else', async () => {
+    const { model, turns } = recordingModel();
+    const { store, actions } = startApp(model);
+    await actions.start('m');
+    const changed = {
+      temperature: 0.8,
+      topK: 7,
+      repetitionPenalty: 1.2,
+      seed: 5,
+      draftTokens: 2,
+      maxNewTokens: 9,
+    };
+    store.getState().updateSettings(changed);
+    store.getState().setDraft('Hi');
+    await actions.send();
+    await actions.regenerate();
+    expect(turns.map((t) => t.kind)).toEqual(['send', 'regenerate']);
+    for (const { options } of turns) {
+      const { signal, ...settings } = options;
+      expect(signal).toBeInstanceOf(AbortSignal);
+      expect(settings).toEqual(changed);
+      expect(settings).toEqual(generationOf(store.getState().settings));
+    }
+  });
+
+  it('starts no regeneration while a send is still decoding its image', async () => {
+    let decoded: (image: RgbaImage) => void = () => {};
+    const { model, turns } = recordingModel();
+    const { store, actions } = startApp(
+      model,
+      () =>
+        new Promise<RgbaImage>((resolve) => {
+          decoded = resolve;
+        }),
+    );
+    await actions.start('m');
+    store.getState().setDraft('First');
+    await actions.send();
+    store.getState().setDraft('Second');
+    store.getState().attach({ blob: new Blob(['x'], { type: 'image/png' }), name: 'a.png' });
+    const sending = actions.send();
+    await actions.regenerate();
+    await actions.continueAfterOverflow();
+    decoded(pixel);
+    await sending;
+    expect(turns.map((t) => [t.kind, t.turn?.text])).toEqual([
+      ['send', 'First'],
+      ['send', 'Second'],
+    ]);
+  });
+
+  it('saves the failure of a turn that could not start, for a regeneration as for a send', async () => {
+    const { model, control } = recordingModel();
+    const { store, actions, saved } = startApp(model);
+    await actions.start('m');
+    store.getState().setDraft('Hi');
+    await actions.send();
+    control.fail = true;
+    await actions.regenerate();
+    const last = saved.at(-1)?.messages.at(-1);
+    expect(last).toMatchObject({
+      role: 'assistant',
+      error: { code: 'internal', message: 'The engine broke.' },
+    });
+    expect(store.getState().generation).toBeUndefined();
+  });
+
+  it('says what went wrong with codes of their own', async () => {
+    const textOnly = startApp(recordingModel(false).model);
+    await textOnly.actions.start('m');
+    textOnly.store.getState().setDraft('What is this?');
+    textOnly.store.getState().attach({ blob: new Blob(['x'], { type: 'image/png' }), name: 'a.png' });
+    await textOnly.actions.send();
+    expect(textOnly.store.getState().error?.code).toBe('model-text-only');
+
+    await textOnly.actions.loadModel('nope');
+    expect(textOnly.store.getState().load.error?.code).toBe('model-unknown');
+
+    const { model } = recordingModel();
+    const early = startApp(model, undefined, new Promise<RemoteModel>(() => {}));
+    void early.actions.start('m');
+    await expect.poll(() => early.store.getState().load.status).toBe('downloading');
+    early.store.getState().setDraft('Hi');
+    await early.actions.send();
+    expect(early.store.getState().error?.code).toBe('model-not-loaded');
+  });
+});
