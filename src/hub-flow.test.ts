@@ -12,20 +12,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import hubModels from '../models/registry/hub-models.json';
 import { type HubServer, startHubServer } from '../tools/hub-server/hub-server';
 import { loadModel } from './engine';
-import { parseRegistry } from './engine/model/registry';
-import { enteredEntry, folderEntry, hubCatalog, registryEntry } from './state/catalog';
+import { findEnteredModel, folderEntry, hubCatalog, registryEntry } from './state/catalog';
 import { type ChatActions, createChatActions } from './state/chat-actions';
 import type { AppStore } from './state/store';
 import { testStore } from './state/test-store';
 import { openConversationStore } from './storage/conversations';
 import type { FolderFile } from './storage/folder-reader';
-import { createFolderReader } from './storage/folder-reader';
-import { probeDownloadPlan } from './storage/hub-plan';
-import { parseHubLocation } from './storage/hub-source';
-import { openCachedPackage } from './storage/model-storage';
+import { parseRegistry } from './storage/hub-registry';
 import { createNodeFileStore } from './storage/node-file-store';
 import { createInferenceHost } from './worker/inference-host';
-import { isFolderSource, isRequest, type Reply } from './worker/protocol';
+import { createModelReader } from './worker/model-reader';
+import { isRequest, type Reply } from './worker/protocol';
 import { WorkerClient } from './worker/worker-client';
 
 let server: HubServer;
@@ -40,10 +37,7 @@ beforeAll(async () => {
   const host = createInferenceHost({
     ort,
     loadModel,
-    createReader: async (source) =>
-      isFolderSource(source)
-        ? createFolderReader(source.id, source.folder)
-        : openCachedPackage(store, { modelId: source.id, baseUrl: source.baseUrl, origin: server.origin }),
+    createReader: (source) => createModelReader(source, async () => store, server.origin),
     gpu: undefined,
     post: (reply: Reply) => channel.port2.postMessage(reply),
   });
@@ -129,23 +123,43 @@ describe('Hub models in the app', () => {
     },
   );
 
-  it('loads a mirror URL someone entered, after probing its download size', async () => {
+  it('loads a repository someone entered on a mirror, after listing it for its download size', async () => {
     const { store, actions } = await startApp();
-    await actions.start('none');
-    const location = parseHubLocation(`${server.origin}/llava-hf/llava-interleave-qwen-0.5b-hf/tree/main`, {
-      origin: server.origin,
+    await actions.start();
+    const page = `${server.origin}/llava-hf/llava-interleave-qwen-0.5b-hf/tree/main`;
+    const entry = await findEnteredModel(page, 'wasm', server.origin);
+    expect(entry.plans.wasm?.dtype).toEqual({
+      vision_encoder: 'q4',
+      embed_tokens: 'fp16',
+      decoder_model_merged: 'q4',
     });
-    const plan = await probeDownloadPlan(location.baseUrl, 'wasm');
-    expect(plan.dtype).toEqual({ vision_encoder: 'q4', embed_tokens: 'fp16', decoder_model_merged: 'q4' });
-    expect(plan.totalBytes).toBeGreaterThan(300_000);
-    store.getState().addCatalogEntry(enteredEntry(location, plan));
-    await actions.loadModel(location.id);
-    expect(store.getState().load).toMatchObject({ status: 'ready', modelId: location.id });
+    expect(entry.plans.wasm?.totalBytes).toBeGreaterThan(300_000);
+    store.getState().addCatalogEntry(entry);
+    await actions.loadModel(entry.id);
+    expect(store.getState().load).toMatchObject({ status: 'ready', modelId: entry.id });
+  });
+
+  it('refuses a model whose CDN bytes are corrupted, naming the file, and loads nothing', async () => {
+    const { store, actions } = await startApp();
+    const id = 'onnx-community/FastVLM-0.5B-ONNX';
+    const file = 'onnx/decoder_model_merged_q4.onnx';
+    // Downloaded afresh: an earlier test cached this model.
+    await rm(join(cacheDir, encodeURIComponent(id)), { recursive: true, force: true });
+    server.corrupt.add(`${id}/${file}`);
+    try {
+      await actions.start(id);
+    } finally {
+      server.corrupt.clear();
+    }
+    expect(store.getState().load).toMatchObject({
+      status: 'error',
+      error: { message: expect.stringMatching(new RegExp(`${file} did not match its checksum`)) },
+    });
   });
 
   it('loads a picked folder without a request to any server', async () => {
     const { store, actions } = await startApp();
-    await actions.start('none');
+    await actions.start();
     const dir = 'models/hub/Xenova/nanoLLaVA';
     const files: FolderFile[] = [];
     for (const file of await readdir(dir, { recursive: true, withFileTypes: true })) {

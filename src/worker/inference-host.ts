@@ -105,6 +105,7 @@ export function createInferenceHost(deps: HostDeps): InferenceHost {
         try {
           model = await deps.loadModel(deps.ort, await deps.createReader(source), {
             backend: choice.backend,
+            shaderF16: choice.shaderF16,
             dtype,
             signal,
             onProgress: (progress) => deps.post({ id: request.id, kind: 'progress', payload: progress }),

@@ -1,10 +1,8 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { GlimpseError } from '../../engine/errors';
-import type { DeviceClass } from '../../engine/model/registry';
-import { enteredEntry } from '../../state/catalog';
+import type { DeviceClass } from '../../engine/model/files';
+import { findEnteredModel } from '../../state/catalog';
 import type { HubEntry } from '../../state/models-slice';
-import { probeDownloadPlan } from '../../storage/hub-plan';
-import { isRepoId, parseHubLocation } from '../../storage/hub-source';
 import { deviceLabels, planSizeInWords } from './download-size';
 
 /** What the dialog asks: to confirm a Hub model's download, or for a repository or mirror to download. */
@@ -19,7 +17,7 @@ interface Props {
 
 /**
  * A modal that shows what a Hub model downloads on this device and asks before anything is fetched. An
- * entered location is first probed with HEAD requests, so its size is known before the question.
+ * entered location is first listed (or, a plain folder, sized), so its size is known before the question.
  */
 export function HubDialog({ question, device, onConfirm, onCancel }: Props) {
   const dialog = useRef<HTMLDialogElement>(null);
@@ -128,15 +126,7 @@ function LocationForm({
     setChecking(true);
     setProblem(undefined);
     try {
-      // A bare word would resolve against this app's own address, whose page answers for any path.
-      if (!isRepoId(text) && !URL.canParse(text.trim())) {
-        throw new GlimpseError(
-          'package-invalid',
-          'Enter a repository id (owner/name) or a full https:// URL.',
-        );
-      }
-      const location = parseHubLocation(text, { origin: window.location.origin });
-      onFound(enteredEntry(location, await probeDownloadPlan(location.baseUrl, device)));
+      onFound(await findEnteredModel(text, device, window.location.origin));
     } catch (err) {
       setProblem(GlimpseError.from(err).message);
     } finally {

@@ -6,7 +6,9 @@
  * ones, so the engine reads these packages exactly as it reads the Hub's.
  */
 
+import { partFile } from '../../../src/engine/model/files';
 import { byteLevelBpeModel, byteToUnicode } from '../../../src/engine/text/byte-level-fixture';
+import type { ModelPart } from '../../../src/engine/types';
 import { LINEAR_OF, type PackageDtype } from '../../decoder/linears';
 import { addEmbedTokens, addLlamaDecoder, type DecoderLayerWeights } from '../../decoder/llama-graph';
 import type { LlamaConfig } from '../../llama2c/checkpoint';
@@ -268,8 +270,8 @@ export function visionOnnx(vision: TinyVision, dtype: PackageDtype): Uint8Array 
 }
 
 /** The Hub's file name of a part in a dtype (onnx/{part}{suffix}.onnx). */
-export function onnxPath(part: string, dtype: PackageDtype): string {
-  return `onnx/${part}${dtype === 'fp32' ? '' : `_${dtype}`}.onnx`;
+export function onnxPath(part: ModelPart, dtype: PackageDtype): string {
+  return partFile(part, dtype);
 }
 
 /** Qwen2's special_tokens_map.json: the ChatML turn markers, EOS = `<|im_end|>`, PAD = `<|endoftext|>`. */
