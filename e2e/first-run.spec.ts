@@ -10,7 +10,10 @@ import { expect, test } from './fixtures';
 const DEFAULT = 'llava-hf/llava-interleave-qwen-0.5b-hf';
 const DECODER = 'onnx/decoder_model_merged_q4.onnx';
 
-test.skip(({ backend }) => backend !== 'wasm', 'The first screen and downloads do not depend on the backend.');
+test.skip(
+  ({ backend }) => backend !== 'wasm',
+  'The first screen and downloads do not depend on the backend.',
+);
 // Requests a service worker makes are not routed; the app's worker handles none of these, so it stays out.
 test.use({ serviceWorkers: 'block' });
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import hubModels from '../models/registry/hub-models.json';
 import { type HubServer, startHubServer } from '../tools/hub-server/hub-server';
 import { loadModel } from './engine';
-import { findEnteredModel, folderEntry, hubCatalog, registryEntry } from './state/catalog';
+import { catalogEntry, findEnteredModel, folderEntry, hubCatalog, registryEntry } from './state/catalog';
 import { type ChatActions, createChatActions } from './state/chat-actions';
 import type { AppStore } from './state/store';
 import { testStore } from './state/test-store';
@@ -57,7 +57,7 @@ afterAll(async () => {
 
 let dbCounter = 0;
 
-async function startApp(): Promise<{ store: AppStore; actions: ChatActions }> {
+async function startApp(cached: readonly string[] = []): Promise<{ store: AppStore; actions: ChatActions }> {
   const store = testStore();
   const client = new WorkerClient({
     postMessage: (message, transfer) => channel.port1.postMessage(message, transfer),
@@ -68,7 +68,11 @@ async function startApp(): Promise<{ store: AppStore; actions: ChatActions }> {
   const registry = parseRegistry(hubModels);
   const actions = createChatActions(store, {
     loadModel: (source, options) => client.loadModel(source, options),
-    fetchCatalog: async () => registry.models.map((entry) => registryEntry(entry, server.origin)),
+    fetchCatalog: async () => [
+      ...registry.models.map((entry) => registryEntry(entry, server.origin)),
+      catalogEntry('tiny-llava', [], { note: 'Random vision weights: answers are not about the picture.' }),
+    ],
+    cachedModelIds: async () => cached,
     conversations: await openConversationStore(`hub-load-${++dbCounter}`),
     decodeImage: async () => {
       throw new Error('These tests send no image.');
@@ -101,6 +105,20 @@ async function answer(store: AppStore, actions: ChatActions): Promise<string | u
 }
 
 describe('Hub models in the app', () => {
+  it('loads nothing by itself on a first visit, not even a cached test package', async () => {
+    const { store, actions } = await startApp(['tiny-llava']);
+    const from = server.requests.length;
+    await actions.start();
+    expect(store.getState().load).toMatchObject({ status: 'idle', modelId: undefined });
+    expect(server.requests.length).toBe(from);
+  });
+
+  it('opens a cached model without asking', async () => {
+    const { store, actions } = await startApp(['tiny-llava', 'Xenova/nanoLLaVA']);
+    await actions.start();
+    expect(store.getState().load).toMatchObject({ status: 'ready', modelId: 'Xenova/nanoLLaVA' });
+  });
+
   it('offers every registry model, the default first, with a plan per device', () => {
     const catalog = hubCatalog();
     expect(catalog[0]?.id).toBe(parseRegistry(hubModels).defaultId);
