@@ -142,7 +142,7 @@ describe('chat actions through the worker protocol', () => {
   it('answers about a photo, follows up from the KV cache, and keeps it all across a reload', async () => {
     const dbName = `chat-${++dbCounter}`;
     const first = startApp(dbName);
-    await first.actions.start();
+    await first.actions.start('tiny-llava');
     expect(first.store.getState().load).toMatchObject({
       status: 'ready',
       backend: 'wasm',
@@ -177,7 +177,7 @@ describe('chat actions through the worker protocol', () => {
     expect(followUp?.visionMs).toBe(0);
 
     const reloaded = startApp(dbName);
-    await reloaded.actions.start();
+    await reloaded.actions.start('tiny-llava');
     const id = active?.id ?? '';
     expect(reloaded.store.getState().summaries.map((s) => s.id)).toEqual([id]);
     await reloaded.actions.selectConversation(id);
@@ -194,7 +194,7 @@ describe('chat actions through the worker protocol', () => {
 
   it('stops an answer midway and then answers the next question', async () => {
     const { store, actions } = startApp(`stop-${++dbCounter}`);
-    await actions.start();
+    await actions.start('tiny-llava');
     store.getState().updateSettings({ maxNewTokens: 1000, temperature: 0 });
     await attachPhoto(store);
     store.getState().setDraft('Tell me a long story.');
@@ -218,7 +218,7 @@ describe('chat actions through the worker protocol', () => {
 
   it('regenerates the last answer in place; a seed set in the settings reproduces a sampled answer', async () => {
     const { store, actions } = startApp(`regen-${++dbCounter}`);
-    await actions.start();
+    await actions.start('tiny-llava');
     const sampling = { maxNewTokens: 8, temperature: 1.5, topK: 50, repetitionPenalty: 1.1, seed: 1234 };
     store.getState().updateSettings(sampling);
     store.getState().setDraft('Hello there.');

@@ -79,7 +79,7 @@ it('reloads the model on wasm, says so, and keeps the conversation going', async
     newId: () => `id-${++ids}`,
   });
 
-  await actions.start();
+  await actions.start('tiny-llava');
   expect(store.getState().load).toMatchObject({ status: 'ready', backend: 'webgpu' });
   store.getState().updateSettings({ maxNewTokens: 200, temperature: 0 });
   store.getState().attach({ blob: new Blob(['photo'], { type: 'image/jpeg' }), name: 'photo.jpg' });

@@ -1,9 +1,11 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { deviceClass } from './engine/model/files';
 import { catalogEntry, fetchCatalog, hubCatalog } from './state/catalog';
 import { createChatActions } from './state/chat-actions';
 import type { CatalogEntry } from './state/models-slice';
 import { createAppStore } from './state/store';
+import { listCachedModels } from './storage/cached-models';
 import { broadcastConversationChanges, conversationChannelName } from './storage/conversation-broadcast';
 import { openConversationStore } from './storage/conversations';
 import { openModelStore, readStoredManifests } from './storage/model-storage';
@@ -11,6 +13,7 @@ import { requestPersistentStorage } from './storage/persistence';
 import { App } from './ui/App';
 import { AppProvider } from './ui/app-context';
 import { decodeImage } from './ui/image/decode-image';
+import { chooseBackend } from './worker/backend';
 import type { BackendPreference } from './worker/protocol';
 import { WorkerClient } from './worker/worker-client';
 import './ui/styles.css';
@@ -44,6 +47,12 @@ async function main() {
   const actions = createChatActions(store, {
     loadModel: (source, options) => client.loadModel(source, options),
     fetchCatalog: listModels,
+    // The worker's own rule, asked once more here only for the sizes the first screen shows.
+    probeDevice: async () => {
+      const choice = await chooseBackend(backendParam(params.get('backend')), navigator.gpu);
+      return deviceClass(choice.backend, choice.shaderF16);
+    },
+    cachedModelIds: async () => (await listCachedModels(await openModelStore())).map((m) => m.modelId),
     conversations,
     decodeImage,
     modelBaseUrl: '/models',

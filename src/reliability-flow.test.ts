@@ -68,7 +68,7 @@ describe('the chat, when a person is early or their input is bad', () => {
       release = resolve;
     });
     const { store, actions } = await startApp({ gate });
-    const started = actions.start();
+    const started = actions.start('tiny-llava');
     await expect.poll(() => store.getState().load.status).toBe('downloading');
     store.getState().updateSettings({ maxNewTokens: 3, temperature: 0 });
     store.getState().attach({ blob: new Blob(['x'], { type: 'image/png' }), name: 'photo.png' });
@@ -98,7 +98,7 @@ describe('the chat, when a person is early or their input is bad', () => {
         return grey;
       },
     });
-    await actions.start();
+    await actions.start('tiny-llava');
     store.getState().updateSettings({ maxNewTokens: 3, temperature: 0 });
     store.getState().attach({ blob: new Blob([], { type: 'image/jpeg' }), name: 'empty.jpg' });
     store.getState().setDraft('What is in it?');
@@ -118,7 +118,7 @@ describe('the chat, when a person is early or their input is bad', () => {
 
   it('says when the conversation outgrows the context, then continues from the last question on request', async () => {
     const { store, actions } = await startApp();
-    await actions.start();
+    await actions.start('tiny-llava');
     store.getState().updateSettings({ maxNewTokens: 4, temperature: 0 });
     store.getState().attach({ blob: new Blob(['a picture'], { type: 'image/jpeg' }), name: 'photo.jpg' });
     const long = 'Tell me more about the boats, the water and the light on the hills. '.repeat(3);

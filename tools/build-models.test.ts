@@ -10,6 +10,7 @@ describe('build-models', () => {
   let root: string;
   let builds: number;
   const counting: ModelPackage = {
+    test: {},
     name: 'counting',
     build: async (outDir) => {
       builds++;

@@ -10,8 +10,11 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from './data/stories260k';
 import { type ModelPackage, PACKAGES } from './packages/index';
+import { stableJson } from './packages/write';
 
 export const STAMP_FILE = '.toolkit-hash';
+/** The package's own declaration of what it is (tools/packages/index.ts TestModelDeclaration). */
+export const TEST_MODEL_FILE = 'glimpse.json';
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
@@ -67,6 +70,7 @@ export async function buildPackages(
     const current = options.ifMissing && (await readStamp(dir)) === options.hash;
     if (!current) {
       await pkg.build(dir);
+      await writeFile(join(dir, TEST_MODEL_FILE), stableJson({ test: { ...pkg.test } }));
       // Stamped last: a build cut short leaves no stamp and is redone by the next --if-missing run.
       await writeFile(join(dir, STAMP_FILE), `${options.hash}\n`);
     }

@@ -3,13 +3,16 @@ import { parseArgs } from 'node:util';
 import type { Backend, Dtype, GenerateOptions } from '../engine/index';
 
 export const USAGE = `Usage:
-  glimpse ask --model DIR --image FILE "question"   answer a question about an image
-  glimpse generate --model DIR "prompt"              continue a text (text-only packages too)
+  glimpse ask --model MODEL --image FILE "question"  answer a question about an image
+  glimpse generate --model MODEL "prompt"            continue a text (text-only packages too)
   glimpse convert --from DIR --to DIR                a Hugging Face checkpoint to a package (see convert --help)
   glimpse bench [options]                            Glimpse against transformers.js (see bench --help)
 
 Options:
-  --model DIR            a model package folder
+  --model MODEL          a model package folder, or a Hugging Face repository ORG/NAME[@REVISION],
+                         downloaded (resumable, checked against the Hub's sha256 values) into
+                         $XDG_CACHE_HOME/glimpse (else ~/.cache/glimpse); an existing folder wins
+  --hub-endpoint URL     the Hub or a mirror (default: $HF_ENDPOINT, else https://huggingface.co)
   --image FILE           JPEG, PNG or WebP (ask)
   --system TEXT          a system prompt (ask)
   --temperature N        0 is greedy (default: the package's generation_config)
@@ -27,6 +30,7 @@ export class UsageError extends Error {
 export interface Command {
   readonly kind: 'ask' | 'generate';
   readonly model: string;
+  readonly hubEndpoint: string | undefined;
   readonly image: string | undefined;
   readonly system: string | undefined;
   readonly prompt: string;
@@ -66,7 +70,7 @@ export function parseCommand(argv: readonly string[]): Command {
   const [kind, ...rest] = positionals;
   if (kind !== 'ask' && kind !== 'generate')
     throw new UsageError(kind ? `Unknown command '${kind}'.` : 'No command given.');
-  if (!values.model) throw new UsageError('--model DIR is required.');
+  if (!values.model) throw new UsageError('--model DIR or --model ORG/NAME is required.');
   if (rest.length !== 1 || rest[0] === undefined)
     throw new UsageError(`${kind} takes exactly one text argument.`);
   if (kind === 'ask' && !values.image) throw new UsageError('ask needs --image FILE.');
@@ -87,6 +91,7 @@ export function parseCommand(argv: readonly string[]): Command {
   return {
     kind,
     model: values.model,
+    hubEndpoint: values['hub-endpoint'],
     image: values.image,
     system: values.system,
     prompt: rest[0],
@@ -103,6 +108,7 @@ function parse(argv: readonly string[]) {
     allowPositionals: true,
     options: {
       model: { type: 'string' },
+      'hub-endpoint': { type: 'string' },
       image: { type: 'string' },
       system: { type: 'string' },
       temperature: { type: 'string' },

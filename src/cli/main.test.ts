@@ -1,51 +1,13 @@
 /** The real `glimpse` bin, run with plain node as a user would. */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { glimpse, glimpseWith, STORIES_SAMPLE as SAMPLE } from '../testing/glimpse-bin';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = fileURLToPath(new URL('../../bin/glimpse.mjs', import.meta.url));
 /** Without a Vulkan loader on the library path, onnxruntime-node finds no WebGPU adapter. */
 const SYSTEM_VULKAN = '/usr/lib/x86_64-linux-gnu/libvulkan.so.1';
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const SAMPLE = fileURLToPath(new URL('../../../shared/data/stories260k/greedy-from-bos', import.meta.url));
-
-/** execFile's error for a non-zero exit carries the exit code and both streams. */
-function isExit(err: unknown): err is { code: number; stdout: string; stderr: string } {
-  return (
-    typeof err === 'object' &&
-    err !== null &&
-    'code' in err &&
-    typeof err.code === 'number' &&
-    'stdout' in err &&
-    typeof err.stdout === 'string' &&
-    'stderr' in err &&
-    typeof err.stderr === 'string'
-  );
-}
-
-async function glimpse(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return glimpseWith({}, ...args);
-}
-
-async function glimpseWith(
-  env: Record<string, string>,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    if (isExit(err)) return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-    throw err;
-  }
-}
 
 describe('glimpse', () => {
   it('prints the documented stories260k sample greedily from BOS', async () => {
@@ -125,10 +87,10 @@ describe('glimpse', () => {
   });
 
   it('reports a package problem as one line on stderr, without a stack trace', async () => {
-    const result = await glimpse('generate', '--model', 'models/no-such-package', 'Hello');
+    const result = await glimpse('generate', '--model', './models/no-such-package', 'Hello');
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe('glimpse: The model package models/no-such-package has no config.json.\n');
+    expect(result.stderr).toBe('glimpse: The model package ./models/no-such-package has no config.json.\n');
   });
 
   it('rejects a bad option with usage help', async () => {

@@ -2,11 +2,14 @@
  * `glimpse`: the engine in Node. `ask` answers a question about an image, `generate` continues a text;
  * the answer streams to stdout, or `--json` prints one object with the text, token ids and timings.
  */
-import { type GenerateEvent, GlimpseError, loadModel } from '../engine/index';
+import { type GenerateEvent, GlimpseError, type LoadProgress, loadModel } from '../engine/index';
+import { deviceClass } from '../engine/model/files';
 import { folderReader } from '../engine/node/folder-reader';
 import { type Command, parseCommand, USAGE, UsageError } from './args';
+import { cacheFolder, hubEndpoint, hubModelId, openHubModel } from './hub-model';
 import { decodeImageFile } from './image';
 import { loadOrt } from './ort';
+import { downloadBar } from './progress';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -47,10 +50,21 @@ async function run(command: Command, io: CliIo): Promise<void> {
   const image = command.image === undefined ? undefined : await decodeImageFile(command.image);
   const ort = await loadOrt(command.backend);
   const dtype = command.dtype;
-  const model = await loadModel(ort, folderReader(command.model), {
+  const hubId = await hubModelId(command.model);
+  const hub =
+    hubId &&
+    (await openHubModel(hubId, {
+      endpoint: hubEndpoint(command.hubEndpoint, process.env),
+      cacheDir: cacheFolder(process.env),
+      device: deviceClass(command.backend, false),
+    }));
+  const bar = hub ? downloadBar() : undefined;
+  const model = await loadModel(ort, hub ? hub.reader : folderReader(command.model), {
     backend: command.backend,
     ...(dtype === undefined
-      ? {}
+      ? hub
+        ? { dtype: hub.dtype }
+        : {}
       : {
           dtype: {
             vision_encoder: dtype,
@@ -59,7 +73,8 @@ async function run(command: Command, io: CliIo): Promise<void> {
             decoder_model_merged: dtype,
           },
         }),
-  });
+    ...(bar ? { onProgress: (progress: LoadProgress) => bar.update(progress) } : {}),
+  }).finally(() => bar?.stop());
   try {
     let events: AsyncIterable<GenerateEvent>;
     if (command.kind === 'generate') {

@@ -37,6 +37,8 @@ export interface LoadOptions {
   readonly backend: Backend;
   /** Per part; a part left out gets the engine's choice for the backend. */
   readonly dtype?: Partial<Record<ModelPart, Dtype>>;
+  /** Whether the WebGPU adapter runs f16 shaders, as the caller probed; probed by the loader when absent. */
+  readonly shaderF16?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: LoadProgress) => void;
 }

@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Plugin } from 'vite';
@@ -7,7 +7,14 @@ import { FileDigests } from './file-digest';
 
 /** The JSON served at /models/index.json (src/storage reads the same shape). */
 export interface ModelIndex {
-  readonly models: readonly { readonly id: string; readonly files: readonly IndexedFile[] }[];
+  readonly models: readonly IndexedModel[];
+}
+
+export interface IndexedModel {
+  readonly id: string;
+  readonly files: readonly IndexedFile[];
+  /** The package's own declaration that it is a test model (its glimpse.json), passed on as it is. */
+  readonly test?: unknown;
 }
 
 export interface IndexedFile {
@@ -81,7 +88,7 @@ async function sendIndex(root: string, digests: FileDigests, res: ServerResponse
 /** Every folder under `root` with a config.json is a package; dotfiles and dot-folders are left out. */
 export async function buildModelIndex(root: string, digests: FileDigests): Promise<ModelIndex> {
   const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
-  const models: { id: string; files: IndexedFile[] }[] = [];
+  const models: IndexedModel[] = [];
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
     const dir = join(root, entry.name);
@@ -92,9 +99,17 @@ export async function buildModelIndex(root: string, digests: FileDigests): Promi
       const full = join(dir, path);
       files.push({ path, size: (await stat(full)).size, sha256: await digests.sha256(full) });
     }
-    models.push({ id: entry.name, files });
+    const test = await readTestDeclaration(join(dir, 'glimpse.json'));
+    models.push(test === undefined ? { id: entry.name, files } : { id: entry.name, files, test });
   }
   return { models };
+}
+
+async function readTestDeclaration(path: string): Promise<unknown> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const value: unknown = JSON.parse(text);
+  return typeof value === 'object' && value !== null && 'test' in value ? value.test : undefined;
 }
 
 async function listFiles(dir: string): Promise<string[]> {

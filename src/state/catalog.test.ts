@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import hubModels from '../../models/registry/hub-models.json';
-import { findEntry, parseRegistry, planDownload } from '../engine/model/registry';
+import { findEntry, parseRegistry, planDownload } from '../storage/hub-registry';
 import {
   catalogEntry,
   enteredEntry,
@@ -33,13 +33,21 @@ describe('parseCatalog', () => {
           { path: 'onnx/decoder_model_merged.onnx', size: 900, sha256: 'b' },
         ],
         sizeBytes: 1000,
+        test: undefined,
       },
     ]);
   });
 
+  it('marks a package that declares itself a test model, with its note', () => {
+    const [entry] = parseCatalog({
+      models: [{ id: 'shapes', files: [], test: { note: 'Answers are not about the picture.' } }],
+    });
+    expect(entry).toMatchObject({ test: { note: 'Answers are not about the picture.' } });
+  });
+
   it('skips a malformed entry or file and keeps the others', () => {
     expect(parseCatalog({ models: [{ name: 'x' }, { id: 'ok', files: [{ path: 'a' }] }] })).toEqual([
-      { kind: 'served', id: 'ok', files: [], sizeBytes: 0 },
+      { kind: 'served', id: 'ok', files: [], sizeBytes: 0, test: undefined },
     ]);
   });
 
@@ -60,15 +68,11 @@ describe('Hub models in the catalog', () => {
     expect(first?.plans['webgpu-f16']?.totalBytes).toBeLessThan(first?.plans.webgpu?.totalBytes ?? 0);
   });
 
-  it('loads a registry model from its Hub URL with the dtypes of each device’s plan', () => {
-    expect(modelSource(registryEntry(llava), '/models')).toEqual({
-      id: llava.id,
-      baseUrl: 'https://huggingface.co/llava-hf/llava-interleave-qwen-0.5b-hf/resolve/main/',
-      dtype: {
-        'webgpu-f16': { vision_encoder: 'q4', embed_tokens: 'fp16', decoder_model_merged: 'q4f16' },
-        webgpu: { vision_encoder: 'q4', embed_tokens: 'fp32', decoder_model_merged: 'q4' },
-        wasm: { vision_encoder: 'q4', embed_tokens: 'fp16', decoder_model_merged: 'q4' },
-      },
+  it('keeps the repository a load lists before it downloads', () => {
+    expect(registryEntry(llava).repository).toEqual({
+      repo: llava.id,
+      revision: 'main',
+      endpoint: 'https://huggingface.co',
     });
   });
 
@@ -81,37 +85,44 @@ describe('Hub models in the catalog', () => {
   it('names an entered URL by its folder and host', () => {
     const plan = planDownload(llava, 'wasm');
     const url = 'https://mirror.example/models/llava-interleave/';
-    expect(enteredEntry({ id: url, baseUrl: url }, plan).label).toBe('llava-interleave (mirror.example)');
+    const location = { id: url, baseUrl: url, revision: undefined, endpoint: undefined };
+    expect(enteredEntry(location, plan).label).toBe('llava-interleave (mirror.example)');
   });
 
-  it('pins an entered repository to the plan probed for this device only', () => {
+  it('lists an entered repository on its own host, with the plan for this device only', () => {
     const plan = planDownload(llava, 'webgpu');
     const entry = enteredEntry(
-      { id: 'me/model', baseUrl: 'https://mirror.example/me/model/resolve/main/' },
+      {
+        id: 'me/model',
+        revision: 'main',
+        baseUrl: 'https://mirror.example/me/model/resolve/main/',
+        endpoint: 'https://mirror.example',
+      },
       plan,
     );
-    expect(modelSource(entry, '/models')).toEqual({
-      id: 'me/model',
-      baseUrl: 'https://mirror.example/me/model/resolve/main/',
-      dtype: { webgpu: plan.dtype },
+    expect(entry.repository).toEqual({
+      repo: 'me/model',
+      revision: 'main',
+      endpoint: 'https://mirror.example',
     });
+    expect(Object.keys(entry.plans)).toEqual(['webgpu']);
   });
 });
 
 describe('model sources', () => {
-  it('reads a served package from the app’s own models folder with its listed files', () => {
+  it('reads a served package from the app’s own models folder with its listed files', async () => {
     const files = [{ path: 'config.json', size: 10, sha256: 'a' }];
-    expect(modelSource(catalogEntry('tiny-llava', files), '/models')).toEqual({
+    expect(await modelSource(catalogEntry('tiny-llava', files), '/models')).toEqual({
       id: 'tiny-llava',
       baseUrl: '/models/tiny-llava/',
       files,
     });
   });
 
-  it('reads a picked folder in place, under an id that cannot clash with a served package', () => {
+  it('reads a picked folder in place, under an id that cannot clash with a served package', async () => {
     const files = [{ path: 'config.json', file: new Blob(['{}']) }];
     const entry = folderEntry('tiny-llava', files);
     expect(entry).toMatchObject({ id: 'folder:tiny-llava', label: 'tiny-llava', sizeBytes: 2 });
-    expect(modelSource(entry, '/models')).toEqual({ id: 'tiny-llava', folder: files });
+    expect(await modelSource(entry, '/models')).toEqual({ id: 'tiny-llava', folder: files });
   });
 });

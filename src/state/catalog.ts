@@ -1,26 +1,29 @@
 import hubModels from '../../models/registry/hub-models.json';
 import { GlimpseError } from '../engine/errors';
-import {
-  DEVICE_CLASSES,
-  type DeviceClass,
-  type DownloadPlan,
-  type HubModelEntry,
-  parseRegistry,
-  planDownload,
-} from '../engine/model/registry';
+import { DEVICE_CLASSES, type DeviceClass } from '../engine/model/files';
 import type { FolderFile } from '../storage/folder-reader';
-import { hubPackageUrl } from '../storage/hub-source';
+import { fetchHubListing } from '../storage/hub-listing';
+import { planFromListing, probeDownloadPlan } from '../storage/hub-plan';
+import { type DownloadPlan, type HubModelEntry, parseRegistry, planDownload } from '../storage/hub-registry';
+import { HUB_HOST, type HubLocation, hubPackageUrl, isRepoId, parseHubLocation } from '../storage/hub-source';
 import { isManifestFile } from '../storage/model-storage';
-import type { DtypesByDevice, ModelSource, PackageFile } from '../worker/protocol';
-import type { CatalogEntry, FolderEntry, HubEntry, ServedEntry } from './models-slice';
+import type { ModelSource, PackageFile } from '../worker/protocol';
+import type { CatalogEntry, FolderEntry, HubEntry, ServedEntry, TestModel } from './models-slice';
+
+/** The registry's default model: what the first screen recommends. */
+export const defaultModelId = parseRegistry(hubModels).defaultId;
 
 /** A catalog entry from a package's files; its size is what a full download takes. */
-export function catalogEntry(id: string, files: readonly PackageFile[]): ServedEntry {
-  return { kind: 'served', id, files, sizeBytes: files.reduce((sum, file) => sum + file.size, 0) };
+export function catalogEntry(
+  id: string,
+  files: readonly PackageFile[],
+  test: TestModel | undefined = undefined,
+): ServedEntry {
+  return { kind: 'served', id, files, sizeBytes: files.reduce((sum, file) => sum + file.size, 0), test };
 }
 
 /** A registry model, with what it downloads on each kind of device. */
-export function registryEntry(entry: HubModelEntry, host?: string): HubEntry {
+export function registryEntry(entry: HubModelEntry, host = HUB_HOST): HubEntry {
   const plans: Partial<Record<DeviceClass, DownloadPlan>> = {};
   for (const device of DEVICE_CLASSES) plans[device] = planDownload(entry, device);
   return {
@@ -28,6 +31,7 @@ export function registryEntry(entry: HubModelEntry, host?: string): HubEntry {
     id: entry.id,
     label: entry.label,
     baseUrl: hubPackageUrl(entry.id, entry.revision, host),
+    repository: { repo: entry.id, revision: entry.revision, endpoint: host },
     licence: entry.licence,
     notes: entry.notes,
     plans,
@@ -41,17 +45,36 @@ export function hubCatalog(data: unknown = hubModels): HubEntry[] {
   return entries.sort((a, b) => Number(b.id === registry.defaultId) - Number(a.id === registry.defaultId));
 }
 
-/** A repository or mirror the user entered, with the plan probed for this device. */
-export function enteredEntry(location: { id: string; baseUrl: string }, plan: DownloadPlan): HubEntry {
+/** A repository or mirror the user entered, with the plan for this device. */
+export function enteredEntry(location: HubLocation, plan: DownloadPlan): HubEntry {
+  const { id, revision, endpoint } = location;
   return {
     kind: 'hub',
-    id: location.id,
-    label: shortLabel(location.id),
+    id,
+    label: shortLabel(id),
     baseUrl: location.baseUrl,
+    repository:
+      endpoint !== undefined && revision !== undefined ? { repo: id, revision, endpoint } : undefined,
     licence: undefined,
     notes: [],
     plans: { [plan.device]: plan },
   };
+}
+
+/**
+ * What a person typed in the picker, as an entry with its download size on this device: a Hub repository
+ * is planned from its listing, a plain folder of package files by asking its server for sizes.
+ */
+export async function findEnteredModel(text: string, device: DeviceClass, origin: string): Promise<HubEntry> {
+  // A bare word would resolve against this app's own address, whose page answers for any path.
+  if (!isRepoId(text) && !URL.canParse(text.trim())) {
+    throw new GlimpseError('package-invalid', 'Enter a repository id (owner/name) or a full https:// URL.');
+  }
+  const location = parseHubLocation(text, { origin });
+  if (location.endpoint === undefined || location.revision === undefined)
+    return enteredEntry(location, await probeDownloadPlan(location.baseUrl, device));
+  const listing = await fetchHubListing(location.id, location.revision, { endpoint: location.endpoint });
+  return enteredEntry(location, planFromListing(listing.files, device));
 }
 
 /** A repository id as it is; a URL as its last folder and host, which is what tells two apart in a list. */
@@ -73,19 +96,32 @@ export function folderEntry(name: string, files: readonly FolderFile[]): FolderE
   };
 }
 
-/** What the worker loads for an entry; served packages live under `modelBaseUrl`. */
-export function modelSource(entry: CatalogEntry, modelBaseUrl: string): ModelSource {
+/**
+ * What the worker loads for an entry; served packages live under `modelBaseUrl`. A Hub repository is
+ * listed first: the worker then chooses among the files it has, reads them at the listed commit and checks
+ * each against its listed sha256. Offline (the listing unreachable), a cached model loads with the listing
+ * stored when it was downloaded.
+ */
+export async function modelSource(
+  entry: CatalogEntry,
+  modelBaseUrl: string,
+  signal?: AbortSignal,
+): Promise<ModelSource> {
   switch (entry.kind) {
     case 'served':
       return { id: entry.id, baseUrl: `${modelBaseUrl}/${entry.id}/`, files: entry.files };
     case 'hub': {
-      // Each device loads exactly the dtypes whose size the user was shown, and tries no other variant.
-      const dtype: DtypesByDevice = {};
-      for (const device of DEVICE_CLASSES) {
-        const plan = entry.plans[device];
-        if (plan) dtype[device] = plan.dtype;
+      if (!entry.repository) return { id: entry.id, baseUrl: entry.baseUrl };
+      const { repo, revision, endpoint } = entry.repository;
+      try {
+        const listing = await fetchHubListing(repo, revision, signal ? { endpoint, signal } : { endpoint });
+        return { id: entry.id, baseUrl: listing.baseUrl, files: listing.files };
+      } catch (err) {
+        const error = GlimpseError.from(err);
+        const unreachable = error.code === 'download-failed' && error.details?.status === undefined;
+        if (unreachable && !signal?.aborted) return { id: entry.id, baseUrl: entry.baseUrl };
+        throw error;
       }
-      return { id: entry.id, baseUrl: entry.baseUrl, dtype };
     }
     case 'folder':
       return { id: entry.label, folder: entry.files };
@@ -108,9 +144,16 @@ export function parseCatalog(data: unknown): CatalogEntry[] {
     if (typeof model !== 'object' || model === null || !('id' in model) || typeof model.id !== 'string')
       continue;
     const listed: unknown[] = 'files' in model && Array.isArray(model.files) ? model.files : [];
-    entries.push(catalogEntry(model.id, listed.filter(isManifestFile)));
+    entries.push(catalogEntry(model.id, listed.filter(isManifestFile), testModelOf(model)));
   }
   return entries;
+}
+
+/** A package's `test` declaration (its glimpse.json, passed on by /models/index.json). */
+function testModelOf(model: object): TestModel | undefined {
+  if (!('test' in model) || typeof model.test !== 'object' || model.test === null) return undefined;
+  const note = 'note' in model.test && typeof model.test.note === 'string' ? model.test.note : undefined;
+  return { note };
 }
 
 /** The packages this app serves, then the registry's Hub models. */

@@ -4,12 +4,13 @@
  * reach the worker themselves.
  */
 import { GlimpseError } from '../engine/errors';
+import type { DeviceClass } from '../engine/model/files';
 import type { ChatMessage, Conversation, GenerateEvent, GenerateOptions, RgbaImage } from '../engine/types';
 import type { StoredConversation, StoredMessage } from '../storage/conversation-types';
 import type { ConversationStore } from '../storage/conversations';
 import type { BackendPreference, ModelSource } from '../worker/protocol';
 import type { RemoteLoadOptions, RemoteModel } from '../worker/worker-client';
-import { modelSource } from './catalog';
+import { defaultModelId, modelSource } from './catalog';
 import type { CatalogEntry } from './models-slice';
 import { generationOf } from './settings-slice';
 import type { AppStore } from './store';
@@ -17,6 +18,10 @@ import type { AppStore } from './store';
 export interface ChatDeps {
   readonly loadModel: (source: ModelSource, options: RemoteLoadOptions) => Promise<RemoteModel>;
   readonly fetchCatalog: () => Promise<readonly CatalogEntry[]>;
+  /** The device a load will run on (the worker's own rule), for the sizes shown before the first load. */
+  readonly probeDevice?: () => Promise<DeviceClass>;
+  /** The models with files in the model cache; one of them opens at start without asking. */
+  readonly cachedModelIds?: () => Promise<readonly string[]>;
   readonly conversations: Pick<ConversationStore, 'list' | 'get' | 'put' | 'rename' | 'delete'>;
   readonly decodeImage: (blob: Blob) => Promise<RgbaImage>;
   /** Where package files are served: `${modelBaseUrl}/${id}/…`. */
@@ -29,10 +34,11 @@ export interface ChatDeps {
   readonly newId: () => string;
 }
 
-export const defaultModelId = 'tiny-llava';
-
 export interface ChatActions {
-  /** Lists models and conversations, then loads `modelId` (or the remembered one, or tiny-llava). */
+  /**
+   * Lists models and conversations, then loads `modelId`, or else a cached model (the remembered one
+   * first). With neither, nothing loads: the first screen recommends the registry's default.
+   */
   start(modelId?: string): Promise<void>;
   loadModel(modelId: string): Promise<void>;
   send(): Promise<void>;
@@ -190,11 +196,19 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
       state.setCatalog(catalog);
       state.setSummaries(summaries);
       if (!state.active) state.openConversation(emptyConversation());
+      void deps
+        .probeDevice?.()
+        .then((device) => store.getState().setDevice(device))
+        .catch(() => undefined);
+      if (modelId !== undefined) return actions.loadModel(modelId);
+      const cached = new Set(await (deps.cachedModelIds?.() ?? Promise.resolve([])).catch(() => []));
       const remembered = state.selectedModelId;
-      const id =
-        modelId ??
-        (remembered && catalog.some((m) => m.id === remembered) ? remembered : undefined) ??
-        (catalog.some((m) => m.id === defaultModelId) ? defaultModelId : catalog[0]?.id);
+      // A test package opens by itself only as the one last chosen.
+      const usable = catalog.filter((m) => m.kind !== 'served' || m.test === undefined).map((m) => m.id);
+      const id = [remembered, ...usable].find(
+        (candidate) =>
+          candidate !== undefined && cached.has(candidate) && catalog.some((m) => m.id === candidate),
+      );
       if (id) await actions.loadModel(id);
     },
 
@@ -218,7 +232,8 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
       state.selectModel(modelId);
       state.loadStarted(modelId);
       try {
-        const loaded = await deps.loadModel(modelSource(entry, deps.modelBaseUrl), {
+        const source = await modelSource(entry, deps.modelBaseUrl, controller.signal);
+        const loaded = await deps.loadModel(source, {
           backend,
           signal: controller.signal,
           onProgress: (progress) => {

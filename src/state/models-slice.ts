@@ -1,9 +1,19 @@
 import type { GlimpseErrorObject } from '../engine/errors';
-import type { DeviceClass, DownloadPlan } from '../engine/model/registry';
+import { type DeviceClass, deviceClass } from '../engine/model/files';
 import type { Backend, LoadPhase, LoadProgress, ModelInfo } from '../engine/types';
 import type { FolderFile } from '../storage/folder-reader';
+import type { DownloadPlan } from '../storage/hub-registry';
 import type { PackageFile } from '../worker/protocol';
 import type { SliceCreator } from './slice';
+
+/**
+ * A package that exists to test Glimpse, not to be used: it declares itself so (its glimpse.json), and is
+ * listed apart and loaded only when asked for. `note` says what a person should know, e.g. that answers
+ * are not about the picture.
+ */
+export interface TestModel {
+  readonly note: string | undefined;
+}
 
 /** A package this app serves, as /models/index.json (or, offline, the model cache) lists it. */
 export interface ServedEntry {
@@ -11,6 +21,16 @@ export interface ServedEntry {
   readonly id: string;
   readonly files: readonly PackageFile[];
   readonly sizeBytes: number;
+  /** Set for a test package. */
+  readonly test: TestModel | undefined;
+}
+
+/** The Hub repository behind an entry, listed before a load. */
+export interface HubRepository {
+  readonly repo: string;
+  readonly revision: string;
+  /** The Hub or a mirror with its API. */
+  readonly endpoint: string;
 }
 
 /**
@@ -23,6 +43,8 @@ export interface HubEntry {
   readonly id: string;
   readonly label: string;
   readonly baseUrl: string;
+  /** Undefined for a plain folder of package files at a URL, which has no listing. */
+  readonly repository: HubRepository | undefined;
   readonly licence: string | undefined;
   readonly notes: readonly string[];
   /** What a load downloads, per device; a user-entered location knows only the probed device's. */
@@ -60,6 +82,9 @@ export interface ModelsSlice {
   readonly catalog: readonly CatalogEntry[];
   readonly selectedModelId: string | undefined;
   readonly load: LoadState;
+  /** The device a load will run on, as probed at start; the download sizes shown before a load are for it. */
+  readonly device: DeviceClass | undefined;
+  setDevice(device: DeviceClass): void;
   setCatalog(catalog: readonly CatalogEntry[]): void;
   /** Adds a model the user entered or picked, replacing one with the same id. */
   addCatalogEntry(entry: CatalogEntry): void;
@@ -97,10 +122,18 @@ export function loadFraction(load: LoadState): number | undefined {
   return Math.min(1, load.loadedBytes / load.totalBytes);
 }
 
+/** Which files a Hub model needs here: the device the last load ran on, else the one probed at start. */
+export function currentDevice(state: Pick<ModelsSlice, 'load' | 'device'>): DeviceClass {
+  const { backend, shaderF16 } = state.load;
+  return backend ? deviceClass(backend, shaderF16) : (state.device ?? 'wasm');
+}
+
 export const createModelsSlice: SliceCreator<ModelsSlice> = (set) => ({
   catalog: [],
   selectedModelId: undefined,
   load: idleLoad,
+  device: undefined,
+  setDevice: (device) => set({ device }),
   setCatalog: (catalog) => set({ catalog }),
   addCatalogEntry: (entry) =>
     set((state) => ({

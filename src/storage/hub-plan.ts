@@ -1,23 +1,19 @@
 /**
- * The download plan of a repository the registry does not list: per part, the engine's dtype order for the
- * device, asked of the server with HEAD requests (no body is fetched) until a file answers. The picker
- * shows the total and loads with the plan's dtypes, as for a registry model.
+ * The download plan of a model the registry does not list, for the device: from the repository's own
+ * listing when the location is a Hub repository (or a mirror with its API), else, for a plain folder of
+ * package files, by asking the server with HEAD requests (no body is fetched) in the engine's dtype order.
+ * The picker shows the total; the load then chooses the same files by the same rule.
  */
 import { GlimpseError } from '../engine/errors';
-import { dtypePreference, partFile } from '../engine/model/files';
-import {
-  type DeviceClass,
-  type DownloadPlan,
-  HUB_PARTS,
-  type HubPart,
-  type PlannedFile,
-} from '../engine/model/registry';
+import { type DeviceClass, dtypePreference, partFile } from '../engine/model/files';
 import type { Dtype } from '../engine/types';
+import type { ManifestFile } from './cache-records';
+import { type DownloadPlan, HUB_PARTS, type HubPart, type PlannedFile, planFromFiles } from './hub-registry';
 import { headFileSize } from './hub-source';
 import { fileUrl } from './source-url';
 
 /** The text files a load reads besides the ONNX ones. */
-const CONFIG_FILES = [
+export const CONFIG_FILES = [
   'config.json',
   'generation_config.json',
   'preprocessor_config.json',
@@ -29,6 +25,24 @@ const CONFIG_FILES = [
   'chat_template.jinja',
 ];
 
+/** The plan among the files a listing names: nothing outside it is planned, or ever requested. */
+export function planFromListing(files: readonly ManifestFile[], device: DeviceClass): DownloadPlan {
+  if (!files.some((file) => file.path === 'config.json')) {
+    throw new GlimpseError(
+      'package-invalid',
+      'The repository has no config.json: it is not a model package.',
+      {
+        details: { file: 'config.json' },
+      },
+    );
+  }
+  const onnx = new Map(files.filter((f) => f.path.startsWith('onnx/')).map((f) => [f.path, f.size]));
+  const configBytes = files
+    .filter((file) => CONFIG_FILES.includes(file.path))
+    .reduce((sum, file) => sum + file.size, 0);
+  return planFromFiles(onnx, configBytes, device);
+}
+
 export async function probeDownloadPlan(
   baseUrl: string,
   device: DeviceClass,
@@ -36,19 +50,16 @@ export async function probeDownloadPlan(
 ): Promise<DownloadPlan> {
   const base = new URL(baseUrl);
   const size = (path: string) => headFileSize(fileUrl(base, path), signal);
-  const backend = device === 'wasm' ? 'wasm' : 'webgpu';
   const choose = async (part: HubPart): Promise<{ dtype: Dtype; file: PlannedFile }> => {
-    for (const dtype of dtypePreference(part, backend, device === 'webgpu-f16')) {
+    for (const dtype of dtypePreference(part, device)) {
       const path = partFile(part, dtype);
       const bytes = await size(path);
       if (bytes !== null) return { dtype, file: { path, bytes } };
     }
     throw new GlimpseError(
       'package-file-missing',
-      `${base.href} has no ${partFile(part, 'fp32')} in any dtype.`,
-      {
-        details: { file: partFile(part, 'fp32') },
-      },
+      `${base.href} has no ${partFile(part, 'fp32')} in any dtype this device runs.`,
+      { details: { file: partFile(part, 'fp32') } },
     );
   };
   const [vision, embed, decoder] = await Promise.all(HUB_PARTS.map(choose));

@@ -8,6 +8,7 @@ describe('Hub locations', () => {
       id: 'llava-hf/llava-interleave-qwen-0.5b-hf',
       revision: 'main',
       baseUrl: 'https://huggingface.co/llava-hf/llava-interleave-qwen-0.5b-hf/resolve/main/',
+      endpoint: 'https://huggingface.co',
     });
   });
 
@@ -27,6 +28,7 @@ describe('Hub locations', () => {
       id: 'Xenova/nanoLLaVA',
       revision: '603bc22',
       baseUrl: 'https://mirror.example/Xenova/nanoLLaVA/resolve/603bc22/',
+      endpoint: 'https://mirror.example',
     });
   });
 

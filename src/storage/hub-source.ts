@@ -16,6 +16,8 @@ export interface HubLocation {
   readonly revision: string | undefined;
   /** Package files are read from here: `${baseUrl}config.json`, `${baseUrl}onnx/…`. */
   readonly baseUrl: string;
+  /** The Hub or mirror whose API lists the repository; undefined when the location is a plain folder. */
+  readonly endpoint: string | undefined;
 }
 
 // The Hub's rule for names: letters, digits, '-', '_', '.', not starting with '-' or '.', at most 96 long.
@@ -52,9 +54,10 @@ export function parseHubLocation(
     const [, owner, name, revision] = repo;
     const id = `${owner}/${name}`;
     const rev = revision ?? DEFAULT_REVISION;
-    const baseUrl = hubPackageUrl(id, rev, options.host ?? HUB_HOST);
+    const endpoint = options.host ?? HUB_HOST;
+    const baseUrl = hubPackageUrl(id, rev, endpoint);
     resolvePackageUrl(baseUrl, options.origin);
-    return { id, revision: rev, baseUrl };
+    return { id, revision: rev, baseUrl, endpoint };
   }
   const url = resolvePackageUrl(input, options.origin);
   // A repository page: …/owner/name/tree/rev anywhere, or …/owner/name on the Hub or the chosen mirror
@@ -65,14 +68,15 @@ export function parseHubLocation(
     const [, owner, name, revision] = page;
     const id = `${owner}/${name}`;
     const rev = revision === undefined ? DEFAULT_REVISION : decodeURIComponent(revision);
-    return { id, revision: rev, baseUrl: hubPackageUrl(id, rev, url.origin) };
+    return { id, revision: rev, baseUrl: hubPackageUrl(id, rev, url.origin), endpoint: url.origin };
   }
   const resolved = /^\/(.+?)\/resolve\/([^/]+)\//.exec(url.pathname);
   if (resolved?.[1] !== undefined && resolved[2] !== undefined && isRepoId(resolved[1])) {
     const rev = decodeURIComponent(resolved[2]);
-    return { id: resolved[1], revision: rev, baseUrl: hubPackageUrl(resolved[1], rev, url.origin) };
+    const endpoint = url.origin;
+    return { id: resolved[1], revision: rev, baseUrl: hubPackageUrl(resolved[1], rev, endpoint), endpoint };
   }
-  return { id: url.href, revision: undefined, baseUrl: url.href };
+  return { id: url.href, revision: undefined, baseUrl: url.href, endpoint: undefined };
 }
 
 /**

@@ -170,7 +170,8 @@ class ModelCache {
       if (start > 0) return this.#download(path, undefined, expected, options);
       throw new GlimpseError(
         'download-failed',
-        `${path} arrived corrupted (its sha256 does not match ${sha256}). Try again.`,
+        `${path} did not match its checksum: the downloaded bytes' sha256 is not the ${sha256} listed for it. ` +
+          'The file was deleted and nothing was loaded; try again, or report the repository if it keeps happening.',
         { details: { file: path, url, sha256 } },
       );
     }

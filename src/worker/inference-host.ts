@@ -114,6 +114,7 @@ export function createInferenceHost(deps: HostDeps): InferenceHost {
     try {
       loaded = await deps.engine.loadModel(await deps.createReader(source), {
         backend: choice.backend,
+        shaderF16: choice.shaderF16,
         dtype: sourceDtypes(source, choice),
         signal,
         onProgress: (progress) => deps.post({ id, kind: 'progress', payload: progress }),

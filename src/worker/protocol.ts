@@ -4,16 +4,13 @@
  * asked. Both sides switch exhaustively on `kind`; errors cross as GlimpseErrorObject, never as strings.
  */
 import type { GlimpseErrorObject } from '../engine/errors';
-import type { DeviceClass } from '../engine/model/registry';
 import type {
   Backend,
   ChatMessage,
-  Dtype,
   GenerateEvent,
   GenerationSettings,
   LoadProgress,
   ModelInfo,
-  ModelPart,
   OverflowPolicy,
   RgbaImage,
   UserTurn,
@@ -28,19 +25,17 @@ export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
 /** A package file as /models/index.json lists it: the same record the model cache keeps. */
 export type PackageFile = ManifestFile;
 
-/** The file variant to load per part, for each kind of device the worker may find. */
-export type DtypesByDevice = Partial<Record<DeviceClass, Partial<Record<ModelPart, Dtype>>>>;
-
 /**
- * A package behind a URL, read through the model cache: this app's /models/{id}/ (which lists its files
- * with sha256 values), or a Hub repository or mirror (which lists none; the cache trusts its sha256 ETags).
- * `dtype` pins the variants, so a Hub load fetches exactly the files whose size the user agreed to.
+ * A package behind a URL, read through the model cache. `files` lists what the source has, with sizes and
+ * sha256 values: /models/index.json for this app's packages, the tree listing for a Hub repository (and
+ * `baseUrl` is then pinned to the commit the listing answered for). The worker picks the variants among
+ * them, a file not listed is never requested, and every download is checked against its sha256. A mirror
+ * without a listing lists none; the cache then trusts its sha256 ETags.
  */
 export interface UrlModelSource {
   readonly id: string;
   readonly baseUrl: string;
   readonly files?: readonly PackageFile[];
-  readonly dtype?: DtypesByDevice;
 }
 
 /** A package in a folder on the user's computer: read as it is, never copied to the model cache. */

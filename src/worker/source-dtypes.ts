@@ -1,19 +1,16 @@
-import { deviceClass } from '../engine/model/registry';
+import { chooseDtypes, deviceClass } from '../engine/model/files';
 import type { Dtype, ModelPart } from '../engine/types';
-import { type BackendChoice, chooseDtypes } from './backend';
+import type { BackendChoice } from './backend';
 import { isFolderSource, type ModelSource } from './protocol';
 
 /**
- * The file variant per part: the source's own choice for this device (a Hub model's registry entry or
- * download plan), else the best among the files the source lists; a source that lists no files and pins
- * no dtype leaves the choice to the engine.
+ * The file variant per part, by the engine's one rule, among the files the source lists (a folder's files,
+ * /models/index.json, a Hub repository's listing); a source that lists none leaves the choice to the engine.
  */
 export function sourceDtypes(source: ModelSource, choice: BackendChoice): Partial<Record<ModelPart, Dtype>> {
-  if (isFolderSource(source))
-    return chooseDtypes(
-      source.folder.map((file) => file.path),
-      choice,
-    );
-  const pinned = source.dtype?.[deviceClass(choice.backend, choice.shaderF16)];
-  return pinned ?? chooseDtypes(source.files?.map((file) => file.path) ?? [], choice);
+  const paths = isFolderSource(source) ? source.folder : (source.files ?? []);
+  return chooseDtypes(
+    paths.map((file) => file.path),
+    deviceClass(choice.backend, choice.shaderF16),
+  );
 }

@@ -11,20 +11,23 @@ import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import hubModels from '../../models/registry/hub-models.json';
 import { createEngine } from '../../src/engine';
-import { parseRegistry } from '../../src/engine/model/registry';
-import { enteredEntry, folderEntry, hubCatalog, registryEntry } from '../../src/state/catalog';
+import {
+  catalogEntry,
+  findEnteredModel,
+  folderEntry,
+  hubCatalog,
+  registryEntry,
+} from '../../src/state/catalog';
 import { type ChatActions, createChatActions } from '../../src/state/chat-actions';
 import type { AppStore } from '../../src/state/store';
 import { testStore } from '../../src/state/test-store';
 import { openConversationStore } from '../../src/storage/conversations';
 import type { FolderFile } from '../../src/storage/folder-reader';
-import { createFolderReader } from '../../src/storage/folder-reader';
-import { probeDownloadPlan } from '../../src/storage/hub-plan';
-import { parseHubLocation } from '../../src/storage/hub-source';
-import { openCachedPackage } from '../../src/storage/model-storage';
+import { parseRegistry } from '../../src/storage/hub-registry';
 import { createNodeFileStore } from '../../src/storage/node-file-store';
 import { createInferenceHost } from '../../src/worker/inference-host';
-import { isFolderSource, isRequest, type Reply } from '../../src/worker/protocol';
+import { createModelReader } from '../../src/worker/model-reader';
+import { isRequest, type Reply } from '../../src/worker/protocol';
 import { WorkerClient } from '../../src/worker/worker-client';
 import { type HubServer, startHubServer } from './hub-server';
 
@@ -39,10 +42,7 @@ beforeAll(async () => {
   const store = createNodeFileStore(cacheDir);
   const host = createInferenceHost({
     engine: createEngine(ort),
-    createReader: async (source) =>
-      isFolderSource(source)
-        ? createFolderReader(source.id, source.folder)
-        : openCachedPackage(store, { modelId: source.id, baseUrl: source.baseUrl, origin: server.origin }),
+    createReader: (source) => createModelReader(source, async () => store, server.origin),
     gpu: undefined,
     post: (reply: Reply) => channel.port2.postMessage(reply),
   });
@@ -62,7 +62,7 @@ afterAll(async () => {
 
 let dbCounter = 0;
 
-async function startApp(): Promise<{ store: AppStore; actions: ChatActions }> {
+async function startApp(cached: readonly string[] = []): Promise<{ store: AppStore; actions: ChatActions }> {
   const store = testStore();
   const client = new WorkerClient({
     postMessage: (message, transfer) => channel.port1.postMessage(message, transfer),
@@ -73,7 +73,11 @@ async function startApp(): Promise<{ store: AppStore; actions: ChatActions }> {
   const registry = parseRegistry(hubModels);
   const actions = createChatActions(store, {
     loadModel: (source, options) => client.loadModel(source, options),
-    fetchCatalog: async () => registry.models.map((entry) => registryEntry(entry, server.origin)),
+    fetchCatalog: async () => [
+      ...registry.models.map((entry) => registryEntry(entry, server.origin)),
+      catalogEntry('tiny-llava', [], { note: 'Random vision weights: answers are not about the picture.' }),
+    ],
+    cachedModelIds: async () => cached,
     conversations: await openConversationStore(`hub-load-${++dbCounter}`),
     decodeImage: async () => {
       throw new Error('These tests send no image.');
@@ -106,6 +110,20 @@ async function answer(store: AppStore, actions: ChatActions): Promise<string | u
 }
 
 describe('Hub models in the app', () => {
+  it('loads nothing by itself on a first visit, not even a cached test package', async () => {
+    const { store, actions } = await startApp(['tiny-llava']);
+    const from = server.requests.length;
+    await actions.start();
+    expect(store.getState().load).toMatchObject({ status: 'idle', modelId: undefined });
+    expect(server.requests.length).toBe(from);
+  });
+
+  it('opens a cached model without asking', async () => {
+    const { store, actions } = await startApp(['tiny-llava', 'Xenova/nanoLLaVA']);
+    await actions.start();
+    expect(store.getState().load).toMatchObject({ status: 'ready', modelId: 'Xenova/nanoLLaVA' });
+  });
+
   it('offers every registry model, the default first, with a plan per device', () => {
     const catalog = hubCatalog();
     expect(catalog[0]?.id).toBe(parseRegistry(hubModels).defaultId);
@@ -128,23 +146,43 @@ describe('Hub models in the app', () => {
     },
   );
 
-  it('loads a mirror URL someone entered, after probing its download size', async () => {
+  it('loads a repository someone entered on a mirror, after listing it for its download size', async () => {
     const { store, actions } = await startApp();
-    await actions.start('none');
-    const location = parseHubLocation(`${server.origin}/llava-hf/llava-interleave-qwen-0.5b-hf/tree/main`, {
-      origin: server.origin,
+    await actions.start();
+    const page = `${server.origin}/llava-hf/llava-interleave-qwen-0.5b-hf/tree/main`;
+    const entry = await findEnteredModel(page, 'wasm', server.origin);
+    expect(entry.plans.wasm?.dtype).toEqual({
+      vision_encoder: 'q4',
+      embed_tokens: 'fp16',
+      decoder_model_merged: 'q4',
     });
-    const plan = await probeDownloadPlan(location.baseUrl, 'wasm');
-    expect(plan.dtype).toEqual({ vision_encoder: 'q4', embed_tokens: 'fp16', decoder_model_merged: 'q4' });
-    expect(plan.totalBytes).toBeGreaterThan(300_000);
-    store.getState().addCatalogEntry(enteredEntry(location, plan));
-    await actions.loadModel(location.id);
-    expect(store.getState().load).toMatchObject({ status: 'ready', modelId: location.id });
+    expect(entry.plans.wasm?.totalBytes).toBeGreaterThan(300_000);
+    store.getState().addCatalogEntry(entry);
+    await actions.loadModel(entry.id);
+    expect(store.getState().load).toMatchObject({ status: 'ready', modelId: entry.id });
+  });
+
+  it('refuses a model whose CDN bytes are corrupted, naming the file, and loads nothing', async () => {
+    const { store, actions } = await startApp();
+    const id = 'onnx-community/FastVLM-0.5B-ONNX';
+    const file = 'onnx/decoder_model_merged_q4.onnx';
+    // Downloaded afresh: an earlier test cached this model.
+    await rm(join(cacheDir, encodeURIComponent(id)), { recursive: true, force: true });
+    server.corrupt.add(`${id}/${file}`);
+    try {
+      await actions.start(id);
+    } finally {
+      server.corrupt.clear();
+    }
+    expect(store.getState().load).toMatchObject({
+      status: 'error',
+      error: { message: expect.stringMatching(new RegExp(`${file} did not match its checksum`)) },
+    });
   });
 
   it('loads a picked folder without a request to any server', async () => {
     const { store, actions } = await startApp();
-    await actions.start('none');
+    await actions.start();
     const dir = 'models/hub/Xenova/nanoLLaVA';
     const files: FolderFile[] = [];
     for (const file of await readdir(dir, { recursive: true, withFileTypes: true })) {

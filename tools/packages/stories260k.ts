@@ -51,5 +51,6 @@ export async function stories260kFiles(): Promise<PackageFiles> {
 
 export const stories260k: ModelPackage = {
   name: 'stories260k',
+  test: { note: "A 260K-parameter story model: reads text only, and writes children's stories." },
   build: async (outDir) => writePackage(outDir, await stories260kFiles()),
 };

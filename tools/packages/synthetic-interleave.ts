@@ -294,6 +294,7 @@ function configJson(): JsonObject {
 }
 
 export const syntheticInterleave: ModelPackage = {
+  test: { note: "Random weights at a real model's sizes, for benchmarks: answers mean nothing." },
   name: 'synthetic-interleave',
   build: async (outDir) => writePackage(outDir, await syntheticInterleaveFiles()),
 };

@@ -41,5 +41,6 @@ export async function tinyLlavaFusedFiles(): Promise<PackageFiles> {
 
 export const tinyLlavaFused: ModelPackage = {
   name: 'tiny-llava-fused',
+  test: { note: 'Random vision weights: answers are not about the picture.' },
   build: async (outDir) => writePackage(outDir, await tinyLlavaFusedFiles()),
 };

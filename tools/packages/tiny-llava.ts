@@ -180,5 +180,6 @@ export async function tinyLlavaFiles(): Promise<PackageFiles> {
 
 export const tinyLlava: ModelPackage = {
   name: 'tiny-llava',
+  test: { note: 'Random vision weights: answers are not about the picture.' },
   build: async (outDir) => writePackage(outDir, await tinyLlavaFiles()),
 };

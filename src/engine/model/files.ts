@@ -1,7 +1,12 @@
-/** Which ONNX file serves each part of a package, per dtype and backend. */
+/**
+ * Which ONNX file serves each part of a package, per dtype and device: the one rule the app, the worker,
+ * the Hub download plan and the CLI all use, so the same device loads the same files everywhere.
+ */
+import { GlimpseError } from '../errors';
 import type { Backend } from '../runtime/ort';
 import type { Dtype, ModelPart } from '../types';
 
+/** The file name suffix of each dtype, as the transformers.js layout writes it. */
 export const DTYPE_SUFFIX: Readonly<Record<Dtype, string>> = {
   fp32: '',
   fp16: '_fp16',
@@ -13,26 +18,88 @@ export const DTYPE_SUFFIX: Readonly<Record<Dtype, string>> = {
   bnb4: '_bnb4',
 };
 
-const ALL_DTYPES: readonly Dtype[] = ['q4f16', 'fp16', 'q4', 'quantized', 'fp32', 'int8', 'uint8', 'bnb4'];
+export const MODEL_PARTS: readonly ModelPart[] = [
+  'vision_encoder',
+  'projector',
+  'embed_tokens',
+  'decoder_model_merged',
+];
+
+/** Where a model runs: WebGPU with half-precision shaders, WebGPU without them, or a CPU backend. */
+export type DeviceClass = 'webgpu-f16' | 'webgpu' | 'wasm';
+
+export const DEVICE_CLASSES: readonly DeviceClass[] = ['webgpu-f16', 'webgpu', 'wasm'];
+
+export function deviceClass(backend: Backend, shaderF16: boolean): DeviceClass {
+  if (backend !== 'webgpu') return 'wasm';
+  return shaderF16 ? 'webgpu-f16' : 'webgpu';
+}
 
 export function partFile(part: ModelPart, dtype: Dtype): string {
   return `onnx/${part}${DTYPE_SUFFIX[dtype]}.onnx`;
 }
 
+/** The part and dtype a package path names (`onnx/embed_tokens_fp16.onnx`), or undefined for other files. */
+export function parsePartFile(path: string): { part: ModelPart; dtype: Dtype } | undefined {
+  for (const part of MODEL_PARTS) {
+    for (const dtype of DTYPES) if (path === partFile(part, dtype)) return { part, dtype };
+  }
+  return undefined;
+}
+
+const DTYPES = Object.keys(DTYPE_SUFFIX).filter((d): d is Dtype => d in DTYPE_SUFFIX);
+const HALF: readonly Dtype[] = ['fp16', 'q4f16'];
+/** After the preferred ones, any other variant, so that a package with only one still loads. */
+const REST: readonly Dtype[] = ['q4', 'quantized', 'fp32', 'int8', 'uint8', 'bnb4', 'fp16', 'q4f16'];
+
+/** WebGPU without shader-f16 cannot run half-precision files (the native WebGPU build rejects them). */
+function runs(dtype: Dtype, device: DeviceClass): boolean {
+  return device !== 'webgpu' || !HALF.includes(dtype);
+}
+
 /**
- * The dtypes to try for a part, best first, ending with every other dtype so that a package with only
- * one variant still loads. 4-bit embedding tables are as large as fp32 ones (Hub exports quantise no
- * Gather), so embed_tokens prefers fp16: on WebGPU only with shader-f16; on wasm always, since its Gather
- * copies half floats as they are and the engine widens the rows it reads.
+ * The dtypes a device may load for a part, best first. 4-bit embedding tables are as large as fp32 ones
+ * (Hub exports quantise no Gather), so embed_tokens prefers fp16 wherever half floats are allowed: on wasm
+ * its Gather copies them as they are and the engine widens the rows it reads. Other parts prefer 4-bit
+ * weights: a quarter of the download, and the form the Hub's exports are tuned for on WebGPU.
  */
-export function dtypePreference(part: ModelPart, backend: Backend, shaderF16: boolean): Dtype[] {
-  let preferred: Dtype[];
+export function dtypePreference(part: ModelPart, device: DeviceClass): Dtype[] {
+  let preferred: readonly Dtype[];
   if (part === 'embed_tokens') {
-    preferred = backend === 'webgpu' && !shaderF16 ? ['fp32', 'quantized', 'fp16'] : ['fp16', 'fp32'];
-  } else if (backend === 'webgpu') {
-    preferred = shaderF16 ? ['q4f16', 'fp16', 'q4', 'fp32'] : ['q4', 'fp32', 'quantized'];
+    preferred = device === 'webgpu' ? ['fp32', 'quantized'] : ['fp16', 'fp32'];
+  } else if (device === 'webgpu-f16') {
+    preferred = ['q4f16', 'q4', 'fp16', 'fp32'];
   } else {
     preferred = ['q4', 'quantized', 'fp32'];
   }
-  return [...preferred, ...ALL_DTYPES.filter((dtype) => !preferred.includes(dtype))];
+  return [...preferred, ...REST.filter((dtype) => !preferred.includes(dtype))].filter((dtype) =>
+    runs(dtype, device),
+  );
+}
+
+/**
+ * The file variant per part among the files a package has. A part with no file at all is left out (an
+ * optional projector), so the engine decides and names what is missing; a part whose only files this
+ * device cannot run is an error that says what to do.
+ */
+export function chooseDtypes(
+  files: Iterable<string>,
+  device: DeviceClass,
+): Partial<Record<ModelPart, Dtype>> {
+  const present = new Set(files);
+  const chosen: Partial<Record<ModelPart, Dtype>> = {};
+  for (const part of MODEL_PARTS) {
+    const has = (dtype: Dtype) => present.has(partFile(part, dtype));
+    const dtype = dtypePreference(part, device).find(has);
+    if (dtype) chosen[part] = dtype;
+    else if (DTYPES.some(has)) {
+      throw new GlimpseError(
+        'backend-unavailable',
+        `This GPU cannot run the ${part} files of this model (they need shader-f16). ` +
+          'Open the app with ?backend=wasm, or pick another model.',
+        { details: { part } },
+      );
+    }
+  }
+  return chosen;
 }

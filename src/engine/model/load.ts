@@ -13,14 +13,14 @@ import { withRunLimit } from '../decoder/run-limit';
 import { GlimpseError, throwIfAborted } from '../errors';
 import { parseImagePreprocessSpec } from '../image/preprocess-config';
 import { checkBackend } from '../runtime/backend-check';
-import { probeShaderF16 } from '../runtime/capabilities';
+import { navigatorGpu, probeAdapter } from '../runtime/capabilities';
 import type { Backend, Ort, OrtSession } from '../runtime/ort';
 import { createSession } from '../runtime/session';
 import { loadTextCodec } from '../text/codec';
 import type { LoadedModel, LoadOptions, ModelInfo, ModelPart, PackageReader } from '../types';
 import { encodeImage } from '../vision/encoder';
 import { parseModelConfig } from './config';
-import { dtypePreference, partFile } from './files';
+import { deviceClass, dtypePreference, parsePartFile, partFile } from './files';
 import { generationDefaults } from './generation-defaults';
 import { resolveImageTokenId } from './image-token';
 import { EngineModel } from './loaded-model';
@@ -50,7 +50,10 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
     config: files.config,
   });
   const imageTokenId = resolveImageTokenId(config, codec);
-  const shaderF16 = backend === 'webgpu' && (await probeShaderF16());
+  // The worker passes what it probed; only a caller that did not (a test, the CLI) is probed here.
+  const shaderF16 =
+    backend === 'webgpu' && (options.shaderF16 ?? (await probeAdapter(navigatorGpu()))?.shaderF16 ?? false);
+  const device = deviceClass(backend, shaderF16);
 
   const sessions: OrtSession[] = [];
   const loadPart = async (
@@ -58,7 +61,7 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
     gpuOutputs: readonly string[] = [],
   ): Promise<LoadedPart | undefined> => {
     const explicit = options.dtype?.[part];
-    const dtypes = explicit ? [explicit] : dtypePreference(part, backend, shaderF16);
+    const dtypes = explicit ? [explicit] : dtypePreference(part, device);
     const source = await readPartSource(reader, part, dtypes, explicit !== undefined, tracker, signal);
     if (!source) return undefined;
     throwIfAborted(signal);
@@ -166,7 +169,7 @@ async function loadVisionParts(
 }
 
 function partName(file: string): string {
-  return file.replace(/^onnx\//, '').replace(/(_fp16|_q4f16|_q4|_quantized|_int8|_uint8|_bnb4)?\.onnx$/, '');
+  return parsePartFile(file)?.part ?? file;
 }
 
 function missingPart(reader: PackageReader, part: ModelPart): GlimpseError {

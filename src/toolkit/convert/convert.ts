@@ -7,7 +7,8 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { LINEAR_OF, type PackageDtype, SUFFIX_OF } from '../decoder/linears';
+import { DTYPE_SUFFIX } from '../../engine/model/files';
+import { LINEAR_OF, type PackageDtype } from '../decoder/linears';
 import { addEmbedTokens, addLlamaDecoder, DECODER_DOC } from '../decoder/llama-graph';
 import { SafetensorsCheckpoint } from '../safetensors/reader';
 import {
@@ -102,7 +103,7 @@ export async function convertCheckpoint(options: ConvertOptions): Promise<Conver
   );
   emit({ type: 'start', spec, checkpointBytes: checkpoint.totalBytes });
   mkdirSync(join(to, 'onnx'), { recursive: true });
-  const suffix = SUFFIX_OF[dtype];
+  const suffix = DTYPE_SUFFIX[dtype];
   const linear = LINEAR_OF[dtype];
   const parts: { part: PartName; files: WrittenFile[] }[] = [];
   const build = (name: PartName, fill: (g: StreamingGraphBuilder) => void, docString: string): void => {

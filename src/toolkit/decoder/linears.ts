@@ -63,11 +63,3 @@ export const LINEAR_OF: Record<PackageDtype, LinearFn> = {
   q4: q4Linear,
   q4f16: q4f16Linear,
 };
-
-/** The file-name suffix of each dtype (onnx/decoder_model_merged{suffix}.onnx). */
-export const SUFFIX_OF: Record<PackageDtype, string> = {
-  fp32: '',
-  fp16: '_fp16',
-  q4: '_q4',
-  q4f16: '_q4f16',
-};

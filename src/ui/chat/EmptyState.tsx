@@ -1,11 +1,14 @@
 import { useAppState } from '../app-context';
 import { SparkIcon } from '../icons';
+import { FirstRun } from '../model/FirstRun';
 import { presets } from './presets';
 
 /** The first screen of a chat: what the app does, and the three kinds of question to start from. */
 export function EmptyState() {
   const setDraft = useAppState((s) => s.setDraft);
   const hasImage = useAppState((s) => s.attachment !== undefined);
+  // Nothing chosen, nothing cached: the first step is choosing a model, not a question.
+  const noModel = useAppState((s) => s.load.modelId === undefined && s.catalog.length > 0);
   return (
     <div className="empty">
       <div className="empty-mark" aria-hidden="true">
@@ -15,6 +18,7 @@ export function EmptyState() {
       <p>
         Add a photo, then ask about it. The model runs on this device: your images and words never leave it.
       </p>
+      {noModel && <FirstRun />}
       <ul className="presets" aria-label="Prompt ideas">
         {presets.map((preset) => (
           <li key={preset.id}>

@@ -1,7 +1,7 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import type { DeviceClass } from '../../engine/model/registry';
+import type { DeviceClass } from '../../engine/model/files';
+import { findEnteredModel } from '../../state/catalog';
 import { GlimpseError } from '../../state/errors';
-import { findHubModel } from '../../state/hub-search';
 import type { HubEntry } from '../../state/models-slice';
 import { deviceLabels, planSizeInWords } from './download-size';
 
@@ -17,7 +17,7 @@ interface Props {
 
 /**
  * A modal that shows what a Hub model downloads on this device and asks before anything is fetched. An
- * entered location is first probed with HEAD requests, so its size is known before the question.
+ * entered location is first listed (or, a plain folder, sized), so its size is known before the question.
  */
 export function HubDialog({ question, device, onConfirm, onCancel }: Props) {
   const dialog = useRef<HTMLDialogElement>(null);
@@ -126,7 +126,7 @@ function LocationForm({
     setChecking(true);
     setProblem(undefined);
     try {
-      onFound(await findHubModel(text, device, window.location.origin));
+      onFound(await findEnteredModel(text, device, window.location.origin));
     } catch (err) {
       setProblem(GlimpseError.from(err).message);
     } finally {

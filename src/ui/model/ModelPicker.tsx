@@ -1,8 +1,7 @@
 import { useRef, useState } from 'react';
 import { folderEntry } from '../../state/catalog';
 import { GlimpseError } from '../../state/errors';
-import { deviceClass } from '../../state/hub-search';
-import type { CatalogEntry, HubEntry } from '../../state/models-slice';
+import { type CatalogEntry, currentDevice, type HubEntry, type ServedEntry } from '../../state/models-slice';
 import { canPickDirectory, folderFromInput, type PickedFolder, pickDirectory } from '../../state/pick-folder';
 import { formatBytes } from '../../state/stored-models';
 import { useActions, useAppState } from '../app-context';
@@ -21,15 +20,17 @@ export function ModelPicker() {
   const catalog = useAppState((s) => s.catalog);
   const selected = useAppState((s) => s.selectedModelId);
   const generating = useAppState((s) => s.generation !== undefined);
-  // The device the last load ran on (the worker's own probe): it decides which files a Hub model needs.
-  const device = useAppState((s) => deviceClass(s.load.backend ?? 'wasm', s.load.shaderF16));
+  // The device the last load ran on (or, before one, probed at start): it decides which files a Hub model needs.
+  const device = useAppState(currentDevice);
   const addCatalogEntry = useAppState((s) => s.addCatalogEntry);
   const showError = useAppState((s) => s.showError);
   const actions = useActions();
   const [question, setQuestion] = useState<HubQuestion | undefined>();
   const folderInput = useRef<HTMLInputElement>(null);
 
-  const served = catalog.filter((entry) => entry.kind === 'served');
+  const packages = catalog.filter((entry): entry is ServedEntry => entry.kind === 'served');
+  const served = packages.filter((entry) => entry.test === undefined);
+  const tests = packages.filter((entry) => entry.test !== undefined);
   const hub = catalog.filter((entry) => entry.kind === 'hub');
   const folders = catalog.filter((entry) => entry.kind === 'folder');
 
@@ -95,6 +96,16 @@ export function ModelPicker() {
                   </option>
                 );
               })}
+            </optgroup>
+          )}
+          {tests.length > 0 && (
+            <optgroup label="Test models (not for real questions)">
+              {tests.map((entry) => (
+                <option key={entry.id} value={entry.id} title={entry.test?.note}>
+                  {entry.id} · {formatBytes(entry.sizeBytes)} · test
+                  {entry.test?.note ? ` · ${entry.test.note}` : ''}
+                </option>
+              ))}
             </optgroup>
           )}
           {folders.length > 0 && (

@@ -1,4 +1,5 @@
-import type { DeviceClass, DownloadPlan } from '../../engine/model/registry';
+import type { DeviceClass } from '../../engine/model/files';
+import type { DownloadPlan } from '../../storage/hub-registry';
 
 /** Sizes as the Hub states them (1 MB = 10^6 bytes), so the figures match the repository pages. */
 export function decimalBytes(bytes: number): string {

@@ -109,5 +109,6 @@ export async function fastVlmFiles(): Promise<PackageFiles> {
 
 export const lookalikeFastVlm: ModelPackage = {
   name: `hub/${FASTVLM_REPO}`,
+  test: { note: `Look-alike of ${FASTVLM_REPO} with random weights: answers are not about the picture.` },
   build: async (outDir) => writePackage(outDir, await fastVlmFiles()),
 };

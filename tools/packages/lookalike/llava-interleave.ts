@@ -121,5 +121,6 @@ export async function interleaveFiles(): Promise<PackageFiles> {
 
 export const lookalikeInterleave: ModelPackage = {
   name: `hub/${INTERLEAVE_REPO}`,
+  test: { note: `Look-alike of ${INTERLEAVE_REPO} with random weights: answers are not about the picture.` },
   build: async (outDir) => writePackage(outDir, await interleaveFiles()),
 };

@@ -96,12 +96,13 @@ export async function nanoLlavaFiles(): Promise<PackageFiles> {
       tokenizerConfig: { chatTemplate: QWEN_CHATML_TEMPLATE },
       text,
       vision,
-      visionDtypes: ['q4'],
+      visionDtypes: ['fp32', 'fp16'],
     }),
   ]);
 }
 
 export const lookalikeNanoLlava: ModelPackage = {
   name: `hub/${NANOLLAVA_REPO}`,
+  test: { note: `Look-alike of ${NANOLLAVA_REPO} with random weights: answers are not about the picture.` },
   build: async (outDir) => writePackage(outDir, await nanoLlavaFiles()),
 };

@@ -6,6 +6,8 @@
  * ones, so the engine reads these packages exactly as it reads the Hub's.
  */
 
+import { partFile } from '../../../src/engine/model/files';
+import type { ModelPart } from '../../../src/engine/types';
 import { LINEAR_OF, type PackageDtype } from '../../../src/toolkit/decoder/linears';
 import {
   addEmbedTokens,
@@ -272,8 +274,8 @@ export function visionOnnx(vision: TinyVision, dtype: PackageDtype): Uint8Array 
 }
 
 /** The Hub's file name of a part in a dtype (onnx/{part}{suffix}.onnx). */
-export function onnxPath(part: string, dtype: PackageDtype): string {
-  return `onnx/${part}${dtype === 'fp32' ? '' : `_${dtype}`}.onnx`;
+export function onnxPath(part: ModelPart, dtype: PackageDtype): string {
+  return partFile(part, dtype);
 }
 
 /** Qwen2's special_tokens_map.json: the ChatML turn markers, EOS = `<|im_end|>`, PAD = `<|endoftext|>`. */

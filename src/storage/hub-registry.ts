@@ -1,18 +1,14 @@
 /**
  * The registry of Hub models (models/registry/hub-models.json): what each repository holds per part and
- * dtype, with download sizes, and the dtypes to load per device. The app shows the plan's total before it
- * downloads anything, then loads with exactly the plan's dtypes, so no other variant is ever fetched.
+ * dtype, with download sizes. The first screen and the picker show, per device, the total of the files the
+ * engine's one dtype rule picks among them; the load itself plans again from the repository's own listing.
  */
-import { GlimpseError } from '../errors';
-import type { Backend } from '../runtime/ort';
-import type { Dtype } from '../types';
-import { DTYPE_SUFFIX, partFile } from './files';
-import { isJsonObject, type JsonObject, numberField, stringField } from './json';
+import { GlimpseError } from '../engine/errors';
+import { chooseDtypes, type DeviceClass, DTYPE_SUFFIX, MODEL_PARTS, partFile } from '../engine/model/files';
+import { isJsonObject, type JsonObject, numberField, stringField } from '../engine/model/json';
+import type { Dtype, ModelPart } from '../engine/types';
 
-/** Where a model runs: WebGPU with half-precision shaders, WebGPU without them, or WebAssembly. */
-export type DeviceClass = 'webgpu-f16' | 'webgpu' | 'wasm';
-
-export const DEVICE_CLASSES: readonly DeviceClass[] = ['webgpu-f16', 'webgpu', 'wasm'];
+export type { DeviceClass } from '../engine/model/files';
 
 /** The parts a Hub export has; the projector is fused into its vision encoder. */
 export const HUB_PARTS = ['vision_encoder', 'embed_tokens', 'decoder_model_merged'] as const;
@@ -29,7 +25,6 @@ export interface HubModelEntry {
   readonly configBytes: number;
   /** Per part, the dtypes the repository has and each file's size (null: the file is there, its size unknown). */
   readonly files: Readonly<Record<HubPart, Partial<Record<Dtype, number | null>>>>;
-  readonly defaults: Readonly<Record<DeviceClass, Readonly<Record<HubPart, Dtype>>>>;
   readonly notes: readonly string[];
 }
 
@@ -40,15 +35,14 @@ export interface HubRegistry {
 
 export interface PlannedFile {
   readonly path: string;
-  /** null when the registry does not know the size. */
+  /** null when the size is not known. */
   readonly bytes: number | null;
 }
 
-/** What loading an entry on one device downloads. */
+/** What loading a model on one device downloads. */
 export interface DownloadPlan {
   readonly device: DeviceClass;
-  /** Pass as LoadOptions.dtype, so the engine loads these files and tries no other. */
-  readonly dtype: Readonly<Record<HubPart, Dtype>>;
+  readonly dtype: Readonly<Partial<Record<ModelPart, Dtype>>>;
   readonly files: readonly PlannedFile[];
   /** The sum of the known sizes, config files included; a lower bound when `complete` is false. */
   readonly totalBytes: number;
@@ -56,24 +50,38 @@ export interface DownloadPlan {
   readonly complete: boolean;
 }
 
-export function deviceClass(backend: Backend, shaderF16: boolean): DeviceClass {
-  if (backend === 'wasm') return 'wasm';
-  return shaderF16 ? 'webgpu-f16' : 'webgpu';
-}
-
-export function planDownload(entry: HubModelEntry, device: DeviceClass): DownloadPlan {
-  const dtype = entry.defaults[device];
-  const files = HUB_PARTS.map((part) => ({
-    path: partFile(part, dtype[part]),
-    bytes: entry.files[part][dtype[part]] ?? null,
-  }));
+/**
+ * A plan from what a repository holds (`sizes`: every ONNX path it has → its size, or null when unknown)
+ * and the bytes of its other files, by the engine's dtype rule for the device.
+ */
+export function planFromFiles(
+  sizes: ReadonlyMap<string, number | null>,
+  otherBytes: number,
+  device: DeviceClass,
+): DownloadPlan {
+  const dtype = chooseDtypes(sizes.keys(), device);
+  const files = MODEL_PARTS.flatMap((part) => {
+    const chosen = dtype[part];
+    if (chosen === undefined) return [];
+    const path = partFile(part, chosen);
+    return [{ path, bytes: sizes.get(path) ?? null }];
+  });
   return {
     device,
     dtype,
     files,
-    totalBytes: files.reduce((sum, file) => sum + (file.bytes ?? 0), entry.configBytes),
+    totalBytes: files.reduce((sum, file) => sum + (file.bytes ?? 0), otherBytes),
     complete: files.every((file) => file.bytes !== null),
   };
+}
+
+export function planDownload(entry: HubModelEntry, device: DeviceClass): DownloadPlan {
+  const sizes = new Map<string, number | null>();
+  for (const part of HUB_PARTS) {
+    for (const [dtype, bytes] of Object.entries(entry.files[part]))
+      if (isDtype(dtype)) sizes.set(partFile(part, dtype), bytes ?? null);
+  }
+  return planFromFiles(sizes, entry.configBytes, device);
 }
 
 export function findEntry(registry: HubRegistry, id: string): HubModelEntry | undefined {
@@ -99,23 +107,10 @@ function parseEntry(value: unknown, index: number): HubModelEntry {
   };
   const id = text('id');
   const files = objectOf(value.files, `${id} files`);
-  const defaults = objectOf(value.defaults, `${id} defaults`);
-  const partSizes = (part: HubPart) =>
-    parseSizes(objectOf(files[part], `${id} files.${part}`), `${id} ${part}`);
-  const parsedFiles = perPart(partSizes);
-  const deviceDefaults = (device: DeviceClass) => {
-    const chosen = objectOf(defaults[device], `${id} defaults.${device}`);
-    return perPart((part) => {
-      const dtype = chosen[part];
-      if (!isDtype(dtype) || !(dtype in parsedFiles[part]))
-        throw invalid(`${id} defaults.${device}.${part} names no file the repository has`);
-      return dtype;
-    });
-  };
-  const parsedDefaults: Record<DeviceClass, Record<HubPart, Dtype>> = {
-    'webgpu-f16': deviceDefaults('webgpu-f16'),
-    webgpu: deviceDefaults('webgpu'),
-    wasm: deviceDefaults('wasm'),
+  const partSizes = (part: HubPart) => {
+    const sizes = parseSizes(objectOf(files[part], `${id} files.${part}`), `${id} ${part}`);
+    if (Object.keys(sizes).length === 0) throw invalid(`${id} files.${part} lists no file`);
+    return sizes;
   };
   const configBytes = numberField(value, 'config_bytes');
   if (configBytes === undefined) throw invalid(`${id} has no config_bytes`);
@@ -127,17 +122,12 @@ function parseEntry(value: unknown, index: number): HubModelEntry {
     licence: text('licence'),
     modelType: text('model_type'),
     configBytes,
-    files: parsedFiles,
-    defaults: parsedDefaults,
+    files: {
+      vision_encoder: partSizes('vision_encoder'),
+      embed_tokens: partSizes('embed_tokens'),
+      decoder_model_merged: partSizes('decoder_model_merged'),
+    },
     notes,
-  };
-}
-
-function perPart<V>(value: (part: HubPart) => V): Record<HubPart, V> {
-  return {
-    vision_encoder: value('vision_encoder'),
-    embed_tokens: value('embed_tokens'),
-    decoder_model_merged: value('decoder_model_merged'),
   };
 }
 

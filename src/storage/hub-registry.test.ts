@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { GlimpseError } from '../errors';
-import { deviceClass, findEntry, parseRegistry, planDownload } from './registry';
+import { GlimpseError } from '../engine/errors';
+import { deviceClass } from '../engine/model/files';
+import { findEntry, parseRegistry, planDownload } from './hub-registry';
 
 const registryJson: unknown = JSON.parse(
-  readFileSync(new URL('../../../models/registry/hub-models.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../models/registry/hub-models.json', import.meta.url), 'utf8'),
 );
 
 describe('the Hub registry', () => {
@@ -41,15 +42,17 @@ describe('the Hub registry', () => {
     }
   });
 
-  it('says when a size is unknown, so the figure shown is a lower bound', () => {
+  it("plans nanoLLaVA's vision encoder only among the variants public sources show (fp16, fp32)", () => {
     const entry = findEntry(registry, 'Xenova/nanoLLaVA');
     if (!entry) throw new Error('missing entry');
+    expect(planDownload(entry, 'wasm').dtype.vision_encoder).toBe('fp32');
+    expect(planDownload(entry, 'webgpu-f16').dtype.vision_encoder).toBe('fp16');
     const plan = planDownload(entry, 'webgpu-f16');
     expect(plan.complete).toBe(false);
-    expect(plan.files.find((file) => file.bytes === null)?.path).toBe('onnx/vision_encoder_q4.onnx');
+    expect(plan.files.find((file) => file.bytes === null)?.path).toBe('onnx/vision_encoder_fp16.onnx');
   });
 
-  it('rejects a default that names a file the repository does not have', () => {
+  it('rejects a part that lists no file', () => {
     const broken = structuredClone(registryJson);
     if (
       typeof broken !== 'object' ||
@@ -58,8 +61,8 @@ describe('the Hub registry', () => {
       !Array.isArray(broken.models)
     )
       throw new Error('unexpected registry shape');
-    broken.models[0].defaults.wasm.vision_encoder = 'q4f16';
+    broken.models[0].files.vision_encoder = {};
     expect(() => parseRegistry(broken)).toThrow(GlimpseError);
-    expect(() => parseRegistry(broken)).toThrow(/defaults\.wasm\.vision_encoder/);
+    expect(() => parseRegistry(broken)).toThrow(/files\.vision_encoder lists no file/);
   });
 });
