@@ -5,7 +5,7 @@
  * code path, in float32 and the two 4-bit variants.
  */
 import { existsSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { convertCheckpoint } from '../convert/convert';
 import { CHECKPOINT_DIR } from '../train/shapes-llava';
@@ -13,12 +13,18 @@ import type { ModelPackage } from './index';
 
 const DTYPES = ['fp32', 'q4', 'q4f16'] as const;
 
+/** The package's model card: what the picker can say about it. */
+export const SHAPES_LLAVA_DESCRIPTION =
+  'A tiny LLaVA trained here on generated scenes of coloured circles, squares and triangles: it names their ' +
+  'colour, shape, number and position, so its answers about a picture can be checked. Offline demo.';
+
 export async function buildShapesLlava(outDir: string, checkpoint = CHECKPOINT_DIR): Promise<void> {
   if (!existsSync(join(checkpoint, 'model.safetensors')))
     throw new Error(`${checkpoint}/model.safetensors is missing; \`npm run train\` makes it.`);
   const staging = `${outDir}.tmp`;
   await rm(staging, { recursive: true, force: true });
   for (const dtype of DTYPES) await convertCheckpoint({ from: checkpoint, to: staging, dtype });
+  await writeFile(join(staging, 'README.md'), `# shapes-llava\n\n${SHAPES_LLAVA_DESCRIPTION}\n`);
   await rm(outDir, { recursive: true, force: true });
   await rename(staging, outDir);
 }
