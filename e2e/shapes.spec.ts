@@ -12,7 +12,12 @@ test('shapes-llava answers what shape it sees, and the follow-up its colour, in 
   page,
   backend,
 }) => {
-  test.skip(backend === 'webgpu', 'SwiftShader: not run here yet (time); the wasm path checks the package.');
+  // Found here, left to the engine's owner: SwiftShader's adapter reports shader-f16, so the engine picks the
+  // q4f16 decoder, and onnxruntime-web's device then refuses its f16 Gather ("device does not support it").
+  test.skip(
+    backend === 'webgpu',
+    'the q4f16 decoder fails on SwiftShader: shader-f16 probe vs device (see report)',
+  );
   let scene = generateScene(SEED);
   for (let seed = SEED; scene.shapes.length !== 1; ) scene = generateScene(++seed);
 
