@@ -21,10 +21,14 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
-/** sha256 over the paths and contents of the TypeScript sources under `toolsDir`, tests excluded. */
-export async function toolkitHash(toolsDir: string): Promise<string> {
+function isToolkitSource(path: string): boolean {
+  return path.endsWith('.ts') && !path.endsWith('.test.ts');
+}
+
+/** sha256 over the paths and contents of the files under `toolsDir` (TypeScript sources, tests excluded). */
+export async function toolkitHash(toolsDir: string, include = isToolkitSource): Promise<string> {
   const sources = (await filesUnder(toolsDir))
-    .filter((path) => path.endsWith('.ts') && !path.endsWith('.test.ts'))
+    .filter(include)
     .map((path) => relative(toolsDir, path).split('\\').join('/'))
     .sort();
   const hash = createHash('sha256');
@@ -81,7 +85,14 @@ export async function buildPackages(
 }
 
 async function main(): Promise<void> {
-  const hash = await toolkitHash(join(REPO_ROOT, 'tools'));
+  // The packages are made by the tools, by the converter and graph builders they call, and from the
+  // committed checkpoints: a change to any of them rebuilds.
+  const parts = [
+    await toolkitHash(join(REPO_ROOT, 'tools')),
+    await toolkitHash(join(REPO_ROOT, 'src', 'toolkit')),
+    await toolkitHash(join(REPO_ROOT, 'models', 'checkpoints'), () => true),
+  ];
+  const hash = createHash('sha256').update(parts.join('\n')).digest('hex');
   const ifMissing = process.argv.includes('--if-missing');
   const modelsDir = join(REPO_ROOT, 'models');
   for (const result of await buildPackages(PACKAGES, modelsDir, { ifMissing, hash })) {

@@ -5,6 +5,7 @@ import type { Backend, Dtype, GenerateOptions } from '../engine/index';
 export const USAGE = `Usage:
   glimpse ask --model MODEL --image FILE "question"  answer a question about an image
   glimpse generate --model MODEL "prompt"            continue a text (text-only packages too)
+  glimpse eval --model DIR --data FILE.jsonl         accuracy on a question set, per dtype (see eval --help)
   glimpse convert --from DIR --to DIR                a Hugging Face checkpoint to a package (see convert --help)
   glimpse bench [options]                            Glimpse against transformers.js (see bench --help)
 

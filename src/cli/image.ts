@@ -21,17 +21,20 @@ const rasterFormats: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif'
 /**
  * Decodes with EXIF orientation applied and only the first frame of an animation, downscaled so the longer
  * side is at most `maxSide`. Transparency is kept as alpha: the engine flattens it onto the preprocessor's
- * background (white).
+ * background (white). `source` is a file path or the file's bytes; `name` labels it in messages.
  */
-export async function decodeImageFile(path: string): Promise<RgbaImage> {
+export async function decodeImageFile(
+  source: string | Uint8Array,
+  name = typeof source === 'string' ? source : 'image',
+): Promise<RgbaImage> {
   const fail = (reason: string, cause?: unknown) =>
-    new GlimpseError('image-invalid', `Cannot read the image ${path}: ${reason}`, {
+    new GlimpseError('image-invalid', `Cannot read the image ${name}: ${reason}`, {
       cause,
-      details: { file: path },
+      details: { file: name },
     });
   let metadata: Metadata;
   try {
-    metadata = await sharp(path, { limitInputPixels: false }).metadata();
+    metadata = await sharp(source, { limitInputPixels: false }).metadata();
   } catch (err) {
     throw fail(
       `${err instanceof Error ? err.message : String(err)}. Use a JPEG, PNG, WebP or GIF file.`,
@@ -47,7 +50,7 @@ export async function decodeImageFile(path: string): Promise<RgbaImage> {
     );
   }
   try {
-    const { data, info } = await sharp(path, { limitInputPixels: maxInputPixels, pages: 1 })
+    const { data, info } = await sharp(source, { limitInputPixels: maxInputPixels, pages: 1 })
       .autoOrient()
       .resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true })
       .ensureAlpha()

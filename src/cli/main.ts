@@ -26,6 +26,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   // Commands with their own options and modules, loaded only when asked for.
   if (argv[0] === 'bench') return (await import('./bench')).runBench(argv.slice(1), io);
   if (argv[0] === 'convert') return (await import('./convert')).runConvert(argv.slice(1), io);
+  if (argv[0] === 'eval') return (await import('./eval')).runEval(argv.slice(1), io);
   if (argv.includes('--help') || argv.includes('-h') || argv.length === 0) {
     io.stdout(`${USAGE}\n`);
     return argv.length === 0 ? 2 : 0;

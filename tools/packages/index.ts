@@ -1,5 +1,6 @@
 /** Every model package that `npm run models` builds into models/<name>/. */
 import { LOOKALIKE_PACKAGES } from './lookalike/index';
+import { shapesLlava } from './shapes-llava';
 import { stories260k } from './stories260k';
 import { tinyLlava } from './tiny-llava';
 import { tinyLlavaFused } from './tiny-llava-fused';
@@ -26,5 +27,6 @@ export const PACKAGES: readonly ModelPackage[] = [
   stories260k,
   tinyLlava,
   tinyLlavaFused,
+  shapesLlava,
   ...LOOKALIKE_PACKAGES,
 ];

@@ -6,12 +6,13 @@
  */
 
 import { buildEmbedTokens, buildLlamaDecoder, floatLinear } from '../../src/toolkit/decoder/llama-graph';
-import type { LlamaWeights } from '../../src/toolkit/llama2c/checkpoint';
+import type { LlamaConfig, LlamaWeights } from '../../src/toolkit/llama2c/checkpoint';
 import { q4Linear } from '../../src/toolkit/quantize/matmulnbits';
 import { buildClipVisionEncoder } from '../../src/toolkit/vision/clip-graph';
 import {
   CLIP_MEAN,
   CLIP_STD,
+  type ClipVisionConfig,
   type ClipVisionWeights,
   numPatches,
   type ProjectorWeights,
@@ -71,43 +72,41 @@ export async function loadTinyLlavaModel(): Promise<TinyLlavaModel> {
   };
 }
 
-function imageToken(model: TinyLlavaModel): AddedToken {
-  return { id: model.imageTokenId, content: IMAGE_TOKEN, special: true };
-}
-
 /** config.json of a LlavaForConditionalGeneration with a llama text model and a CLIP vision tower. */
-export function llavaConfigJson(model: TinyLlavaModel): JsonValue {
-  const { config } = model.vision;
+export function llavaConfigJson(
+  vision: ClipVisionConfig,
+  text: LlamaConfig,
+  imageTokenId: number,
+): JsonValue {
   return {
     architectures: ['LlavaForConditionalGeneration'],
-    image_seq_length: numPatches(config),
-    image_token_index: model.imageTokenId,
+    image_seq_length: numPatches(vision),
+    image_token_index: imageTokenId,
     model_type: 'llava',
     multimodal_projector_bias: true,
     projector_hidden_act: 'gelu',
-    text_config: llamaConfigJson(model.text.config),
+    text_config: llamaConfigJson(text),
     tie_word_embeddings: false,
     torch_dtype: 'float32',
     vision_config: {
       hidden_act: 'quick_gelu',
-      hidden_size: config.hiddenSize,
-      image_size: config.imageSize,
-      intermediate_size: config.intermediateSize,
-      layer_norm_eps: config.layerNormEps,
+      hidden_size: vision.hiddenSize,
+      image_size: vision.imageSize,
+      intermediate_size: vision.intermediateSize,
+      layer_norm_eps: vision.layerNormEps,
       model_type: 'clip_vision_model',
-      num_attention_heads: config.numHeads,
-      num_channels: config.channels,
-      num_hidden_layers: config.numLayers,
-      patch_size: config.patchSize,
+      num_attention_heads: vision.numHeads,
+      num_channels: vision.channels,
+      num_hidden_layers: vision.numLayers,
+      patch_size: vision.patchSize,
     },
-    vision_feature_layer: config.featureLayer,
+    vision_feature_layer: vision.featureLayer,
     vision_feature_select_strategy: 'default',
   };
 }
 
 /** The image processor settings shared by both packages (CLIP constants, bicubic to the model's side). */
-function imageProcessorCommon(model: TinyLlavaModel): { readonly [key: string]: JsonValue } {
-  const side = model.vision.config.imageSize;
+function imageProcessorCommon(side: number): { readonly [key: string]: JsonValue } {
   return {
     crop_size: { height: side, width: side },
     do_center_crop: true,
@@ -124,9 +123,9 @@ function imageProcessorCommon(model: TinyLlavaModel): { readonly [key: string]: 
 }
 
 /** LLaVA-1.5's 'pad' aspect ratio: pad to a square of the mean colour, then resize (LlavaImageProcessor). */
-function padPreprocessorJson(model: TinyLlavaModel): JsonValue {
+export function padPreprocessorJson(side: number): JsonValue {
   return {
-    ...imageProcessorCommon(model),
+    ...imageProcessorCommon(side),
     do_pad: true,
     image_processor_type: 'LlavaImageProcessor',
     processor_class: 'LlavaProcessor',
@@ -136,28 +135,39 @@ function padPreprocessorJson(model: TinyLlavaModel): JsonValue {
 /** The plain CLIP processor (shortest edge, centre crop), as llava-hf exports ship it. */
 export function clipPreprocessorJson(model: TinyLlavaModel): JsonValue {
   return {
-    ...imageProcessorCommon(model),
+    ...imageProcessorCommon(model.vision.config.imageSize),
     image_processor_type: 'CLIPImageProcessor',
     processor_class: 'LlavaProcessor',
   };
 }
 
-/** Files both packages share: configs, tokenizer, token embeddings and the decoders. */
-export function tinyLlavaSharedFiles(model: TinyLlavaModel): Map<string, Uint8Array | JsonValue> {
-  const { config } = model.text;
-  const addedTokens = [imageToken(model)];
-  return new Map<string, Uint8Array | JsonValue>([
-    ['config.json', llavaConfigJson(model)],
+/** The text side of a LLaVA package on stories260K: generation config, tokenizer with `<image>`, llava_v1 template. */
+export function llavaTextFiles(
+  vocab: Llama2cVocabulary,
+  config: LlamaConfig,
+  imageTokenId: number,
+): Map<string, JsonValue> {
+  const addedTokens: AddedToken[] = [{ id: imageTokenId, content: IMAGE_TOKEN, special: true }];
+  return new Map<string, JsonValue>([
     ['generation_config.json', generationConfigJson(config)],
-    ['tokenizer.json', toTokenizerJson(model.vocab, { addedTokens })],
+    ['tokenizer.json', toTokenizerJson(vocab, { addedTokens })],
     [
       'tokenizer_config.json',
-      toTokenizerConfig(model.vocab, {
+      toTokenizerConfig(vocab, {
         modelMaxLength: config.maxPositions,
         addedTokens,
         chatTemplate: LLAVA_V1_CHAT_TEMPLATE,
       }),
     ],
+  ]);
+}
+
+/** Files both packages share: configs, tokenizer, token embeddings and the decoders. */
+export function tinyLlavaSharedFiles(model: TinyLlavaModel): Map<string, Uint8Array | JsonValue> {
+  const { config } = model.text;
+  return new Map<string, Uint8Array | JsonValue>([
+    ['config.json', llavaConfigJson(model.vision.config, config, model.imageTokenId)],
+    ...llavaTextFiles(model.vocab, config, model.imageTokenId),
     [
       'onnx/embed_tokens.onnx',
       buildEmbedTokens(model.text.embedTokens, model.embeddingRows, config.hiddenSize).model,
@@ -170,7 +180,7 @@ export async function tinyLlavaFiles(): Promise<PackageFiles> {
   const model = await loadTinyLlavaModel();
   const files = tinyLlavaSharedFiles(model);
   const tokens = numPatches(model.vision.config);
-  files.set('preprocessor_config.json', padPreprocessorJson(model));
+  files.set('preprocessor_config.json', padPreprocessorJson(model.vision.config.imageSize));
   files.set('onnx/vision_encoder.onnx', buildClipVisionEncoder(model.vision, { linear: floatLinear }).model);
   files.set('onnx/projector.onnx', buildProjector(model.projector, tokens, { linear: floatLinear }).model);
   files.set('onnx/vision_encoder_q4.onnx', buildClipVisionEncoder(model.vision, { linear: q4Linear }).model);

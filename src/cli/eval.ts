@@ -1,0 +1,227 @@
+/**
+ * `glimpse eval --model DIR --data FILE.jsonl [--dtype fp32,q4,q4f16] [--backend …] [--json]`: asks a model
+ * package every question of an evaluation file (greedy decoding) and reports accuracy per question kind,
+ * each dtype side by side, with the items where they differ and how often they agree.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type Backend, type Dtype, GlimpseError, loadModel, type RgbaImage } from '../engine/index';
+import { folderReader } from '../engine/node/folder-reader';
+import { EvalDataError, type EvalItem, readEvalItems } from './eval-data';
+import { type Accuracy, type Agreement, accuracyOf, agreementOf, percent, scoreReply } from './eval-score';
+import { decodeImageFile } from './image';
+import type { CliIo } from './main';
+import { loadOrt } from './ort';
+
+export const EVAL_USAGE = `Usage:
+  glimpse eval --model DIR --data FILE.jsonl [--dtype LIST] [--backend NAME] [--json]
+
+  --data FILE.jsonl   one item a line: {"image", "question", "answer"} (right when the answer's words
+                      appear in the reply) or {"image", "question", "choices", "answer"} (right when the
+                      choice the reply names first is the answer); optional "kind" groups the accuracy,
+                      optional "before" lists questions asked first in the same conversation
+  --dtype LIST        comma-separated dtypes to compare (default: those of fp32, q4, q4f16 the package has)
+  --backend NAME      wasm (default), cpu or webgpu
+  --max-new-tokens N  per answer (default 48); decoding is greedy
+  --json              one JSON object: items with each dtype's reply, accuracy, agreement`;
+
+const DEFAULT_DTYPES: readonly Dtype[] = ['fp32', 'q4', 'q4f16'];
+const SUFFIX: Partial<Record<Dtype, string>> = { fp32: '', q4: '_q4', q4f16: '_q4f16', fp16: '_fp16' };
+const BACKENDS: readonly Backend[] = ['wasm', 'cpu', 'webgpu'];
+
+interface EvalCommand {
+  readonly model: string;
+  readonly data: string;
+  readonly dtypes: readonly Dtype[];
+  readonly backend: Backend;
+  readonly maxNewTokens: number;
+  readonly json: boolean;
+}
+
+class EvalUsageError extends Error {}
+
+function dtypesIn(model: string): Dtype[] {
+  return DEFAULT_DTYPES.filter((dtype) =>
+    existsSync(join(model, 'onnx', `decoder_model_merged${SUFFIX[dtype] ?? ''}.onnx`)),
+  );
+}
+
+function parseEvalCommand(argv: readonly string[]): EvalCommand {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      data: { type: 'string' },
+      dtype: { type: 'string' },
+      backend: { type: 'string' },
+      'max-new-tokens': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  if (positionals.length > 0) throw new EvalUsageError(`Unexpected argument '${positionals[0]}'.`);
+  if (!values.model) throw new EvalUsageError('--model DIR is required.');
+  if (!values.data) throw new EvalUsageError('--data FILE.jsonl is required.');
+  const backend = values.backend ?? 'wasm';
+  if (!BACKENDS.includes(backend as Backend))
+    throw new EvalUsageError(`--backend must be one of ${BACKENDS.join(', ')}, not '${backend}'.`);
+  const dtypes = values.dtype === undefined ? dtypesIn(values.model) : values.dtype.split(',');
+  for (const dtype of dtypes) {
+    if (!(dtype in SUFFIX)) throw new EvalUsageError(`--dtype takes fp32, fp16, q4, q4f16, not '${dtype}'.`);
+  }
+  if (dtypes.length === 0) throw new EvalUsageError(`${values.model} has no fp32, q4 or q4f16 decoder.`);
+  const maxNewTokens = Number(values['max-new-tokens'] ?? 48);
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1)
+    throw new EvalUsageError('--max-new-tokens takes a positive integer.');
+  return {
+    model: values.model,
+    data: values.data,
+    dtypes: dtypes as Dtype[],
+    backend: backend as Backend,
+    maxNewTokens,
+    json: values.json ?? false,
+  };
+}
+
+interface DtypeRun {
+  readonly dtype: Dtype;
+  readonly replies: readonly {
+    readonly reply: string;
+    readonly correct: boolean;
+    readonly picked?: string;
+  }[];
+  readonly accuracy: Accuracy;
+  readonly seconds: number;
+}
+
+async function answerAll(
+  command: EvalCommand,
+  dtype: Dtype,
+  items: readonly EvalItem[],
+  images: ReadonlyMap<string, RgbaImage>,
+): Promise<DtypeRun> {
+  const started = performance.now();
+  const ort = await loadOrt(command.backend);
+  const model = await loadModel(ort, folderReader(command.model), {
+    backend: command.backend,
+    dtype: { vision_encoder: dtype, projector: dtype, embed_tokens: dtype, decoder_model_merged: dtype },
+  });
+  const options = { temperature: 0, maxNewTokens: command.maxNewTokens };
+  const replies: DtypeRun['replies'][number][] = [];
+  try {
+    for (const item of items) {
+      const image = images.get(item.image);
+      const conversation = model.createConversation();
+      let reply = '';
+      for (const [turn, text] of [...item.before, item.question].entries()) {
+        reply = '';
+        const events = conversation.send(turn === 0 && image ? { text, image } : { text }, options);
+        for await (const event of events) if (event.type === 'done') reply = event.text;
+      }
+      conversation.dispose();
+      replies.push({ reply, ...scoreReply(reply, item.answer, item.choices) });
+    }
+  } finally {
+    await model.dispose();
+  }
+  const accuracy = accuracyOf(
+    items.map((item, i) => ({ kind: item.kind, correct: replies[i]?.correct ?? false })),
+  );
+  return { dtype, replies, accuracy, seconds: (performance.now() - started) / 1000 };
+}
+
+function kindsOf(items: readonly EvalItem[]): string[] {
+  return [...new Set(items.map((item) => item.kind))];
+}
+
+function formatReport(
+  items: readonly EvalItem[],
+  runs: readonly DtypeRun[],
+  agreement: ReadonlyMap<Dtype, Agreement>,
+): string {
+  const lines: string[] = ['Items:'];
+  const width = Math.max(...runs.map((run) => run.dtype.length));
+  items.forEach((item, i) => {
+    const before = item.before.length > 0 ? `${item.before.join(' / ')} / ` : '';
+    lines.push(
+      `  [${item.kind}] ${item.image.split('/').at(-1)} · ${before}${item.question} · expected: ${item.answer}`,
+    );
+    for (const run of runs) {
+      const r = run.replies[i];
+      lines.push(
+        `    ${run.dtype.padEnd(width)} ${r?.correct ? 'right' : 'WRONG'}  ${JSON.stringify(r?.reply ?? '')}`,
+      );
+    }
+  });
+  const column = (text: string) => text.padEnd(22);
+  lines.push('', `Accuracy      ${runs.map((run) => column(run.dtype)).join('')}`);
+  for (const kind of [...kindsOf(items), 'overall']) {
+    const cells = runs.map((run) => {
+      const tally = kind === 'overall' ? run.accuracy.overall : run.accuracy.byKind[kind];
+      return column(tally ? `${percent(tally)} (${tally.correct}/${tally.total})` : '–');
+    });
+    lines.push(`  ${kind.padEnd(12)}${cells.join('')}`);
+  }
+  for (const [dtype, a] of agreement) {
+    lines.push(
+      `Agreement ${runs[0]?.dtype} vs ${dtype}: same reply ${percent(a.sameReply)} (${a.sameReply.correct}/${a.sameReply.total}), same verdict ${percent(a.sameVerdict)}`,
+    );
+  }
+  lines.push(`Time: ${runs.map((run) => `${run.dtype} ${run.seconds.toFixed(1)} s`).join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runEval(argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout(`${EVAL_USAGE}\n`);
+    return 0;
+  }
+  let command: EvalCommand;
+  try {
+    command = parseEvalCommand(argv);
+  } catch (err) {
+    io.stderr(`glimpse eval: ${err instanceof Error ? err.message : String(err)}\n\n${EVAL_USAGE}\n`);
+    return 2;
+  }
+  try {
+    const items = await readEvalItems(command.data);
+    const images = new Map<string, RgbaImage>();
+    for (const item of items) {
+      if (!images.has(item.image)) images.set(item.image, await decodeImageFile(item.image));
+    }
+    const runs: DtypeRun[] = [];
+    for (const dtype of command.dtypes) {
+      const run = await answerAll(command, dtype, items, images);
+      io.stderr(`glimpse eval: ${dtype} answered ${items.length} items in ${run.seconds.toFixed(1)} s\n`);
+      runs.push(run);
+    }
+    const [reference, ...others] = runs;
+    const agreement = new Map<Dtype, Agreement>();
+    if (reference)
+      for (const run of others) agreement.set(run.dtype, agreementOf(reference.replies, run.replies));
+    if (command.json) {
+      const report = {
+        model: command.model,
+        data: command.data,
+        backend: command.backend,
+        dtypes: command.dtypes,
+        items: items.map((item, i) => ({
+          ...item,
+          replies: Object.fromEntries(runs.map((run) => [run.dtype, run.replies[i]])),
+        })),
+        accuracy: Object.fromEntries(runs.map((run) => [run.dtype, run.accuracy])),
+        agreement: Object.fromEntries(agreement),
+        seconds: Object.fromEntries(runs.map((run) => [run.dtype, run.seconds])),
+      };
+      io.stdout(`${JSON.stringify(report)}\n`);
+    } else {
+      io.stdout(formatReport(items, runs, agreement));
+    }
+    return 0;
+  } catch (err) {
+    const message = err instanceof EvalDataError ? err.message : GlimpseError.from(err).message;
+    io.stderr(`glimpse eval: ${message}\n`);
+    return 1;
+  }
+}

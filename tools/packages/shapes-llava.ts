@@ -1,0 +1,37 @@
+/**
+ * models/shapes-llava: the tiny LLaVA trained by tools/train (stage 0 CLIP pre-training, stage 1 projector
+ * alignment, stage 2 instruction tuning of stories260K) on generated scenes, so its answers about a
+ * picture can be checked. Built from the committed Hugging Face checkpoint through `glimpse convert`'s
+ * code path, in float32 and the two 4-bit variants.
+ */
+import { existsSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { convertCheckpoint } from '../../src/toolkit/convert/convert';
+import { CHECKPOINT_DIR } from '../train/shapes-llava';
+import type { ModelPackage } from './index';
+
+const DTYPES = ['fp32', 'q4', 'q4f16'] as const;
+
+/** The package's model card: what the picker can say about it. */
+export const SHAPES_LLAVA_DESCRIPTION =
+  'A tiny LLaVA trained here on generated scenes of coloured circles, squares and triangles: asked for their ' +
+  'colour, shape, number or position it answers in kind, but is still often wrong about the picture ' +
+  '(held-out accuracy in README.md).';
+
+export async function buildShapesLlava(outDir: string, checkpoint = CHECKPOINT_DIR): Promise<void> {
+  if (!existsSync(join(checkpoint, 'model.safetensors')))
+    throw new Error(`${checkpoint}/model.safetensors is missing; \`npm run train\` makes it.`);
+  const staging = `${outDir}.tmp`;
+  await rm(staging, { recursive: true, force: true });
+  for (const dtype of DTYPES) await convertCheckpoint({ from: checkpoint, to: staging, dtype });
+  await writeFile(join(staging, 'README.md'), `# shapes-llava\n\n${SHAPES_LLAVA_DESCRIPTION}\n`);
+  await rm(outDir, { recursive: true, force: true });
+  await rename(staging, outDir);
+}
+
+export const shapesLlava: ModelPackage = {
+  name: 'shapes-llava',
+  test: { note: 'Trained on generated shapes; answers are only partly about the picture.' },
+  build: (outDir) => buildShapesLlava(outDir),
+};
