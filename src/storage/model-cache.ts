@@ -48,51 +48,51 @@ interface Expected {
 }
 
 class ModelCache {
-  readonly #source: DownloadSource;
-  readonly #options: CachedReaderOptions;
-  readonly #store: FileStore;
+  private readonly source: DownloadSource;
+  private readonly options: CachedReaderOptions;
+  private readonly store: FileStore;
   /** One read per file at a time: two loads of the same model must not write one file twice. */
-  readonly #busy = new Map<string, Promise<unknown>>();
+  private readonly busy = new Map<string, Promise<unknown>>();
 
   constructor(source: DownloadSource, options: CachedReaderOptions) {
-    this.#source = source;
-    this.#options = options;
-    this.#store = options.store;
+    this.source = source;
+    this.options = options;
+    this.store = options.store;
   }
 
   read(path: string, options: ReadOptions = {}): Promise<Uint8Array | null> {
-    const previous = this.#busy.get(path) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.#read(path, options));
-    this.#busy.set(path, next);
+    const previous = this.busy.get(path) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.readOne(path, options));
+    this.busy.set(path, next);
     return next.finally(() => {
-      if (this.#busy.get(path) === next) this.#busy.delete(path);
+      if (this.busy.get(path) === next) this.busy.delete(path);
     });
   }
 
-  async #read(path: string, options: ReadOptions): Promise<Uint8Array | null> {
-    const { manifest, modelId } = this.#options;
+  private async readOne(path: string, options: ReadOptions): Promise<Uint8Array | null> {
+    const { manifest, modelId } = this.options;
     const listed = manifest?.find((file) => file.path === path);
     if (manifest && !listed) return null;
-    const record = await readRecord(this.#store, modelId, path);
+    const record = await readRecord(this.store, modelId, path);
     if (record?.state === 'absent' && !manifest) return null;
     if (record?.state === 'complete') {
-      const bytes = await this.#readComplete(path, record, listed);
+      const bytes = await this.readComplete(path, record, listed);
       if (bytes) {
         options.onProgress?.(bytes.byteLength, bytes.byteLength);
         return bytes;
       }
     }
     const expected = { size: listed?.size, sha256: listed?.sha256 };
-    return this.#download(path, record?.state === 'partial' ? record : undefined, expected, options);
+    return this.download(path, record?.state === 'partial' ? record : undefined, expected, options);
   }
 
   /** The stored bytes when they still match; otherwise the file is forgotten and undefined returned. */
-  async #readComplete(
+  private async readComplete(
     path: string,
     record: Extract<FileRecord, { state: 'complete' }>,
     listed: ManifestFile | undefined,
   ): Promise<Uint8Array | undefined> {
-    const { store, modelId } = this.#options;
+    const { store, modelId } = this.options;
     const stat = await store.stat(dataPath(modelId, path));
     const size = listed?.size ?? record.size;
     const sha256 = listed?.sha256 ?? record.sha256;
@@ -107,7 +107,7 @@ class ModelCache {
     }
     const known = record.verified;
     const trusted = known?.sha256 === sha256 && known?.lastModified === stat.lastModified;
-    if (sha256 && (this.#options.alwaysVerify || !trusted)) {
+    if (sha256 && (this.options.alwaysVerify || !trusted)) {
       if ((await sha256Hex(bytes)) !== sha256) {
         await forgetFile(store, modelId, path);
         return undefined;
@@ -121,13 +121,13 @@ class ModelCache {
     return bytes;
   }
 
-  async #download(
+  private async download(
     path: string,
     partial: Extract<FileRecord, { state: 'partial' }> | undefined,
     expected: Expected,
     options: ReadOptions,
   ): Promise<Uint8Array | null> {
-    const { store, modelId } = this.#options;
+    const { store, modelId } = this.options;
     const file = dataPath(modelId, path);
     const stored = partial ? ((await store.stat(file))?.size ?? 0) : 0;
     const sameVersion =
@@ -137,8 +137,8 @@ class ModelCache {
     const offset = sameVersion ? stored : 0;
     if (expected.size !== undefined) await ensureRoom(store, expected.size - offset, path);
 
-    const url = this.#source.url(path);
-    const response = await this.#fetchFrom(url, path, offset, partial?.etag, options.signal);
+    const url = this.source.url(path);
+    const response = await this.fetchFrom(url, path, offset, partial?.etag, options.signal);
     if (response === null) {
       await forgetFile(store, modelId, path);
       await writeRecord(store, modelId, path, { state: 'absent' });
@@ -151,7 +151,7 @@ class ModelCache {
     const etag = response.headers.get('etag') ?? undefined;
     await writeRecord(store, modelId, path, { state: 'partial', size: total, sha256, etag });
 
-    const written = await this.#stream(response, path, url, start, total, options);
+    const written = await this.stream(response, path, url, start, total, options);
     if (total !== undefined && written !== total) {
       if (written > total) await forgetFile(store, modelId, path);
       throw new GlimpseError(
@@ -167,7 +167,7 @@ class ModelCache {
     if (sha256 && (await sha256Hex(bytes)) !== sha256) {
       await forgetFile(store, modelId, path);
       // Bytes appended to a partial file of another version: start over once from nothing.
-      if (start > 0) return this.#download(path, undefined, expected, options);
+      if (start > 0) return this.download(path, undefined, expected, options);
       throw new GlimpseError(
         'download-failed',
         `${path} did not match its checksum: the downloaded bytes' sha256 is not the ${sha256} listed for it. ` +
@@ -184,7 +184,7 @@ class ModelCache {
   }
 
   /** The response to read from `offset` (or from 0 when the server will not resume); null for a 404. */
-  async #fetchFrom(
+  private async fetchFrom(
     url: string,
     path: string,
     offset: number,
@@ -206,7 +206,7 @@ class ModelCache {
   }
 
   /** Appends the body to the stored file from `start`; returns the file's size when the body ends or fails. */
-  async #stream(
+  private async stream(
     response: Response,
     path: string,
     url: string,
@@ -214,7 +214,7 @@ class ModelCache {
     total: number | undefined,
     options: ReadOptions,
   ): Promise<number> {
-    const { store, modelId } = this.#options;
+    const { store, modelId } = this.options;
     let writer: FileWriter;
     try {
       writer = await store.openWriter(dataPath(modelId, path), start);
