@@ -12,12 +12,8 @@ test('shapes-llava answers what shape it sees, and the follow-up its colour, in 
   page,
   backend,
 }) => {
-  // Found here, left to the engine's owner: SwiftShader's adapter reports shader-f16, so the engine picks the
-  // q4f16 decoder, and onnxruntime-web's device then refuses its f16 Gather ("device does not support it").
-  test.skip(
-    backend === 'webgpu',
-    'the q4f16 decoder fails on SwiftShader: shader-f16 probe vs device (see report)',
-  );
+  // On WebGPU this also checks the f16 question is put to onnxruntime's own device: SwiftShader's adapter lists
+  // shader-f16, its device lacks it, and the package's q4f16 files must not be chosen (capabilities.ts).
   let scene = generateScene(SEED);
   for (let seed = SEED; scene.shapes.length !== 1; ) scene = generateScene(++seed);
 

@@ -13,7 +13,7 @@ import type {
 } from '../engine/types';
 import { answerEvents, testModelInfo } from '../testing/engine-fixtures';
 import { createInferenceHost } from './inference-host';
-import type { Reply, Request } from './protocol';
+import type { BackendPreference, Reply, Request } from './protocol';
 
 /** A model that answers "ok" and records the options of each turn and whether it was released. */
 class RecordingModel implements LoadedModel {
@@ -43,21 +43,22 @@ class RecordingModel implements LoadedModel {
   }
 }
 
-function hostWith(engine: GlimpseEngine) {
+function hostWith(engine: GlimpseEngine, deps: Partial<Parameters<typeof createInferenceHost>[0]> = {}) {
   const replies: Reply[] = [];
   const host = createInferenceHost({
     engine,
     createReader: async (source) => ({ location: source.id, read: async () => null }),
     gpu: undefined,
     post: (reply) => replies.push(reply),
+    ...deps,
   });
   return { host, replies };
 }
 
-const loadRequest = (id: number, model: string): Request => ({
+const loadRequest = (id: number, model: string, backend: BackendPreference = 'wasm'): Request => ({
   id,
   kind: 'load',
-  payload: { source: { id: model, baseUrl: `/models/${model}/` }, backend: 'wasm' },
+  payload: { source: { id: model, baseUrl: `/models/${model}/` }, backend },
 });
 
 describe('inference host', () => {
@@ -94,6 +95,27 @@ describe('inference host', () => {
     // Nothing is filled in on the way: what the caller left out takes the model's defaults in the engine.
     expect(regenerated).toEqual({ signal: expect.any(AbortSignal) });
     expect(completed).toEqual({ seed: 3, signal: expect.any(AbortSignal) });
+  });
+
+  it("loads no f16 file when the runtime's device lacks shader-f16, whatever the adapter lists", async () => {
+    const loads: LoadOptions[] = [];
+    const engine = {
+      loadModel: async (_reader: unknown, options: LoadOptions) => {
+        loads.push(options);
+        return new RecordingModel('a');
+      },
+    };
+    const adapter = { features: new Set(['shader-f16']), info: { vendor: 'acme', device: 'gpu' } };
+    const gpu = { requestAdapter: async () => adapter };
+    for (const runtimeF16 of [false, true, undefined]) {
+      const { host, replies } = hostWith(engine, { gpu, runtimeShaderF16: async () => runtimeF16 });
+      await host.handle(loadRequest(1, 'a', 'auto'));
+      expect(replies.at(-1)).toMatchObject({
+        kind: 'result',
+        payload: { backend: 'webgpu', shaderF16: runtimeF16 ?? true },
+      });
+    }
+    expect(loads.map((options) => options.shaderF16)).toEqual([false, true, true]);
   });
 
   it('says no model is loaded with its own code', async () => {

@@ -12,7 +12,7 @@ import type {
   LoadedModel,
   PackageReader,
 } from '../engine/types';
-import { chooseBackend, type GpuLike } from './backend';
+import { type BackendChoice, chooseBackend, type GpuLike } from './backend';
 import { loadFailure } from './load-failure';
 import { type BackendPreference, type ModelSource, type Reply, type Request, unreachable } from './protocol';
 import { sourceDtypes } from './source-dtypes';
@@ -29,6 +29,11 @@ export interface HostDeps {
    * is lost (a driver reset, a device destroyed); undefined when there is no device to watch.
    */
   readonly watchDevice?: () => Promise<string> | undefined;
+  /**
+   * Whether the device the runtime runs WebGPU on has shader-f16 (undefined when it cannot tell): the
+   * adapter may list the feature while the runtime's device lacks it (capabilities.ts).
+   */
+  readonly runtimeShaderF16?: () => Promise<boolean | undefined>;
 }
 
 export interface InferenceHost {
@@ -109,7 +114,7 @@ export function createInferenceHost(deps: HostDeps): InferenceHost {
     await unload();
     deviceLost = undefined;
     lossWatch = undefined;
-    const choice = await chooseBackend(preference, deps.gpu);
+    const choice = await confirmShaderF16(await chooseBackend(preference, deps.gpu));
     let loaded: LoadedModel;
     try {
       loaded = await deps.engine.loadModel(await deps.createReader(source), {
@@ -133,6 +138,11 @@ export function createInferenceHost(deps: HostDeps): InferenceHost {
       kind: 'result',
       payload: { kind: 'loaded', info: loaded.info, backend: choice.backend, shaderF16: choice.shaderF16 },
     });
+  }
+
+  async function confirmShaderF16(choice: BackendChoice): Promise<BackendChoice> {
+    if (choice.backend !== 'webgpu' || !choice.shaderF16 || !deps.runtimeShaderF16) return choice;
+    return { ...choice, shaderF16: (await deps.runtimeShaderF16()) ?? true };
   }
 
   async function run(request: Request, signal: AbortSignal): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import { createEngine } from '../engine';
+import { runtimeShaderF16 } from '../engine/runtime/capabilities';
 import { createInferenceHost } from './inference-host';
 import { createModelReader } from './model-reader';
 import { isRequest, type Reply } from './protocol';
@@ -20,6 +21,7 @@ const host = createInferenceHost({
   gpu: navigator.gpu,
   post,
   watchDevice: () => deviceLostReason(Promise.resolve().then(() => ort.env.webgpu.device)),
+  runtimeShaderF16: () => runtimeShaderF16(ort),
 });
 
 self.addEventListener('message', (event: MessageEvent<unknown>) => {

@@ -2,6 +2,9 @@
  * What the WebGPU adapter can do, probed once where the engine runs (a worker or a page; Node has no
  * navigator.gpu). The worker chooses its backend from this and passes the result to the loader.
  */
+import type { Ort } from './ort';
+import { createSession } from './session';
+import { sliceModel } from './slice-model';
 
 /** The slice of a GPUAdapter the probe reads; `info` and `isFallbackAdapter` are missing in older browsers. */
 export interface GpuAdapterLike {
@@ -62,4 +65,31 @@ function isGpu(value: unknown): value is GpuLike {
     'requestAdapter' in value &&
     typeof value.requestAdapter === 'function'
   );
+}
+
+/**
+ * Whether the GPU device ONNX Runtime itself runs on computes in half precision; undefined where the
+ * runtime does not expose its device (onnxruntime-node). The adapter's word is not enough: Chromium's
+ * SwiftShader adapter lists shader-f16 while onnxruntime-web's device lacks it, and an f16 file then fails to
+ * load ("requires f16 but the device does not support it"). The device exists once a WebGPU session has been
+ * created, so a tiny built-in one is created first.
+ */
+export async function runtimeShaderF16(ort: Ort): Promise<boolean | undefined> {
+  const session = await createSession(ort, 'webgpu', {
+    file: 'device probe (built in)',
+    bytes: sliceModel('float32'),
+    externalData: [],
+  });
+  await session.release();
+  const webgpu: unknown = Reflect.get(ort.env, 'webgpu');
+  const device: unknown =
+    typeof webgpu === 'object' && webgpu !== null ? await Reflect.get(webgpu, 'device') : undefined;
+  if (typeof device !== 'object' || device === null || !('features' in device)) return undefined;
+  const { features } = device;
+  return typeof features === 'object' &&
+    features !== null &&
+    'has' in features &&
+    typeof features.has === 'function'
+    ? Boolean(features.has('shader-f16'))
+    : undefined;
 }
