@@ -25,7 +25,7 @@ import { llavaConfigJson, llavaTextFiles, padPreprocessorJson } from '../package
 import { stableJson } from '../packages/write';
 import { caption, conversationFor, type Turn } from '../scenes/language';
 import { encodeScene } from '../scenes/render';
-import { generateScene } from '../scenes/scene';
+import { generateScene, positionOf, type Scene } from '../scenes/scene';
 import type { JsonValue } from '../tokenizer/tokenizer-json';
 import {
   CONVERSATIONS_PER_SCENE,
@@ -39,6 +39,21 @@ interface Sequence {
   readonly scene: number;
   readonly ids: number[];
   readonly spans: number[];
+}
+
+/** What each scene holds, for probe.py's checks of what the vision features encode. */
+interface SceneLabel {
+  readonly kind: string;
+  readonly colour: string;
+  readonly place: string;
+}
+
+function labelsOf(scene: Scene): SceneLabel[] {
+  return scene.shapes.map((s) => ({
+    kind: s.kind,
+    colour: s.colour,
+    place: positionOf(scene, s).place,
+  }));
 }
 
 /** The checkpoint's JSON files, written beside the weights train.py will add. */
@@ -135,8 +150,10 @@ export async function prepareTrainingData(scenes: number, checkpointDir: string)
   const captions: number[][] = [];
   const stage1: Sequence[] = [];
   const stage2: Sequence[] = [];
+  const shapes: SceneLabel[][] = [];
   for (let i = 0; i < scenes; i++) {
     const scene = generateScene(TRAIN_SEED_BASE + i);
+    shapes.push(labelsOf(scene));
     const decoded = await decodeImageFile(await encodeScene(scene), `scene ${scene.seed}`);
     pixels.set(preprocessImage(decoded, spec).data, i * 3 * side * side);
     const text = caption(scene);
@@ -159,6 +176,7 @@ export async function prepareTrainingData(scenes: number, checkpointDir: string)
     captions,
     stage1,
     stage2,
+    shapes,
   };
   writeFileSync(join(TRAIN_DATA_DIR, 'data.json'), JSON.stringify(manifest));
   const seconds = ((performance.now() - started) / 1000).toFixed(1);

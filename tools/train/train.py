@@ -310,32 +310,62 @@ def normalised(pixels_u8):
     return (x - mean) / std
 
 
-def stage0(vision, images, captions, c, rng):
+# The caption tokens of each kind (stories260K's tokenizer, as a word after a colour: " circle", ...).
+KIND_TOKENS = ([280, 315, 429, 305], [262, 456, 425, 412, 276], [259, 325, 303, 428, 305])
+
+
+def kind_swapped(caption, rng):
+    """The caption with one shape's kind changed: a hard negative, as NegCLIP does. Without such negatives,
+    colours, places and counts alone tell a batch's captions apart, and the tower never learns kind.
+    A trial (--kind-negatives), not yet the recipe: see README.md, "Diagnosis"."""
+    found = []
+    for k, word in enumerate(KIND_TOKENS):
+        for i in range(len(caption) - len(word) + 1):
+            if caption[i : i + len(word)] == word:
+                found.append((i, k))
+    assert found, "every caption names a kind"
+    i, k = found[rng.integers(len(found))]
+    other = KIND_TOKENS[(k + 1 + rng.integers(2)) % 3]
+    return caption[:i] + other + caption[i + len(KIND_TOKENS[k]) :]
+
+
+def stage0(vision, images, captions, c, rng, kind_negatives):
     """CLIP: symmetric cross-entropy over the batch's image-caption similarities. Identical captions in a
-    batch are all positives (a scene's caption is not unique to it)."""
+    batch are all positives (a scene's caption is not unique to it). With kind_negatives, each image also
+    meets its caption with one kind changed, as an extra negative on the image-to-text side."""
     cfg, d = STAGE0, c["hidden_size"]
-    text = TextEncoder(512, d, 4, 2, max(len(t) for t in captions), c["layer_norm_eps"])
+    longest = max(len(t) for t in captions) + (1 if kind_negatives else 0)  # " square" is a token longer
+    text = TextEncoder(512, d, 4, 2, longest, c["layer_norm_eps"])
     image_head, text_head = nn.Linear(d, d, bias=False), nn.Linear(d, d, bias=False)
     logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
     params = [*vision.parameters(), *text.parameters(), *image_head.parameters(), *text_head.parameters(), logit_scale]
     opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=0.05)
     sched = schedule(opt, cfg["steps"], cfg["lr"], cfg["warmup"])
-    lengths_all = torch.tensor([len(t) for t in captions])
-    max_len = int(lengths_all.max())
-    ids_all = torch.zeros(len(captions), max_len, dtype=torch.long)
-    for i, t in enumerate(captions):
-        ids_all[i, : len(t)] = torch.tensor(t)
-    keys = [tuple(t) for t in captions]
+
+    def padded(token_lists):
+        lengths = torch.tensor([len(t) for t in token_lists])
+        ids = torch.zeros(len(token_lists), int(lengths.max()), dtype=torch.long)
+        for i, t in enumerate(token_lists):
+            ids[i, : len(t)] = torch.tensor(t)
+        return ids, lengths
+
     started, losses = time.time(), []
     for step in range(cfg["steps"]):
-        idx = torch.from_numpy(rng.choice(len(captions), cfg["batch"], replace=False))
+        idx = rng.choice(len(captions), cfg["batch"], replace=False).tolist()
+        texts = [captions[i] for i in idx]
+        if kind_negatives:
+            texts += [kind_swapped(t, rng) for t in texts]
         pooled = vision.post_layernorm(vision.hidden_states(normalised(images[idx]))[-1][:, 0])
         img = F.normalize(image_head(pooled), dim=-1)
-        txt = F.normalize(text_head(text(ids_all[idx], lengths_all[idx])), dim=-1)
-        logits = logit_scale.exp().clamp(max=100) * img @ txt.T
-        same = torch.tensor([[keys[i] == keys[j] for j in idx.tolist()] for i in idx.tolist()], dtype=torch.float)
+        txt = F.normalize(text_head(text(*padded(texts))), dim=-1)
+        logits = logit_scale.exp().clamp(max=100) * img @ txt.T  # [B, B or 2B]: captions, then negatives
+        keys = [tuple(t) for t in texts]
+        same = torch.tensor([[keys[i] == keys[j] for j in range(len(texts))] for i in range(len(idx))], dtype=torch.float)
         target = same / same.sum(1, keepdim=True)
-        loss = (-(target * logits.log_softmax(1)).sum(1).mean() - (target * logits.log_softmax(0)).sum(0).mean()) / 2
+        b = len(idx)
+        to_text = -(target * logits.log_softmax(1)).sum(1).mean()
+        to_image = -(same[:, :b] / same[:, :b].sum(0, keepdim=True) * logits[:, :b].log_softmax(0)).sum(0).mean()
+        loss = (to_text + to_image) / 2
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -404,7 +434,12 @@ def train_lm(name, cfg, sequences, features, projector, lm, prefix, params, rng)
     return {"seconds": time.time() - started, "final_loss": float(np.mean(losses[-50:])), **cfg}
 
 
-def main(data_dir, checkpoint_dir, quick):
+def vision_tensors(vision):
+    # post_layernorm serves stage 0's pooled output only; LLaVA reads layer -2
+    return {"vision_tower.vision_model." + k: v for k, v in vision.state_dict().items() if not k.startswith("post_layernorm")}
+
+
+def main(data_dir, checkpoint_dir, quick, stage0_only=False, vision_from=None, kind_negatives=False):
     torch.manual_seed(SEED)
     torch.set_num_threads(2)
     rng = np.random.default_rng(SEED)
@@ -420,7 +455,20 @@ def main(data_dir, checkpoint_dir, quick):
     total = time.time()
 
     vision = ClipVision(vc)
-    report["stage0"] = stage0(vision, images, data["captions"], vc, rng)
+    if vision_from:
+        # A trial of stages 1-2 on a tower already trained (their batches differ from a full run's, as stage 0
+        # no longer draws from rng).
+        state = read_safetensors(os.path.join(vision_from, "model.safetensors"))
+        prefix_v = "vision_tower.vision_model."
+        vision.load_state_dict({k[len(prefix_v) :]: v for k, v in state.items() if k.startswith(prefix_v)}, strict=False)
+        report["stage0"] = json.load(open(os.path.join(vision_from, "training-log.json")))["stage0"]
+    else:
+        report["stage0"] = {**stage0(vision, images, data["captions"], vc, rng, kind_negatives), "kind_negatives": kind_negatives}
+    if stage0_only:
+        write_safetensors(os.path.join(checkpoint_dir, "model.safetensors"), vision_tensors(vision))
+        with open(os.path.join(checkpoint_dir, "training-log.json"), "w") as f:
+            json.dump(report, f, indent=2, sort_keys=True)
+        return
     vision.eval().requires_grad_(False)
     # Vision stays frozen from here on: its features are computed once.
     layer = config["vision_feature_layer"]
@@ -449,10 +497,7 @@ def main(data_dir, checkpoint_dir, quick):
     report["stage2"] = train_lm("stage2", STAGE2, data["stage2"], features, projector, lm, prefix_ids, params, rng)
     report["total_seconds"] = time.time() - total
 
-    tensors = {}
-    for name, value in vision.state_dict().items():
-        if not name.startswith("post_layernorm"):  # stage 0's pooled output only; LLaVA reads layer -2
-            tensors["vision_tower.vision_model." + name] = value
+    tensors = vision_tensors(vision)
     for name, value in projector.state_dict().items():
         tensors["multi_modal_projector." + name] = value
     for name, value in lm.state_dict().items():
@@ -466,5 +511,11 @@ def main(data_dir, checkpoint_dir, quick):
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--quick"]
-    main(args[0], args[1], "--quick" in sys.argv)
+    flags = [a for a in sys.argv[1:] if a.startswith("--")]
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    # Trials, not the recipe: --stage0-only writes just the tower (for probe.py), --vision-from=DIR reuses
+    # one for stages 1-2, --kind-negatives and --stage0-steps=N change stage 0.
+    value = lambda name: next((a.split("=", 1)[1] for a in flags if a.startswith(name + "=")), None)
+    if value("--stage0-steps"):
+        STAGE0["steps"] = int(value("--stage0-steps"))
+    main(args[0], args[1], "--quick" in flags, "--stage0-only" in flags, value("--vision-from"), "--kind-negatives" in flags)
