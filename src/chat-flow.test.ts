@@ -133,9 +133,9 @@ async function photoPixels(): Promise<RgbaImage> {
   return decodeImage(new Blob([await readFile(photo)], { type: 'image/jpeg' }));
 }
 
-async function attachPhoto(store: AppStore) {
+async function attachPhoto(actions: ChatActions) {
   const blob = new Blob([await readFile(photo)], { type: 'image/jpeg' });
-  store.getState().attach({ blob, name: 'boats.jpg' });
+  await actions.attachImages([{ blob, name: 'boats.jpg' }]);
 }
 
 describe('chat actions through the worker protocol', () => {
@@ -150,7 +150,7 @@ describe('chat actions through the worker protocol', () => {
     });
 
     first.store.getState().updateSettings({ maxNewTokens: 6, temperature: 0 });
-    await attachPhoto(first.store);
+    await attachPhoto(first.actions);
     first.store.getState().setDraft('What is in this picture?');
     await first.actions.send();
     let active = first.store.getState().active;
@@ -160,7 +160,7 @@ describe('chat actions through the worker protocol', () => {
     // Through the store, the worker protocol and the host, the answer is the engine's own greedy answer.
     expect(firstAnswer?.text).toBe(
       await referenceAnswer(
-        { text: 'What is in this picture?', image: await photoPixels() },
+        { text: 'What is in this picture?', images: [await photoPixels()] },
         { maxNewTokens: 6, temperature: 0 },
       ),
     );
@@ -183,7 +183,7 @@ describe('chat actions through the worker protocol', () => {
     await reloaded.actions.selectConversation(id);
     const restored = reloaded.store.getState().active;
     expect(restored?.messages.map((m) => m.text)).toEqual(active?.messages.map((m) => m.text));
-    expect(restored?.messages[0]?.image?.blob.size).toBeGreaterThan(0);
+    expect(restored?.messages[0]?.images?.[0]?.blob.size).toBeGreaterThan(0);
 
     // The restored conversation goes on: its history, image included, is prefilled on the next send.
     reloaded.store.getState().setDraft('Anything else?');
@@ -196,7 +196,7 @@ describe('chat actions through the worker protocol', () => {
     const { store, actions } = startApp(`stop-${++dbCounter}`);
     await actions.start('tiny-llava');
     store.getState().updateSettings({ maxNewTokens: 1000, temperature: 0 });
-    await attachPhoto(store);
+    await attachPhoto(actions);
     store.getState().setDraft('Tell me a long story.');
     const stopAfterTwoTokens = store.subscribe((state) => {
       if ((state.generation?.tokenCount ?? 0) >= 2) actions.stop();
@@ -239,13 +239,13 @@ describe('chat actions through the worker protocol', () => {
     await actions.start('stories260k');
     expect(store.getState().load.info?.hasVision).toBe(false);
     store.getState().updateSettings({ maxNewTokens: 8, temperature: 0 });
-    await attachPhoto(store);
+    await attachPhoto(actions);
     store.getState().setDraft('Once upon a time');
     await actions.send();
     expect(store.getState().error?.code).toBe('model-text-only');
     expect(store.getState().active?.messages).toEqual([]);
 
-    store.getState().clearAttachment();
+    for (const { id } of store.getState().attachments) store.getState().removeAttachment(id);
     await actions.send();
     expect(store.getState().active?.messages[1]?.text.length).toBeGreaterThan(0);
   });

@@ -82,7 +82,7 @@ it('reloads the model on wasm, says so, and keeps the conversation going', async
   await actions.start('tiny-llava');
   expect(store.getState().load).toMatchObject({ status: 'ready', backend: 'webgpu' });
   store.getState().updateSettings({ maxNewTokens: 200, temperature: 0 });
-  store.getState().attach({ blob: new Blob(['photo'], { type: 'image/jpeg' }), name: 'photo.jpg' });
+  await actions.attachImages([{ blob: new Blob(['photo'], { type: 'image/jpeg' }), name: 'photo.jpg' }]);
   store.getState().setDraft('What is in this picture?');
   const loseAfterTwoTokens = store.subscribe((state) => {
     if ((state.generation?.tokenCount ?? 0) >= 2) loseDevice('the test destroyed the device');
@@ -105,7 +105,7 @@ it('reloads the model on wasm, says so, and keeps the conversation going', async
   await actions.regenerate();
   const messages = store.getState().active?.messages ?? [];
   expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
-  expect(messages[0]?.image?.name).toBe('photo.jpg');
+  expect(messages[0]?.images?.map((image) => image.name)).toEqual(['photo.jpg']);
   expect(messages[1]?.error).toBeUndefined();
   expect(messages[1]?.text.length).toBeGreaterThan(0);
   const stored = await conversations.get(store.getState().active?.id ?? '');

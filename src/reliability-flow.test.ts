@@ -71,7 +71,7 @@ describe('the chat, when a person is early or their input is bad', () => {
     const started = actions.start('tiny-llava');
     await expect.poll(() => store.getState().load.status).toBe('downloading');
     store.getState().updateSettings({ maxNewTokens: 3, temperature: 0 });
-    store.getState().attach({ blob: new Blob(['x'], { type: 'image/png' }), name: 'photo.png' });
+    await actions.attachImages([{ blob: new Blob(['x'], { type: 'image/png' }), name: 'photo.png' }]);
     store.getState().setDraft('What is this?');
     await actions.send();
     expect(store.getState().error).toMatchObject({
@@ -79,7 +79,7 @@ describe('the chat, when a person is early or their input is bad', () => {
       message: expect.stringMatching(/kept/),
     });
     expect(store.getState().draft).toBe('What is this?');
-    expect(store.getState().attachment?.name).toBe('photo.png');
+    expect(store.getState().attachments.map((a) => a.name)).toEqual(['photo.png']);
     expect(store.getState().active?.messages).toEqual([]);
 
     release();
@@ -90,7 +90,7 @@ describe('the chat, when a person is early or their input is bad', () => {
     expect(store.getState().active?.messages[1]?.text.length).toBeGreaterThan(0);
   });
 
-  it('refuses an image it cannot decode before the turn starts, keeping the question, then goes on', async () => {
+  it('refuses an image it cannot decode when it is attached, keeping the question and other images', async () => {
     const { store, actions } = await startApp({
       decodeImage: async (blob) => {
         if (blob.size === 0)
@@ -100,19 +100,23 @@ describe('the chat, when a person is early or their input is bad', () => {
     });
     await actions.start('tiny-llava');
     store.getState().updateSettings({ maxNewTokens: 3, temperature: 0 });
-    store.getState().attach({ blob: new Blob([], { type: 'image/jpeg' }), name: 'empty.jpg' });
     store.getState().setDraft('What is in it?');
-    await actions.send();
-    expect(store.getState().error).toMatchObject({ code: 'image-invalid' });
+    await actions.attachImages([
+      { blob: new Blob(['a picture'], { type: 'image/jpeg' }), name: 'good.jpg' },
+      { blob: new Blob([], { type: 'image/jpeg' }), name: 'empty.jpg' },
+    ]);
+    expect(store.getState().error).toMatchObject({
+      code: 'image-invalid',
+      message: 'empty.jpg: This image file is empty. Choose another image.',
+    });
     expect(store.getState().draft).toBe('What is in it?');
-    expect(store.getState().attachment).toBeUndefined();
+    expect(store.getState().attachments.map((a) => a.name)).toEqual(['good.jpg']);
     expect(store.getState().active?.messages).toEqual([]);
 
-    store.getState().attach({ blob: new Blob(['a picture'], { type: 'image/jpeg' }), name: 'good.jpg' });
     await actions.send();
     const messages = store.getState().active?.messages ?? [];
     expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
-    expect(messages[0]?.image?.name).toBe('good.jpg');
+    expect(messages[0]?.images?.map((image) => image.name)).toEqual(['good.jpg']);
     expect(messages[1]?.error).toBeUndefined();
   });
 
@@ -120,7 +124,9 @@ describe('the chat, when a person is early or their input is bad', () => {
     const { store, actions } = await startApp();
     await actions.start('tiny-llava');
     store.getState().updateSettings({ maxNewTokens: 4, temperature: 0 });
-    store.getState().attach({ blob: new Blob(['a picture'], { type: 'image/jpeg' }), name: 'photo.jpg' });
+    await actions.attachImages([
+      { blob: new Blob(['a picture'], { type: 'image/jpeg' }), name: 'photo.jpg' },
+    ]);
     const long = 'Tell me more about the boats, the water and the light on the hills. '.repeat(3);
     const last = () => store.getState().active?.messages.at(-1);
     for (let turn = 0; turn < 12 && !last()?.error; turn++) {

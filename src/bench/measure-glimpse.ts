@@ -92,7 +92,7 @@ export async function measureGlimpse(
       const start = performance.now();
       runs.push(
         runMeasure(
-          await timed(conversation.send({ text: question(0), image: picture }, greedy), start, sample),
+          await timed(conversation.send({ text: question(0), images: [picture] }, greedy), start, sample),
         ),
       );
       conversation.dispose();
@@ -102,7 +102,7 @@ export async function measureGlimpse(
     for (let turn = 0; turn < plan.turns; turn++) {
       const text = question(turn);
       const start = performance.now();
-      const events = conversation.send(turn === 0 ? { text, image: picture } : { text }, {
+      const events = conversation.send(turn === 0 ? { text, images: [picture] } : { text }, {
         temperature: 0,
         maxNewTokens: plan.maxNewTokensPerTurn,
         ...drafts,

@@ -116,7 +116,7 @@ async function answerAll(
       let reply = '';
       for (const [turn, text] of [...item.before, item.question].entries()) {
         reply = '';
-        const events = conversation.send(turn === 0 && image ? { text, image } : { text }, options);
+        const events = conversation.send(turn === 0 && image ? { text, images: [image] } : { text }, options);
         for await (const event of events) if (event.type === 'done') reply = event.text;
       }
       conversation.dispose();

@@ -85,7 +85,7 @@ async function run(command: Command, io: CliIo): Promise<void> {
         command.system === undefined ? {} : { systemPrompt: command.system },
       );
       events = conversation.send(
-        image ? { text: command.prompt, image } : { text: command.prompt },
+        image ? { text: command.prompt, images: [image] } : { text: command.prompt },
         command.generate,
       );
     }

@@ -102,10 +102,10 @@ export interface GenerationDefaults extends SamplingOptions {
   readonly draftTokens: number;
 }
 
-/** One user turn: text, and optionally an image that the turn is about. */
+/** One user turn: text, and the images (none, one or several) that the turn is about, in order. */
 export interface UserTurn {
   readonly text: string;
-  readonly image?: RgbaImage;
+  readonly images?: readonly RgbaImage[];
 }
 
 export interface TurnStats {
@@ -122,7 +122,7 @@ export interface TurnStats {
   readonly drafts?: { readonly fed: number; readonly accepted: number };
   /**
    * The conversation no longer fit in the context and, under the 'keep-last-turn' policy, this turn started
-   * over from the last user turn (with the image it is about). The UI should say so.
+   * over from the last user turn (with the images it is about). The UI should say so.
    */
   readonly contextReset?: boolean;
 }
@@ -150,8 +150,8 @@ export interface ConversationOptions {
 export interface ChatMessage {
   readonly role: 'user' | 'assistant';
   readonly text: string;
-  /** The image a user turn is about; later turns about the same image carry none. */
-  readonly image?: RgbaImage;
+  /** The images a user turn is about, in order; later turns about the same images carry none. */
+  readonly images?: readonly RgbaImage[];
 }
 
 /**

@@ -95,30 +95,42 @@ describe('chat actions', () => {
     }
   });
 
-  it('starts no regeneration while a send is still decoding its image', async () => {
-    let decoded: (image: RgbaImage) => void = () => {};
+  it('starts no regeneration while a send is still starting', async () => {
     const { model, turns } = recordingModel();
-    const { store, actions } = startApp(
-      model,
-      () =>
-        new Promise<RgbaImage>((resolve) => {
-          decoded = resolve;
-        }),
-    );
+    const { store, actions } = startApp(model);
     await actions.start('m');
     store.getState().setDraft('First');
     await actions.send();
     store.getState().setDraft('Second');
-    store.getState().attach({ blob: new Blob(['x'], { type: 'image/png' }), name: 'a.png' });
+    await actions.attachImages([{ blob: new Blob(['x'], { type: 'image/png' }), name: 'a.png' }]);
     const sending = actions.send();
     await actions.regenerate();
     await actions.continueAfterOverflow();
-    decoded(pixel);
     await sending;
-    expect(turns.map((t) => [t.kind, t.turn?.text])).toEqual([
-      ['send', 'First'],
-      ['send', 'Second'],
+    expect(turns.map((t) => [t.kind, t.turn?.text, t.turn?.images?.length])).toEqual([
+      ['send', 'First', undefined],
+      ['send', 'Second', 1],
     ]);
+  });
+
+  it('refuses, before anything runs, more images than the model context can hold, keeping them', async () => {
+    const { model, turns } = recordingModel();
+    const { store, actions } = startApp(model);
+    await actions.start('m');
+    const { imageTokenCount = 0, contextLength } = store.getState().load.info ?? { contextLength: 0 };
+    const tooMany = Math.floor(contextLength / imageTokenCount) + 1;
+    await actions.attachImages(
+      Array.from({ length: tooMany }, (_, i) => ({ blob: new Blob(['x']), name: `${i}.png` })),
+    );
+    store.getState().setDraft('Compare them.');
+    await actions.send();
+    expect(store.getState().error).toMatchObject({
+      code: 'context-overflow',
+      message: expect.stringMatching(/Remove some images/),
+    });
+    expect(turns).toEqual([]);
+    expect(store.getState().attachments).toHaveLength(tooMany);
+    expect(store.getState().draft).toBe('Compare them.');
   });
 
   it('saves the failure of a turn that could not start, for a regeneration as for a send', async () => {
@@ -141,7 +153,7 @@ describe('chat actions', () => {
     const textOnly = startApp(recordingModel(false).model);
     await textOnly.actions.start('m');
     textOnly.store.getState().setDraft('What is this?');
-    textOnly.store.getState().attach({ blob: new Blob(['x'], { type: 'image/png' }), name: 'a.png' });
+    await textOnly.actions.attachImages([{ blob: new Blob(['x'], { type: 'image/png' }), name: 'a.png' }]);
     await textOnly.actions.send();
     expect(textOnly.store.getState().error?.code).toBe('model-text-only');
 

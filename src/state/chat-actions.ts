@@ -23,6 +23,7 @@ export interface ChatDeps {
   /** The models with files in the model cache; one of them opens at start without asking. */
   readonly cachedModelIds?: () => Promise<readonly string[]>;
   readonly conversations: Pick<ConversationStore, 'list' | 'get' | 'put' | 'rename' | 'delete'>;
+  /** Decodes and checks an image file; throws an 'image-invalid' GlimpseError saying what is wrong. */
   readonly decodeImage: (blob: Blob) => Promise<RgbaImage>;
   /** Where package files are served: `${modelBaseUrl}/${id}/…`. */
   readonly modelBaseUrl: string;
@@ -41,6 +42,11 @@ export interface ChatActions {
    */
   start(modelId?: string): Promise<void>;
   loadModel(modelId: string): Promise<void>;
+  /**
+   * Decodes and checks each file now, so the composer shows only images the model can read; a file that
+   * fails is refused at once with a message naming it, and the draft and other attachments stay.
+   */
+  attachImages(files: readonly ImageFile[]): Promise<void>;
   send(): Promise<void>;
   regenerate(): Promise<void>;
   /**
@@ -61,6 +67,12 @@ export interface ChatActions {
    * into it here, the open one is reloaded, so this tab's next write does not drop the other's turns.
    */
   conversationsChangedElsewhere(ids: readonly string[]): Promise<void>;
+}
+
+/** A file to attach, from the file input, a drop, a paste, the camera or the share target. */
+export interface ImageFile {
+  readonly blob: Blob;
+  readonly name: string;
 }
 
 export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions {
@@ -88,14 +100,18 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
     for (const message of messages) {
       // A failed answer has no text to restore; the question before it stays.
       if (message.error && message.text === '') continue;
-      const image = message.image ? await deps.decodeImage(message.image.blob) : undefined;
+      const images = await decodeAll(message.images ?? []);
       history.push(
-        image
-          ? { role: message.role, text: message.text, image }
+        images.length > 0
+          ? { role: message.role, text: message.text, images }
           : { role: message.role, text: message.text },
       );
     }
     return history;
+  }
+
+  function decodeAll(images: readonly { readonly blob: Blob }[]): Promise<RgbaImage[]> {
+    return Promise.all(images.map(({ blob }) => deps.decodeImage(blob)));
   }
 
   async function engineConversation(conversation: StoredConversation, upTo: number): Promise<Conversation> {
@@ -251,11 +267,23 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
       }
     },
 
+    async attachImages(files) {
+      for (const file of files) {
+        try {
+          const image = await deps.decodeImage(file.blob);
+          store.getState().addAttachment({ id: deps.newId(), blob: file.blob, name: file.name, image });
+        } catch (err) {
+          const error = GlimpseError.from(err, 'image-invalid').toObject();
+          store.getState().showError({ ...error, message: `${file.name}: ${error.message}` });
+        }
+      }
+    },
+
     async send() {
       const state = store.getState();
       const text = state.draft.trim();
-      const { attachment, active } = state;
-      if ((text === '' && !attachment) || !active) return;
+      const { attachments, active } = state;
+      if ((text === '' && attachments.length === 0) || !active) return;
       if (!model) {
         state.showError(
           new GlimpseError(
@@ -265,7 +293,7 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
         );
         return;
       }
-      if (attachment && !model.info.hasVision) {
+      if (attachments.length > 0 && !model.info.hasVision) {
         state.showError(
           new GlimpseError(
             'model-text-only',
@@ -274,25 +302,32 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
         );
         return;
       }
+      const imagePositions = attachments.length * (model.info.imageTokenCount ?? 0);
+      if (imagePositions >= model.info.contextLength) {
+        state.showError(
+          new GlimpseError(
+            'context-overflow',
+            `These ${attachments.length} images need ${imagePositions} positions, but ${state.load.modelId ?? 'this model'} holds ${model.info.contextLength}. Remove some images and send again.`,
+            {
+              details: {
+                images: attachments.length,
+                imagePositions,
+                contextLength: model.info.contextLength,
+              },
+            },
+          ).toObject(),
+        );
+        return;
+      }
       const loaded = model;
       const controller = claimTurn();
       if (!controller) return;
-      // Decoded before the turn starts: an image that cannot be read is refused with the draft kept, and
-      // never stored in the conversation, where it would break every later reopening of the history.
-      let image: RgbaImage | undefined;
-      try {
-        image = attachment ? await deps.decodeImage(attachment.blob) : undefined;
-      } catch (err) {
-        generating = undefined;
-        state.clearAttachment();
-        state.showError(GlimpseError.from(err, 'image-invalid').toObject());
-        return;
-      }
+      const images = attachments.map((attachment) => attachment.image);
       const user: StoredMessage = {
         id: deps.newId(),
         role: 'user',
         text,
-        ...(attachment ? { image: { blob: attachment.blob, name: attachment.name } } : {}),
+        ...(attachments.length > 0 ? { images: attachments.map(({ blob, name }) => ({ blob, name })) } : {}),
       };
       const previousCount = active.messages.length;
       const begin = () => {
@@ -303,7 +338,7 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
         // A text-only package (stories260k) has no chat template: it continues the text it is given.
         loaded.info.hasVision
           ? (await engineConversation(active, previousCount)).send(
-              image ? { text, image } : { text },
+              images.length > 0 ? { text, images } : { text },
               options,
             )
           : loaded.complete(text, options),
@@ -338,9 +373,12 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
       const count = active.messages.length;
       const begin = () => store.getState().regenerateStarted(deps.newId(), deps.now(), deps.clock());
       await runTurn(controller, active.id, begin, async (options) => {
-        const image = question.image ? await deps.decodeImage(question.image.blob) : undefined;
+        const images = await decodeAll(question.images ?? []);
         const conversation = await engineConversation(active, count - 2);
-        return conversation.send(image ? { text: question.text, image } : { text: question.text }, options);
+        return conversation.send(
+          images.length > 0 ? { text: question.text, images } : { text: question.text },
+          options,
+        );
       });
     },
 

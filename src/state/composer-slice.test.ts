@@ -1,22 +1,32 @@
 import { describe, expect, it } from 'vitest';
+import type { Attachment } from './composer-slice';
 import { testStore } from './test-store';
 
+const attachment = (id: string): Attachment => ({
+  id,
+  blob: new Blob([new Uint8Array([1, 2, 3])], { type: 'image/png' }),
+  name: `${id}.png`,
+  image: { width: 1, height: 1, data: new Uint8Array(4) },
+});
+
 describe('composer slice', () => {
-  it('holds a draft and an attachment until the message is sent', () => {
+  it('holds a draft and several attachments, in order, until the message is sent', () => {
     const store = testStore();
-    const blob = new Blob([new Uint8Array([1, 2, 3])], { type: 'image/png' });
     store.getState().setDraft('What is this?');
-    store.getState().attach({ blob, name: 'a.png' });
-    expect(store.getState()).toMatchObject({ draft: 'What is this?', attachment: { name: 'a.png' } });
+    store.getState().addAttachment(attachment('a'));
+    store.getState().addAttachment(attachment('b'));
+    expect(store.getState().draft).toBe('What is this?');
+    expect(store.getState().attachments.map((a) => a.name)).toEqual(['a.png', 'b.png']);
     store.getState().clearComposer();
-    expect(store.getState()).toMatchObject({ draft: '', attachment: undefined });
+    expect(store.getState()).toMatchObject({ draft: '', attachments: [] });
   });
 
-  it('removes only the image when the user takes it off', () => {
+  it('removes only the image the user takes off', () => {
     const store = testStore();
     store.getState().setDraft('Keep me');
-    store.getState().attach({ blob: new Blob([]), name: 'b.png' });
-    store.getState().clearAttachment();
-    expect(store.getState()).toMatchObject({ draft: 'Keep me', attachment: undefined });
+    for (const id of ['a', 'b', 'c']) store.getState().addAttachment(attachment(id));
+    store.getState().removeAttachment('b');
+    expect(store.getState().draft).toBe('Keep me');
+    expect(store.getState().attachments.map((a) => a.id)).toEqual(['a', 'c']);
   });
 });

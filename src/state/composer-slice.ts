@@ -1,26 +1,31 @@
+import type { RgbaImage } from '../engine/types';
 import type { SliceCreator } from './slice';
 
-/** An image the user attached and has not sent yet. */
+/** An image the user attached and has not sent yet, decoded when it was attached. */
 export interface Attachment {
+  readonly id: string;
   readonly blob: Blob;
   readonly name: string;
+  readonly image: RgbaImage;
 }
 
 export interface ComposerSlice {
   readonly draft: string;
-  readonly attachment: Attachment | undefined;
+  /** In the order they were attached: the order the model reads them in. */
+  readonly attachments: readonly Attachment[];
   setDraft(draft: string): void;
-  attach(attachment: Attachment): void;
-  clearAttachment(): void;
-  /** After a send: the text and image now belong to the conversation. */
+  addAttachment(attachment: Attachment): void;
+  removeAttachment(id: string): void;
+  /** After a send: the text and images now belong to the conversation. */
   clearComposer(): void;
 }
 
 export const createComposerSlice: SliceCreator<ComposerSlice> = (set) => ({
   draft: '',
-  attachment: undefined,
+  attachments: [],
   setDraft: (draft) => set({ draft }),
-  attach: (attachment) => set({ attachment }),
-  clearAttachment: () => set({ attachment: undefined }),
-  clearComposer: () => set({ draft: '', attachment: undefined }),
+  addAttachment: (attachment) => set((state) => ({ attachments: [...state.attachments, attachment] })),
+  removeAttachment: (id) =>
+    set((state) => ({ attachments: state.attachments.filter((attachment) => attachment.id !== id) })),
+  clearComposer: () => set({ draft: '', attachments: [] }),
 });

@@ -1,16 +1,24 @@
 import type { ErrorCode, GlimpseErrorObject } from '../engine/errors';
 import type { TurnStats } from '../engine/types';
-import type { StoredConversation, StoredMessage } from './conversation-types';
+import type { StoredConversation, StoredImage, StoredMessage } from './conversation-types';
 
 /**
  * The export file: conversations with their images inlined as data URLs, so one JSON file carries a
  * whole chat history from one browser to another.
  */
 export const exportFormat = 'glimpse-conversations';
-export const exportVersion = 1;
+export const exportVersion = 2;
 
-interface ExportedMessage extends Omit<StoredMessage, 'image'> {
-  readonly image?: { readonly dataUrl: string; readonly name?: string };
+/** Version 1 files carry one `image` per message; version 2 a list, `images`. Both are read. */
+const readableVersions: readonly unknown[] = [1, exportVersion];
+
+interface ExportedImage {
+  readonly dataUrl: string;
+  readonly name?: string;
+}
+
+interface ExportedMessage extends Omit<StoredMessage, 'images'> {
+  readonly images?: readonly ExportedImage[];
 }
 
 interface ExportedConversation extends Omit<StoredConversation, 'messages'> {
@@ -25,12 +33,11 @@ export async function toExportJson(conversations: readonly StoredConversation[])
   const exported: ExportedConversation[] = [];
   for (const conversation of conversations) {
     const messages: ExportedMessage[] = [];
-    for (const { image, ...message } of conversation.messages) {
-      messages.push(
-        image
-          ? { ...message, image: { dataUrl: await blobToDataUrl(image.blob), name: image.name } }
-          : message,
-      );
+    for (const { images, ...message } of conversation.messages) {
+      const exportedImages: ExportedImage[] = [];
+      for (const image of images ?? [])
+        exportedImages.push({ dataUrl: await blobToDataUrl(image.blob), name: image.name });
+      messages.push(exportedImages.length > 0 ? { ...message, images: exportedImages } : message);
     }
     exported.push({ ...conversation, messages });
   }
@@ -48,7 +55,7 @@ export function fromExportJson(text: string): StoredConversation[] {
   if (!isRecord(data) || data.format !== exportFormat || !Array.isArray(data.conversations)) {
     throw new ConversationImportError('This file is not a Glimpse conversation export.');
   }
-  if (data.version !== exportVersion) {
+  if (!readableVersions.includes(data.version)) {
     throw new ConversationImportError(
       `This export has version ${String(data.version)}; this Glimpse reads ${exportVersion}.`,
     );
@@ -93,12 +100,12 @@ function parseMessage(raw: unknown): StoredMessage | undefined {
     return undefined;
   }
   let message: StoredMessage = { id: raw.id, role: raw.role, text: raw.text };
-  if (raw.image !== undefined) {
-    if (!isRecord(raw.image) || typeof raw.image.dataUrl !== 'string') return undefined;
-    const blob = dataUrlToBlob(raw.image.dataUrl);
-    if (!blob) return undefined;
-    const name = typeof raw.image.name === 'string' ? raw.image.name : undefined;
-    message = { ...message, image: name === undefined ? { blob } : { blob, name } };
+  const rawImages = raw.image !== undefined ? [raw.image] : raw.images;
+  if (rawImages !== undefined) {
+    if (!Array.isArray(rawImages)) return undefined;
+    const images = rawImages.map(parseImage);
+    if (images.some((image) => image === undefined)) return undefined;
+    message = { ...message, images: images.filter((image) => image !== undefined) };
   }
   if (raw.stats !== undefined) {
     if (!isTurnStats(raw.stats)) return undefined;
@@ -109,6 +116,13 @@ function parseMessage(raw: unknown): StoredMessage | undefined {
     message = { ...message, error: raw.error };
   }
   return message;
+}
+
+function parseImage(raw: unknown): StoredImage | undefined {
+  if (!isRecord(raw) || typeof raw.dataUrl !== 'string') return undefined;
+  const blob = dataUrlToBlob(raw.dataUrl);
+  if (!blob) return undefined;
+  return typeof raw.name === 'string' ? { blob, name: raw.name } : { blob };
 }
 
 const statsFields = [

@@ -6,6 +6,7 @@ let dbCount = 0;
 const freshDbName = () => `glimpse-test-${++dbCount}`;
 
 const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 255, 128, 7]);
+const gif = new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 2]);
 
 function conversation(id: string, updatedAt: number, title = `Chat ${id}`): StoredConversation {
   return {
@@ -19,7 +20,10 @@ function conversation(id: string, updatedAt: number, title = `Chat ${id}`): Stor
         id: `${id}-q`,
         role: 'user',
         text: 'What is in the photo?',
-        image: { blob: new Blob([png], { type: 'image/png' }), name: 'boats.png' },
+        images: [
+          { blob: new Blob([png], { type: 'image/png' }), name: 'boats.png' },
+          { blob: new Blob([gif], { type: 'image/gif' }), name: 'dots.gif' },
+        ],
       },
       {
         id: `${id}-a`,
@@ -40,9 +44,9 @@ function conversation(id: string, updatedAt: number, title = `Chat ${id}`): Stor
   };
 }
 
-async function imageBytes(c: StoredConversation | undefined): Promise<Uint8Array | undefined> {
-  const blob = c?.messages[0]?.image?.blob;
-  return blob && new Uint8Array(await blob.arrayBuffer());
+async function imageBytes(c: StoredConversation | undefined): Promise<Uint8Array[]> {
+  const images = c?.messages[0]?.images ?? [];
+  return Promise.all(images.map(async ({ blob }) => new Uint8Array(await blob.arrayBuffer())));
 }
 
 describe('conversation store', () => {
@@ -62,8 +66,8 @@ describe('conversation store', () => {
       modelId: 'tiny-llava',
     });
     const stored = await reopened.get('a');
-    expect(await imageBytes(stored)).toEqual(png);
-    expect(stored?.messages[0]?.image?.blob.type).toBe('image/png');
+    expect(await imageBytes(stored)).toEqual([png, gif]);
+    expect(stored?.messages[0]?.images?.map((image) => image.blob.type)).toEqual(['image/png', 'image/gif']);
     expect(stored?.messages[1]?.stats?.generatedTokens).toBe(5);
     reopened.close();
   });
@@ -95,10 +99,27 @@ describe('conversation store', () => {
     expect(await target.importJson(json)).toEqual(['a']);
     const imported = await target.get('a');
     expect(imported?.messages.map((m) => m.text)).toEqual(['What is in the photo?', 'Boats in a harbour.']);
-    expect(imported?.messages[0]?.image?.name).toBe('boats.png');
-    expect(await imageBytes(imported)).toEqual(png);
+    expect(imported?.messages[0]?.images?.map((image) => image.name)).toEqual(['boats.png', 'dots.gif']);
+    expect(await imageBytes(imported)).toEqual([png, gif]);
     source.close();
     target.close();
+  });
+
+  it('reads a message stored, or exported, with the single image of earlier versions as a list of one', async () => {
+    const name = freshDbName();
+    const store = await openConversationStore(name);
+    const { images, ...question } = conversation('old', 1000).messages[0] ?? { images: [] };
+    const earlier = { ...conversation('old', 1000), messages: [{ ...question, image: images?.[0] }] };
+    await store.put(earlier as StoredConversation);
+    expect(await imageBytes(await store.get('old'))).toEqual([png]);
+
+    const exported = JSON.parse(await store.exportJson(['old']));
+    const [message] = exported.conversations[0].messages;
+    exported.version = 1;
+    exported.conversations[0].messages = [{ ...message, images: undefined, image: message.images[0] }];
+    const [id] = await store.importJson(JSON.stringify(exported));
+    expect(await imageBytes(await store.get(id ?? ''))).toEqual([png]);
+    store.close();
   });
 
   it('gives imported conversations new ids when theirs are taken', async () => {

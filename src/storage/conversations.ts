@@ -1,6 +1,11 @@
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import { fromExportJson, toExportJson } from './conversation-json';
-import { type ConversationSummary, type StoredConversation, summarize } from './conversation-types';
+import {
+  type ConversationSummary,
+  currentShape,
+  type StoredConversation,
+  summarize,
+} from './conversation-types';
 
 export { ConversationImportError } from './conversation-json';
 export type {
@@ -60,8 +65,9 @@ class IdbConversationStore implements ConversationStore {
     return oldestFirst.reverse();
   }
 
-  get(id: string): Promise<StoredConversation | undefined> {
-    return this.#db.get('conversations', id);
+  async get(id: string): Promise<StoredConversation | undefined> {
+    const stored = await this.#db.get('conversations', id);
+    return stored && currentShape(stored);
   }
 
   async put(conversation: StoredConversation): Promise<void> {
@@ -93,7 +99,7 @@ class IdbConversationStore implements ConversationStore {
   async exportJson(ids?: readonly string[]): Promise<string> {
     const all = ids
       ? (await Promise.all(ids.map((id) => this.get(id)))).filter((c) => c !== undefined)
-      : await this.#db.getAll('conversations');
+      : (await this.#db.getAll('conversations')).map(currentShape);
     return toExportJson(all.sort((a, b) => b.updatedAt - a.updatedAt));
   }
 

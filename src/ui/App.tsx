@@ -91,7 +91,7 @@ export function App({ conversations }: { readonly conversations: ConversationSto
           >
             <MenuIcon />
           </button>
-          <h2 className="chat-title">{title}</h2>
+          <h1 className="chat-title">{title}</h1>
           <div className="topbar-model">
             <ModelPicker />
             <BackendBadge />

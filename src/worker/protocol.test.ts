@@ -18,7 +18,11 @@ describe('protocol', () => {
     const request: Request = {
       id: 3,
       kind: 'send',
-      payload: { conversationId: 'c', turn: { text: 'hi', image: { width: 2, height: 2, data } }, settings },
+      payload: {
+        conversationId: 'c',
+        turn: { text: 'hi', images: [{ width: 2, height: 2, data }] },
+        settings,
+      },
     };
     expect(transferablesOf(request)).toEqual([data.buffer]);
   });
@@ -31,7 +35,9 @@ describe('protocol', () => {
       payload: {
         conversationId: 'c',
         systemPrompt: '',
-        history: [{ role: 'user', text: 'q', image: { width: 2, height: 2, data: shared.subarray(0, 16) } }],
+        history: [
+          { role: 'user', text: 'q', images: [{ width: 2, height: 2, data: shared.subarray(0, 16) }] },
+        ],
       },
     };
     expect(transferablesOf(request)).toEqual([]);

@@ -157,7 +157,7 @@ export function isReply(data: unknown): data is Reply {
   return hasIdAndKind(data, replyKinds);
 }
 
-/** The buffers of a turn's image, moved rather than copied to the worker. */
+/** The buffers of a turn's images, moved rather than copied to the worker. */
 export function transferablesOf(request: Request): Transferable[] {
   switch (request.kind) {
     case 'send':
@@ -176,12 +176,12 @@ export function transferablesOf(request: Request): Transferable[] {
   }
 }
 
-function ownBuffers(messages: readonly { readonly image?: RgbaImage }[]): ArrayBuffer[] {
+function ownBuffers(messages: readonly { readonly images?: readonly RgbaImage[] }[]): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
-  for (const { image } of messages) {
+  for (const image of messages.flatMap((message) => message.images ?? [])) {
     // A view into a larger or shared buffer would hand the worker more than the image: copy those instead.
-    const buffer = image?.data.buffer;
-    if (buffer instanceof ArrayBuffer && buffer.byteLength === image?.data.byteLength) buffers.add(buffer);
+    const buffer = image.data.buffer;
+    if (buffer instanceof ArrayBuffer && buffer.byteLength === image.data.byteLength) buffers.add(buffer);
   }
   return [...buffers];
 }

@@ -122,7 +122,7 @@ describe.each(registry.models.map((entry) => entry.id))('%s', (id) => {
     expect(codec.eosTokenIds.map((eos) => codec.idToToken(eos))).toEqual(expected.eos);
 
     const history: ChatMessage[] = [
-      { role: 'user', text: QUESTION, image: photo(8, 6) },
+      { role: 'user', text: QUESTION, images: [photo(8, 6)] },
       { role: 'assistant', text: ANSWER },
       { role: 'user', text: FOLLOW_UP },
     ];
@@ -144,7 +144,7 @@ describe.each(registry.models.map((entry) => entry.id))('%s', (id) => {
       expect(Object.values(model.info.files).sort()).toEqual(plan.files.map((file) => file.path).sort());
       const conversation = model.createConversation({
         history: [
-          { role: 'user', text: QUESTION, image: photo(40, 30) },
+          { role: 'user', text: QUESTION, images: [photo(40, 30)] },
           { role: 'assistant', text: ANSWER },
         ],
       });

@@ -76,7 +76,7 @@ export async function runSoak(ort: Ort, options: SoakOptions): Promise<SoakFigur
   let contextResets = 0;
   const turn = async (index: number) => {
     const text = questions[index % questions.length] ?? '';
-    const events = conversation.send(index === 0 ? { text, image: picture() } : { text }, settings);
+    const events = conversation.send(index === 0 ? { text, images: [picture()] } : { text }, settings);
     for await (const event of events) if (event.type === 'done' && event.stats.contextReset) contextResets++;
   };
   await turn(0);
@@ -90,7 +90,7 @@ export async function runSoak(ort: Ort, options: SoakOptions): Promise<SoakFigur
   await first.dispose();
   const second = await loadModel(ort, folderReader(join(dir, options.models[1])), { backend: 'wasm' });
   const next = second.createConversation();
-  for await (const _ of next.send({ text: questions[0] ?? '', image: picture() }, settings));
+  for await (const _ of next.send({ text: questions[0] ?? '', images: [picture()] }, settings));
   next.dispose();
   const afterSwitch = memory();
   await second.dispose();

@@ -90,7 +90,9 @@ function sequenceOf(
   const prompts: number[] = [];
   for (const [i, turn] of turns.entries()) {
     messages.push(
-      i === 0 ? { role: 'user', text: turn.question, image } : { role: 'user', text: turn.question },
+      i === 0
+        ? { role: 'user', text: turn.question, images: [image] }
+        : { role: 'user', text: turn.question },
     );
     prompts.push(tokens(messages, true).length);
     messages.push({ role: 'assistant', text: turn.answer });

@@ -56,7 +56,7 @@ function send(conversation: Conversation, turn: UserTurn, options: GenerateOptio
 describe('a conversation', () => {
   it('reuses the KV cache for turn 2 and answers as a fresh run over the whole two-turn prompt does', async () => {
     const chat = model.createConversation();
-    const first = await send(chat, { text: 'What is in the picture?', image });
+    const first = await send(chat, { text: 'What is in the picture?', images: [image] });
     const second = await send(chat, { text: 'Tell me more.' });
     expect(first.stats.prefillTokens).toBe(first.stats.promptTokens);
     expect(second.stats.prefillTokens).toBeLessThan(second.stats.promptTokens - first.stats.promptTokens);
@@ -64,7 +64,7 @@ describe('a conversation', () => {
 
     const fresh = model.createConversation({
       history: [
-        { role: 'user', text: 'What is in the picture?', image },
+        { role: 'user', text: 'What is in the picture?', images: [image] },
         { role: 'assistant', text: first.text },
       ],
     });
@@ -84,7 +84,7 @@ describe('a conversation', () => {
     ]) {
       const plain = model.createConversation();
       const drafted = model.createConversation();
-      for (const turn of [{ text: 'What is in the picture?', image }, { text: 'Tell me more.' }]) {
+      for (const turn of [{ text: 'What is in the picture?', images: [image] }, { text: 'Tell me more.' }]) {
         const one = await send(plain, turn, { ...options, draftTokens: 0 });
         const many = await send(drafted, turn, { ...options, draftTokens: 4 });
         expect(many.tokenIds).toEqual(one.tokenIds);
@@ -106,7 +106,7 @@ describe('a conversation', () => {
     const controller = new AbortController();
     const stopped = await answer(
       chat.send(
-        { text: 'What is in the picture?', image },
+        { text: 'What is in the picture?', images: [image] },
         { temperature: 0, maxNewTokens: 64, signal: controller.signal },
       ),
       (count) => {
@@ -129,7 +129,7 @@ describe('a conversation', () => {
 
   it('regenerates the same greedy answer, prefilling only one position, and ends at a stop string', async () => {
     const chat = model.createConversation();
-    const first = await send(chat, { text: 'What is in the picture?', image });
+    const first = await send(chat, { text: 'What is in the picture?', images: [image] });
     const again = await answer(chat.regenerate(GREEDY));
     expect(again.tokenIds).toEqual(first.tokenIds);
     expect(again.stats.prefillTokens).toBe(1);
@@ -145,7 +145,9 @@ describe('a conversation', () => {
 
   it('refuses a second turn while one is being generated', async () => {
     const chat = model.createConversation();
-    const running = chat.send({ text: 'What is in the picture?', image }, GREEDY)[Symbol.asyncIterator]();
+    const running = chat
+      .send({ text: 'What is in the picture?', images: [image] }, GREEDY)
+      [Symbol.asyncIterator]();
     await running.next();
     const second = chat.send({ text: 'Hello?' })[Symbol.asyncIterator]();
     await expect(second.next()).rejects.toMatchObject({ code: 'busy' });
@@ -158,19 +160,51 @@ describe('a conversation', () => {
     const first = `${'The boat sailed on the sea. '.repeat(10)}What is in the picture?`;
     const long = 'The boat sailed on the sea. '.repeat(15);
     const strict = model.createConversation();
-    await send(strict, { text: first, image });
+    await send(strict, { text: first, images: [image] });
     const overflow = await send(strict, { text: long }).catch((err: unknown) => err);
     expect(overflow).toBeInstanceOf(GlimpseError);
     expect(overflow).toMatchObject({ code: 'context-overflow' });
     expect(strict.messages).toHaveLength(2);
 
     const lenient = model.createConversation({ overflow: 'keep-last-turn' });
-    await send(lenient, { text: first, image });
+    await send(lenient, { text: first, images: [image] });
     const reset = await send(lenient, { text: long });
     expect(reset.stats.contextReset).toBe(true);
     expect(lenient.messages).toHaveLength(2);
-    expect(lenient.messages[0]?.image).toBe(image);
+    expect(lenient.messages[0]?.images).toEqual([image]);
     strict.dispose();
     lenient.dispose();
+  });
+  it('takes several images a turn, encodes each once per conversation, and refuses too many before encoding', async () => {
+    const flipped: RgbaImage = { ...image, data: image.data.slice().reverse() };
+    const chat = model.createConversation();
+    const one = await send(model.createConversation(), { text: 'Compare them.', images: [image] });
+    const both = await send(chat, { text: 'Compare them.', images: [image, flipped] });
+    const rows = model.info.imageTokenCount ?? 0;
+    expect(rows).toBeGreaterThan(0);
+    // The second image adds its rows and the template's own marker text for it, nothing else.
+    expect(both.stats.promptTokens - one.stats.promptTokens).toBeGreaterThanOrEqual(rows);
+    expect(both.stats.promptTokens - one.stats.promptTokens).toBeLessThan(rows + 8);
+    expect(chat.messages[0]?.images).toEqual([image, flipped]);
+
+    const again = await send(chat, { text: 'And the first one alone?', images: [image] });
+    expect(again.stats.visionMs).toBe(0);
+    expect(again.stats.prefillTokens).toBeLessThan(again.stats.promptTokens - 2 * rows);
+
+    const fresh = model.createConversation();
+    const count = Math.ceil(model.info.contextLength / rows);
+    const refused = await send(fresh, { text: 'All of them?', images: Array(count).fill(flipped) }).catch(
+      (err: unknown) => err,
+    );
+    expect(refused).toMatchObject({
+      code: 'context-overflow',
+      message: expect.stringMatching(`${count} images`),
+    });
+    expect(fresh.messages).toEqual([]);
+    // The refused turn encoded nothing: the image is encoded now, for the first time in this conversation.
+    const after = await send(fresh, { text: 'This one?', images: [flipped] });
+    expect(after.stats.visionMs).toBeGreaterThan(0);
+    chat.dispose();
+    fresh.dispose();
   });
 });

@@ -68,8 +68,8 @@ export class ChatConversation implements Conversation {
   }
 
   send(turn: UserTurn, options: GenerateOptions = {}): AsyncIterable<GenerateEvent> {
-    const message: ChatMessage = turn.image
-      ? { role: 'user', text: turn.text, image: turn.image }
+    const message: ChatMessage = turn.images?.length
+      ? { role: 'user', text: turn.text, images: turn.images }
       : { role: 'user', text: turn.text };
     return this.generate(options, (messages) => [...messages, message]);
   }
@@ -121,18 +121,18 @@ export class ChatConversation implements Conversation {
   ): AsyncGenerator<GenerateEvent> {
     const startedAt = performance.now();
     let messages: readonly ChatMessage[] = proposed;
-    let visionMs = await this.encodeImages(messages);
-    let layout = this.layout(messages);
     let contextReset = false;
-    if (layout.slots.length >= this.model.contextLength) {
-      if (this.overflow === 'error') throw overflowError(layout.slots.length, this.model.contextLength);
+    // Measured before any image is encoded (new images counted at the package's declared size), so a turn
+    // whose images cannot fit is refused before the vision encoder runs.
+    if (!this.fits(this.layout(messages))) {
+      if (this.overflow === 'error') throw this.overflowOf(this.layout(messages), messages);
       messages = lastTurnOnly(messages);
-      visionMs += await this.encodeImages(messages);
-      layout = this.layout(messages);
       contextReset = true;
-      if (layout.slots.length >= this.model.contextLength)
-        throw overflowError(layout.slots.length, this.model.contextLength);
+      if (!this.fits(this.layout(messages))) throw this.overflowOf(this.layout(messages), messages);
     }
+    const visionMs = await this.encodeImages(messages);
+    const layout = this.layout(messages);
+    if (!this.fits(layout)) throw this.overflowOf(layout, messages);
     const settings = turnSettings(this.model, options, layout.slots.length);
 
     // At least one position is run, to get the logits after the prompt.
@@ -186,19 +186,28 @@ export class ChatConversation implements Conversation {
     yield doneEvent(state, facts(prefillMs));
   }
 
-  /** Encodes each image of the messages not yet seen; returns the milliseconds spent. */
+  private fits(layout: PromptLayout): boolean {
+    return layout.slots.length < this.model.contextLength;
+  }
+
+  private overflowOf(layout: PromptLayout, messages: readonly ChatMessage[]): GlimpseError {
+    const images = messages.flatMap((message) => message.images ?? []).length;
+    const imagePositions = layout.slots.filter((slot) => slot < 0).length;
+    return overflowError(layout.slots.length, this.model.contextLength, { images, imagePositions });
+  }
+
+  /** Encodes each image of the messages not yet seen, once per conversation; returns the milliseconds spent. */
   private async encodeImages(messages: readonly ChatMessage[]): Promise<number> {
     let spent = 0;
-    for (const message of messages) {
-      if (!message.image) continue;
+    for (const image of messages.flatMap((message) => message.images ?? [])) {
       const start = performance.now();
-      const key = this.keyOf(message.image);
+      const key = this.keyOf(image);
       if (this.imageIndex.has(key)) continue;
       const vision = this.model.vision;
       if (!vision || this.model.imageTokenId === undefined) {
         throw new GlimpseError('model-text-only', 'This model reads text only; it cannot take an image.');
       }
-      const pixels = preprocessImage(message.image, vision.preprocess);
+      const pixels = preprocessImage(image, vision.preprocess);
       const embeds = await encodeImage(this.model.ort, vision.spec, pixels, vision.declaredRows);
       spent += performance.now() - start;
       this.imageIndex.set(key, this.images.length);
@@ -207,12 +216,12 @@ export class ChatConversation implements Conversation {
     return spent;
   }
 
+  /** The prompt's positions; an image not encoded yet counts at the package's declared size. */
   private layout(messages: readonly ChatMessage[]): PromptLayout {
     const images: PromptImage[] = [];
-    for (const message of messages) {
-      if (!message.image) continue;
-      const index = this.imageIndex.get(this.keyOf(message.image)) ?? -1;
-      const rows = this.images[index]?.rows ?? 0;
+    for (const image of messages.flatMap((message) => message.images ?? [])) {
+      const index = this.imageIndex.get(this.keyOf(image)) ?? -1;
+      const rows = this.images[index]?.rows ?? this.model.vision?.declaredRows ?? 0;
       images.push({ index, rows });
     }
     return buildPrompt(
@@ -233,10 +242,10 @@ export class ChatConversation implements Conversation {
   }
 }
 
-/** The last user turn alone, carrying the image the conversation was last about. */
+/** The last user turn alone, carrying the images the conversation was last about. */
 function lastTurnOnly(messages: readonly ChatMessage[]): ChatMessage[] {
   const last = messages.at(-1);
   if (!last) return [];
-  const image = last.image ?? messages.findLast((message) => message.image !== undefined)?.image;
-  return [image ? { role: 'user', text: last.text, image } : { role: 'user', text: last.text }];
+  const images = last.images ?? messages.findLast((message) => message.images?.length)?.images;
+  return [images?.length ? { role: 'user', text: last.text, images } : { role: 'user', text: last.text }];
 }

@@ -62,7 +62,7 @@ async function engineAnswer(pkg: string, rgba: Uint8Array): Promise<number[]> {
     const conversation = model.createConversation();
     let done: Extract<GenerateEvent, { type: 'done' }> | undefined;
     for await (const event of conversation.send(
-      { text: QUESTION, image: { width: 64, height: 64, data: rgba } },
+      { text: QUESTION, images: [{ width: 64, height: 64, data: rgba }] },
       { temperature: 0, maxNewTokens: MAX_NEW_TOKENS },
     )) {
       if (event.type === 'done') done = event;

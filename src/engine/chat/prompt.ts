@@ -42,15 +42,16 @@ export function templateMessages(
   if (systemPrompt) rendered.push({ role: 'system', content: [{ type: 'text', text: systemPrompt }] });
   for (const message of messages) {
     const text = { type: 'text', text: message.text } as const;
-    rendered.push({
-      role: message.role,
-      content: message.role === 'user' && message.image ? [{ type: 'image' }, text] : [text],
-    });
+    // One image part per image, before the text: the content-list form a Hugging Face template expands into
+    // its own image markers, so several images follow the model's own convention.
+    const images =
+      message.role === 'user' ? (message.images ?? []).map(() => ({ type: 'image' }) as const) : [];
+    rendered.push({ role: message.role, content: [...images, text] });
   }
   return rendered;
 }
 
-/** `images` lists the conversation's images in message order, one per message that carries one. */
+/** `images` lists the conversation's images in the order the template renders them: message by message, each message's in turn. */
 export function buildPrompt(
   codec: PromptCodec,
   imageTokenId: number | undefined,

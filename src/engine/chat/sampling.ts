@@ -39,10 +39,19 @@ export function turnSettings(
   };
 }
 
-export function overflowError(promptLength: number, contextLength: number): GlimpseError {
+/** `images` tells how many images the prompt holds and how many of its positions they take, when any. */
+export function overflowError(
+  promptLength: number,
+  contextLength: number,
+  images: { readonly images: number; readonly imagePositions: number } = { images: 0, imagePositions: 0 },
+): GlimpseError {
+  const advice =
+    images.images > 0
+      ? `Its ${images.images} image${images.images === 1 ? '' : 's'} take ${images.imagePositions} of them: send fewer images, or start a new chat.`
+      : 'Start a new chat, or shorten the message.';
   return new GlimpseError(
     'context-overflow',
-    `The conversation needs ${promptLength} tokens but the model's context holds ${contextLength}. Start a new chat, or shorten the message.`,
-    { details: { promptTokens: promptLength, contextLength } },
+    `The conversation needs ${promptLength} tokens but the model's context holds ${contextLength}. ${advice}`,
+    { details: { promptTokens: promptLength, contextLength, ...images } },
   );
 }

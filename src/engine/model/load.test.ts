@@ -137,7 +137,9 @@ describe('loadModel', () => {
     // The encoder gives 64 rows; had it run at load, the wrong declaration would have failed there.
     expect(model.info.imageTokenCount).toBe(63);
     const image = { width: 8, height: 8, data: new Uint8Array(8 * 8 * 4).fill(128) };
-    const turn = model.createConversation().send({ text: 'What is this?', image }, { maxNewTokens: 2 });
+    const turn = model
+      .createConversation()
+      .send({ text: 'What is this?', images: [image] }, { maxNewTokens: 2 });
     await expect(turn[Symbol.asyncIterator]().next()).rejects.toMatchObject({
       code: 'package-invalid',
       message: expect.stringContaining(

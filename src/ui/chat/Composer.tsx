@@ -1,16 +1,18 @@
-import { type KeyboardEvent, useEffect, useRef } from 'react';
+import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { useActions, useAppState } from '../app-context';
-import { ArrowUpIcon, CloseIcon, ImageIcon, StopIcon } from '../icons';
+import { ArrowUpIcon, CameraIcon, CloseIcon, ImageIcon, StopIcon } from '../icons';
+import { CameraDialog } from '../image/CameraDialog';
 import { acceptedImageTypes } from '../image/decode-image';
 import { useAttach } from '../image/use-attach';
+import { useCameraKind } from '../image/use-camera';
 import { ImageThumb } from './ImageThumb';
 import { LiveFigures } from './LiveFigures';
 
 export function Composer() {
   const draft = useAppState((s) => s.draft);
   const setDraft = useAppState((s) => s.setDraft);
-  const attachment = useAppState((s) => s.attachment);
-  const clearAttachment = useAppState((s) => s.clearAttachment);
+  const attachments = useAppState((s) => s.attachments);
+  const removeAttachment = useAppState((s) => s.removeAttachment);
   const generating = useAppState((s) => s.generation !== undefined);
   const ready = useAppState((s) => s.load.status === 'ready');
   // A text-only model continues what it is given; it has no use for an image.
@@ -18,9 +20,12 @@ export function Composer() {
   const actions = useActions();
   const attach = useAttach();
   const fileInput = useRef<HTMLInputElement>(null);
+  const cameraInput = useRef<HTMLInputElement>(null);
   const textarea = useRef<HTMLTextAreaElement>(null);
+  const camera = useCameraKind();
+  const [cameraOpen, setCameraOpen] = useState(false);
 
-  const canSend = ready && !generating && (draft.trim() !== '' || attachment !== undefined);
+  const canSend = ready && !generating && (draft.trim() !== '' || attachments.length > 0);
 
   // Grow with the text up to a limit, then scroll.
   // biome-ignore lint/correctness/useExhaustiveDependencies: measures again whenever the draft changes
@@ -51,19 +56,26 @@ export function Composer() {
           send();
         }}
       >
-        {attachment && (
-          <div className="attachment">
-            <ImageThumb blob={attachment.blob} alt={`Attached: ${attachment.name}`} />
-            <span className="attachment-name">{attachment.name}</span>
-            <button
-              type="button"
-              className="attachment-remove"
-              onClick={clearAttachment}
-              aria-label="Remove image"
-            >
-              <CloseIcon size={14} />
-            </button>
-          </div>
+        {attachments.length > 0 && (
+          <ul className="attachments" aria-label="Images to send">
+            {attachments.map((attachment) => (
+              <li key={attachment.id} className="attachment" data-testid="attachment">
+                <ImageThumb blob={attachment.blob} alt={`Attached: ${attachment.name}`} />
+                <span className="attachment-name">{attachment.name}</span>
+                <button
+                  type="button"
+                  className="attachment-remove"
+                  onClick={() => {
+                    removeAttachment(attachment.id);
+                    textarea.current?.focus();
+                  }}
+                  aria-label={`Remove ${attachment.name}`}
+                >
+                  <CloseIcon size={14} />
+                </button>
+              </li>
+            ))}
+          </ul>
         )}
         <div className="composer-row">
           <button
@@ -81,8 +93,34 @@ export function Composer() {
             data-testid="image-input"
             type="file"
             accept={acceptedImageTypes.join(',')}
+            multiple
             hidden
-            aria-label="Image file"
+            aria-label="Image files"
+            onChange={(event) => {
+              if (event.target.files) attach(event.target.files);
+              event.target.value = '';
+            }}
+          />
+          {camera && (
+            <button
+              type="button"
+              className="icon-button composer-attach"
+              onClick={() => (camera === 'capture' ? cameraInput.current?.click() : setCameraOpen(true))}
+              disabled={textOnly}
+              aria-label="Take photo"
+              title={textOnly ? 'This model reads text only' : 'Take photo'}
+            >
+              <CameraIcon />
+            </button>
+          )}
+          <input
+            ref={cameraInput}
+            data-testid="camera-input"
+            type="file"
+            accept="image/*"
+            capture="environment"
+            hidden
+            aria-label="Photo from the camera"
             onChange={(event) => {
               if (event.target.files) attach(event.target.files);
               event.target.value = '';
@@ -97,9 +135,11 @@ export function Composer() {
             placeholder={
               textOnly
                 ? 'Begin a story and the model goes on…'
-                : attachment
-                  ? 'Ask about this image…'
-                  : 'Ask anything, or add an image…'
+                : attachments.length > 1
+                  ? 'Ask about these images…'
+                  : attachments.length === 1
+                    ? 'Ask about this image…'
+                    : 'Ask anything, or add an image…'
             }
             aria-label="Message"
             onChange={(event) => setDraft(event.target.value)}
@@ -133,6 +173,15 @@ export function Composer() {
       <p className="composer-note">
         Enter to send · Shift+Enter for a new line · Runs privately on this device
       </p>
+      {cameraOpen && (
+        <CameraDialog
+          onCapture={(photo) => {
+            attach([photo]);
+            setCameraOpen(false);
+          }}
+          onClose={() => setCameraOpen(false)}
+        />
+      )}
     </div>
   );
 }

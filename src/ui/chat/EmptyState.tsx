@@ -6,7 +6,7 @@ import { presets } from './presets';
 /** The first screen of a chat: what the app does, and the three kinds of question to start from. */
 export function EmptyState() {
   const setDraft = useAppState((s) => s.setDraft);
-  const hasImage = useAppState((s) => s.attachment !== undefined);
+  const hasImage = useAppState((s) => s.attachments.length > 0);
   // Nothing chosen, nothing cached: the first step is choosing a model, not a question.
   const noModel = useAppState((s) => s.load.modelId === undefined && s.catalog.length > 0);
   return (
@@ -14,7 +14,7 @@ export function EmptyState() {
       <div className="empty-mark" aria-hidden="true">
         <SparkIcon size={28} />
       </div>
-      <h1>What's in the picture?</h1>
+      <h2>What's in the picture?</h2>
       <p>
         Add a photo, then ask about it. The model runs on this device: your images and words never leave it.
       </p>

@@ -25,8 +25,19 @@ export const MessageItem = memo(function MessageItem({
   if (message.role === 'user') {
     return (
       <article className="message message-user" data-testid="user-message" aria-label="Your message">
-        {message.image && (
-          <ImageThumb blob={message.image.blob} alt={message.image.name ?? 'Attached image'} />
+        {message.images && message.images.length > 0 && (
+          <ul className="message-images" aria-label={imageCount(message.images.length)}>
+            {message.images.map((image, index) => (
+              // The order is the message's own and never changes.
+              // biome-ignore lint/suspicious/noArrayIndexKey: images have no id of their own
+              <li key={index}>
+                <ImageThumb
+                  blob={image.blob}
+                  alt={`Image ${index + 1} of ${message.images?.length}: ${image.name ?? 'attached image'}`}
+                />
+              </li>
+            ))}
+          </ul>
         )}
         {message.text && <p className="bubble">{message.text}</p>}
       </article>
@@ -93,6 +104,10 @@ export const MessageItem = memo(function MessageItem({
     </article>
   );
 });
+
+function imageCount(count: number): string {
+  return count === 1 ? 'One image' : `${count} images`;
+}
 
 function CopyButton({ text }: { readonly text: string }) {
   const [copied, setCopied] = useState(false);

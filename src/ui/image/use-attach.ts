@@ -1,34 +1,20 @@
 import { useCallback } from 'react';
-import { GlimpseError } from '../../state/errors';
-import { useAppState } from '../app-context';
-import { isAcceptedImage } from './decode-image';
+import { useActions } from '../app-context';
 
 /**
- * Attaches the first image among dropped, pasted or chosen files, replacing any earlier one. A file of another type is refused with a message, not silently ignored.
+ * Attaches every file among dropped, pasted, chosen, photographed or shared ones, after the earlier ones.
+ * Each is decoded and checked by `attachImages` before it shows; one that is no readable image is refused
+ * with a message, not silently ignored. Returns whether there were files to take.
  */
 export function useAttach(): (files: Iterable<File>) => boolean {
-  const attach = useAppState((s) => s.attach);
-  const showError = useAppState((s) => s.showError);
+  const actions = useActions();
   return useCallback(
     (files) => {
       const list = [...files];
       if (list.length === 0) return false;
-      const image = list.find(isAcceptedImage);
-      if (!image) {
-        showError(
-          new GlimpseError(
-            'image-invalid',
-            'Glimpse reads JPEG, PNG, WebP and GIF images. Choose one of those.',
-            {
-              details: { type: list[0]?.type || 'unknown' },
-            },
-          ).toObject(),
-        );
-        return false;
-      }
-      attach({ blob: image, name: image.name });
+      void actions.attachImages(list.map((file) => ({ blob: file, name: file.name || 'image' })));
       return true;
     },
-    [attach, showError],
+    [actions],
   );
 }
