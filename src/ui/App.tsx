@@ -1,7 +1,8 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { UpdatePrompt } from '../pwa/UpdatePrompt';
 import type { ConversationStore } from '../storage/conversations';
 import { useActions, useAppState } from './app-context';
+import { Announcer } from './chat/Announcer';
 import { Composer } from './chat/Composer';
 import { MessageList } from './chat/MessageList';
 import { ErrorBanner } from './ErrorBanner';
@@ -21,6 +22,26 @@ export function App({ conversations }: { readonly conversations: ConversationSto
   const [dragging, setDragging] = useState(false);
   const title = useAppState((s) => s.active?.title ?? 'New chat');
   const attach = useAttach();
+  const settingsButton = useRef<HTMLButtonElement>(null);
+  const storageButton = useRef<HTMLButtonElement>(null);
+  const menuButton = useRef<HTMLButtonElement>(null);
+
+  // Escape closes the open panel, or else the sidebar drawer, and focus goes back to what opened it.
+  useEffect(() => {
+    if (!panel && !sidebarOpen) return;
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape' || event.defaultPrevented) return;
+      if (panel) {
+        setPanel(undefined);
+        (panel === 'settings' ? settingsButton : storageButton).current?.focus();
+      } else {
+        setSidebarOpen(false);
+        menuButton.current?.focus();
+      }
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, [panel, sidebarOpen]);
 
   // An image dropped or pasted anywhere on the window is attached; the browser must not open it instead.
   useEffect(() => {
@@ -64,6 +85,7 @@ export function App({ conversations }: { readonly conversations: ConversationSto
         </div>
         <ConversationList onChosen={() => setSidebarOpen(false)} />
         <button
+          ref={storageButton}
           type="button"
           className="sidebar-footer"
           onClick={() => {
@@ -84,6 +106,7 @@ export function App({ conversations }: { readonly conversations: ConversationSto
       <main className="main">
         <header className="topbar">
           <button
+            ref={menuButton}
             type="button"
             className="icon-button menu-button"
             onClick={() => setSidebarOpen(true)}
@@ -98,6 +121,7 @@ export function App({ conversations }: { readonly conversations: ConversationSto
             <ModelStatus />
           </div>
           <button
+            ref={settingsButton}
             type="button"
             className="icon-button"
             onClick={() => setPanel((open) => (open === 'settings' ? undefined : 'settings'))}
@@ -115,6 +139,7 @@ export function App({ conversations }: { readonly conversations: ConversationSto
           <MessageList />
         </div>
         <Composer />
+        <Announcer />
       </main>
       {panel === 'settings' && <SettingsPanel onClose={() => setPanel(undefined)} />}
       {panel === 'storage' && (

@@ -28,7 +28,8 @@ export function MessageList() {
   if (messages.length === 0) return <EmptyState />;
   const lastId = messages.at(-1)?.id;
   return (
-    <div className="messages" role="log" aria-label="Conversation" aria-live="polite">
+    // Not a live region: the Announcer says when an answer starts and reads it once it is whole.
+    <section className="messages" aria-label="Conversation">
       {messages.map((message) => (
         <MessageItem
           key={message.id}
@@ -41,6 +42,6 @@ export function MessageList() {
         />
       ))}
       <div ref={end} />
-    </div>
+    </section>
   );
 }

@@ -18,14 +18,18 @@ export function CameraDialog({ onCapture, onClose }: Props) {
   const [live, setLive] = useState(false);
 
   useEffect(() => {
-    dialog.current?.showModal();
+    const element = dialog.current;
+    if (element && !element.open) element.showModal();
     let stream: MediaStream | undefined;
     let open = true;
+    const stop = (tracks: MediaStream | undefined) => {
+      for (const track of tracks?.getTracks() ?? []) track.stop();
+    };
     navigator.mediaDevices
       .getUserMedia({ video: { facingMode: 'environment' }, audio: false })
       .then(async (started) => {
         stream = started;
-        if (!open || !video.current) return;
+        if (!open || !video.current) return stop(started);
         video.current.srcObject = started;
         await video.current.play();
         setLive(true);
@@ -35,7 +39,8 @@ export function CameraDialog({ onCapture, onClose }: Props) {
       });
     return () => {
       open = false;
-      for (const track of stream?.getTracks() ?? []) track.stop();
+      stop(stream);
+      element?.close();
     };
   }, []);
 
@@ -58,7 +63,16 @@ export function CameraDialog({ onCapture, onClose }: Props) {
   };
 
   return (
-    <dialog ref={dialog} className="camera-dialog" aria-labelledby="camera-title" onClose={onClose}>
+    <dialog
+      ref={dialog}
+      className="camera-dialog"
+      data-testid="camera-dialog"
+      aria-labelledby="camera-title"
+      onCancel={(event) => {
+        event.preventDefault();
+        onClose();
+      }}
+    >
       <header className="panel-header">
         <h2 id="camera-title">Take a photo</h2>
         <button type="button" className="icon-button" onClick={onClose} aria-label="Close camera">
