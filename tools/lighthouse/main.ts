@@ -17,7 +17,10 @@ const categories = ['performance', 'accessibility', 'best-practices'] as const;
 const desktop = process.argv.includes('--desktop');
 
 await build({ logLevel: 'warn' });
-const server = await preview({ preview: { host: '127.0.0.1', port: 0, strictPort: false }, logLevel: 'warn' });
+const server = await preview({
+  preview: { host: '127.0.0.1', port: 0, strictPort: false },
+  logLevel: 'warn',
+});
 const address = server.httpServer.address() as AddressInfo;
 const url = `http://127.0.0.1:${address.port}/`;
 const chrome = await launch({
@@ -42,9 +45,16 @@ try {
   console.log(`Lighthouse ${lhr.lighthouseVersion}, ${name}, ${url} (${lhr.environment.hostUserAgent})`);
   for (const id of categories) {
     const score = lhr.categories[id]?.score;
-    console.log(`${id.padEnd(15)} ${score === null || score === undefined ? 'n/a' : Math.round(score * 100)}`);
+    console.log(
+      `${id.padEnd(15)} ${score === null || score === undefined ? 'n/a' : Math.round(score * 100)}`,
+    );
   }
-  for (const id of ['first-contentful-paint', 'largest-contentful-paint', 'total-blocking-time', 'cumulative-layout-shift']) {
+  for (const id of [
+    'first-contentful-paint',
+    'largest-contentful-paint',
+    'total-blocking-time',
+    'cumulative-layout-shift',
+  ]) {
     console.log(`  ${id.padEnd(26)} ${lhr.audits[id]?.displayValue ?? 'n/a'}`);
   }
   const failed = Object.values(lhr.audits).filter(
