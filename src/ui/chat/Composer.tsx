@@ -1,4 +1,4 @@
-import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
+import { type ChangeEvent, type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { useActions, useAppState } from '../app-context';
 import { ArrowUpIcon, CameraIcon, CloseIcon, ImageIcon, StopIcon } from '../icons';
 import { CameraDialog } from '../image/CameraDialog';
@@ -35,6 +35,12 @@ export function Composer() {
     element.style.height = 'auto';
     element.style.height = `${Math.min(element.scrollHeight, 220)}px`;
   }, [draft]);
+
+  // Emptied after each choice, so choosing the same file again still counts as a change.
+  const takeFiles = (event: ChangeEvent<HTMLInputElement>) => {
+    if (event.target.files) attach(event.target.files);
+    event.target.value = '';
+  };
 
   const send = () => {
     if (canSend) void actions.send();
@@ -96,10 +102,7 @@ export function Composer() {
             multiple
             hidden
             aria-label="Image files"
-            onChange={(event) => {
-              if (event.target.files) attach(event.target.files);
-              event.target.value = '';
-            }}
+            onChange={takeFiles}
           />
           {camera && (
             <button
@@ -121,10 +124,7 @@ export function Composer() {
             capture="environment"
             hidden
             aria-label="Photo from the camera"
-            onChange={(event) => {
-              if (event.target.files) attach(event.target.files);
-              event.target.value = '';
-            }}
+            onChange={takeFiles}
           />
           <textarea
             id="prompt-input"
