@@ -4,10 +4,11 @@
  * line) and writes bench/results/<name>.json with its chart as SVG and PNG.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeMachine } from '../bench/machine';
+import { decodeCeiling, kvBytesPerPosition, meanDecodePositions } from '../bench/ceiling';
+import { describeMachine, measureReadBandwidth } from '../bench/machine';
 import { type NodeJob, RESULT_PREFIX } from '../bench/node/job';
 import type { BenchPlan } from '../bench/plan';
 import {
@@ -20,6 +21,7 @@ import {
 import { reportTable } from '../bench/table';
 import { writeReport } from '../bench/write-report';
 import type { Dtype, ModelPart } from '../engine/index';
+import { parseModelConfig } from '../engine/model/config';
 import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchArgs } from './bench-args';
 import type { CliIo } from './main';
 
@@ -72,6 +74,23 @@ function resolveModel(options: BenchOptions): ModelSetup {
     ...(options.draftTokens === undefined ? {} : { draftTokens: options.draftTokens }),
   };
   return { dir, label: options.model, imageSize: imageSize(dir), dtype, plan };
+}
+
+/** The result with the decode ceiling its decoder file and this machine's read bandwidth give. */
+function withCeiling(result: SystemResult, dir: string, readBytesPerSecond: number): SystemResult {
+  const decoder = result.files.decoder_model_merged;
+  const run = result.runs[0];
+  if (decoder === undefined || run === undefined) return result;
+  const config = parseModelConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), null);
+  const { numLayers, numKvHeads, headDim } = config;
+  if (numLayers === undefined || numKvHeads === undefined || headDim === undefined) return result;
+  const ceiling = decodeCeiling(
+    readBytesPerSecond,
+    statSync(join(dir, decoder)).size,
+    kvBytesPerPosition({ numLayers, numKvHeads, headDim }),
+    meanDecodePositions(run.promptTokens, run.generatedTokens),
+  );
+  return { ...result, ceiling };
 }
 
 /** The square input side from preprocessor_config.json (crop_size, else size). */
@@ -173,6 +192,7 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
       }
     }
   }
+  const readBytesPerSecond = measureReadBandwidth();
   const report: BenchReport = {
     name: options.name ?? `node-${setup.label}`,
     date: new Date().toISOString(),
@@ -187,7 +207,7 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
       wasmThreads: options.wasmThreads,
       quick: options.quick,
     },
-    results,
+    results: results.map((result) => withCeiling(result, setup.dir, readBytesPerSecond)),
     failures,
     comparisons: compare(results),
   };
