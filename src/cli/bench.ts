@@ -4,7 +4,7 @@
  * line) and writes bench/results/<name>.json with its chart as SVG and PNG.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeCeiling, kvBytesPerPosition, meanDecodePositions } from '../bench/ceiling';
@@ -12,6 +12,7 @@ import { describeMachine, measureReadBandwidth } from '../bench/machine';
 import { type NodeJob, RESULT_PREFIX } from '../bench/node/job';
 import type { BenchPlan } from '../bench/plan';
 import {
+  type BenchBackend,
   type BenchReport,
   compare,
   isSystemResult,
@@ -22,6 +23,7 @@ import { reportTable } from '../bench/table';
 import { writeReport } from '../bench/write-report';
 import type { Dtype, ModelPart } from '../engine/index';
 import { parseModelConfig } from '../engine/model/config';
+import { chooseDtypes, deviceClass, partFile } from '../engine/model/files';
 import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchArgs } from './bench-args';
 import type { CliIo } from './main';
 
@@ -39,8 +41,22 @@ interface ModelSetup {
   readonly dir: string;
   readonly label: string;
   readonly imageSize: number;
-  readonly dtype: Partial<Record<ModelPart, Dtype>>;
+  /** The files per part each backend loads. */
+  readonly dtypes: (backend: BenchBackend) => Partial<Record<ModelPart, Dtype>>;
   readonly plan: BenchPlan;
+}
+
+/**
+ * The engine's own choice of files for the backend (what the app and the CLI load there), or, with
+ * --dtype, that variant of the decoder and vision encoder wherever the package has it.
+ */
+function packageDtypes(dir: string, backend: BenchBackend, forced: Dtype | undefined) {
+  const files = readdirSync(join(dir, 'onnx')).map((name) => `onnx/${name}`);
+  const chosen = chooseDtypes(files, deviceClass(backend, false));
+  if (forced === undefined) return chosen;
+  for (const part of ['vision_encoder', 'decoder_model_merged'] as const)
+    if (files.includes(partFile(part, forced))) chosen[part] = forced;
+  return chosen;
 }
 
 function resolveModel(options: BenchOptions): ModelSetup {
@@ -52,18 +68,11 @@ function resolveModel(options: BenchOptions): ModelSetup {
     // The builder is a repository tool, not part of the published CLI.
     if (!existsSync(join(dir, 'config.json'))) {
       throw new BenchUsageError(
-        `No synthetic package at ${dir}. Build it first (~850 MB): npx tsx tools/packages/synthetic-build.ts ${dir}`,
+        `No synthetic package at ${dir}. Build it first (~1.8 GB): npx tsx tools/packages/synthetic-build.ts ${dir}`,
       );
     }
   } else dir = resolve(options.model);
   if (!existsSync(join(dir, 'config.json'))) throw new BenchUsageError(`No model package at ${dir}.`);
-  const has = (file: string): boolean => existsSync(join(dir, 'onnx', file));
-  const q4OrFp32 = (part: ModelPart): Dtype => (has(`${part}_q4.onnx`) ? 'q4' : 'fp32');
-  const dtype: Partial<Record<ModelPart, Dtype>> = {
-    vision_encoder: q4OrFp32('vision_encoder'),
-    embed_tokens: has('embed_tokens.onnx') ? 'fp32' : 'fp16',
-    decoder_model_merged: q4OrFp32('decoder_model_merged'),
-  };
   // Real shapes are slow on 2 cores: few runs and few tokens, which still give every figure.
   const small = synthetic || options.quick;
   const plan: BenchPlan = {
@@ -73,7 +82,8 @@ function resolveModel(options: BenchOptions): ModelSetup {
     maxNewTokensPerTurn: small ? 4 : 16,
     ...(options.draftTokens === undefined ? {} : { draftTokens: options.draftTokens }),
   };
-  return { dir, label: options.model, imageSize: imageSize(dir), dtype, plan };
+  const dtypes = (backend: BenchBackend) => packageDtypes(dir, backend, options.dtype);
+  return { dir, label: options.model, imageSize: imageSize(dir), dtypes, plan };
 }
 
 /** The result with the decode ceiling its decoder file and this machine's read bandwidth give. */
@@ -181,7 +191,7 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
         backend,
         modelDir: setup.dir,
         imageSize: setup.imageSize,
-        dtype: setup.dtype,
+        dtype: setup.dtypes(backend),
         plan: setup.plan,
         wasmThreads: options.wasmThreads,
       };
@@ -197,9 +207,14 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
     name: options.name ?? `node-${setup.label}`,
     date: new Date().toISOString(),
     machine: describeMachine(),
-    model: `${setup.label} (${Object.entries(setup.dtype)
-      .map(([part, dtype]) => `${part} ${dtype}`)
-      .join(', ')})`,
+    model: `${setup.label} (${options.backends
+      .map(
+        (backend) =>
+          `${backend}: ${Object.entries(setup.dtypes(backend))
+            .map(([part, dtype]) => `${part} ${dtype}`)
+            .join(', ')}`,
+      )
+      .join('; ')})`,
     settings: {
       environment: `Node ${process.version}`,
       imageSize: setup.imageSize,

@@ -63,6 +63,29 @@ function nbits(bits: 4 | 8, block: number, accuracy: number): Variant {
   };
 }
 
+/** What onnxruntime's dynamic quantisation writes (the Hub's 'quantized' files): uint8 activations. */
+function matmulInteger(weights: 'uint8' | 'int8'): Variant {
+  return {
+    name: `DynamicQuantizeLinear + MatMulInteger ${weights}`,
+    weightBytes: K * N,
+    build: (g, x) => {
+      const [xq = '', xs = '', xz = ''] = g.node('DynamicQuantizeLinear', [x], {}, { outputs: 3 });
+      const bytes = randomBytes(K * N, 7);
+      const w =
+        weights === 'uint8'
+          ? g.initializer('w', 'uint8', [K, N], bytes)
+          : g.initializer('w', 'int8', [K, N], new Int8Array(bytes.buffer));
+      const wz =
+        weights === 'uint8'
+          ? g.initializer('wz', 'uint8', [], Uint8Array.of(128))
+          : g.initializer('wz', 'int8', [], Int8Array.of(0));
+      const acc = g.op('MatMulInteger', [xq, w, xz, wz]);
+      const scale = g.op('Mul', [xs, g.initializer('ws', 'float32', [N], new Float32Array(N).fill(0.01))]);
+      return g.op('Mul', [g.op('Cast', [acc], { to: 1 }), scale]);
+    },
+  };
+}
+
 const VARIANTS: Variant[] = [
   nbits(4, 32, 4),
   nbits(4, 32, 0),
@@ -70,18 +93,8 @@ const VARIANTS: Variant[] = [
   nbits(4, 128, 0),
   nbits(8, 32, 4),
   nbits(8, 128, 4),
-  {
-    name: 'DynamicQuantizeLinear + MatMulInteger uint8',
-    weightBytes: K * N,
-    build: (g, x) => {
-      const [xq = '', xs = '', xz = ''] = g.node('DynamicQuantizeLinear', [x], {}, { outputs: 3 });
-      const w = g.initializer('w', 'uint8', [K, N], randomBytes(K * N, 7));
-      const wz = g.initializer('wz', 'uint8', [], Uint8Array.of(128));
-      const acc = g.op('MatMulInteger', [xq, w, xz, wz]);
-      const scale = g.op('Mul', [xs, g.initializer('ws', 'float32', [], Float32Array.of(0.01))]);
-      return g.op('Mul', [g.op('Cast', [acc], { to: 1 }), scale]);
-    },
-  },
+  matmulInteger('uint8'),
+  matmulInteger('int8'),
   {
     name: 'MatMul float32',
     weightBytes: K * N * 4,
