@@ -155,7 +155,8 @@ describe('glimpse convert on a Qwen2ForCausalLM checkpoint (q/k/v biases, rope_t
       const worstCosine = Math.min(
         ...logits.map((row, t) => cosine(row, reference[t] ?? new Float32Array())),
       );
-      expect(worstCosine, dtype).toBeGreaterThan(0.95); // (0.973)
+      // 8-bit weights per channel: 12/12 top-1 and 0.9997 when written; 4-bit: 12/12 and 0.973.
+      expect(worstCosine, dtype).toBeGreaterThan(dtype === 'quantized' || dtype === 'int8' ? 0.999 : 0.95);
     }
   });
 });
