@@ -8,7 +8,7 @@ import { type HubServer, startHubServer } from '../tools/hub-server/hub-server';
 import { expect, test } from './fixtures';
 
 const DEFAULT = 'llava-hf/llava-interleave-qwen-0.5b-hf';
-const DECODER = 'onnx/decoder_model_merged_q4.onnx';
+const DECODER = 'onnx/decoder_model_merged_quantized.onnx';
 
 test.skip(
   ({ backend }) => backend !== 'wasm',
@@ -77,7 +77,9 @@ test('a newcomer is offered the registry default with its size and licence; no t
   const first = page.getByTestId('first-run');
   await expect(first).toBeVisible();
   await expect(first.getByRole('heading', { name: 'Recommended: LLaVA-Interleave 0.5B' })).toBeVisible();
-  await expect(page.getByTestId('first-run-size')).toHaveText(/^\d+ MB for WebAssembly \(CPU\)$/);
+  await expect(page.getByTestId('first-run-size')).toHaveText(
+    /^(\d+ MB|\d+\.\d+ GB) for WebAssembly \(CPU\)$/,
+  );
   await expect(page.getByTestId('first-run-licence')).toHaveText('tongyi-qianwen-research');
   await expect(first).toContainText('FastVLM 0.5B');
   const tests = page.getByTestId('first-run-tests');
@@ -95,9 +97,9 @@ test('a newcomer is offered the registry default with its size and licence; no t
   // Only files of the listing were asked for: the plan's three ONNX files and the package's text files.
   const onnx = resolved(from).filter((path) => path.endsWith('.onnx'));
   expect([...new Set(onnx)].sort()).toEqual([
-    'onnx/decoder_model_merged_q4.onnx',
+    'onnx/decoder_model_merged_quantized.onnx',
     'onnx/embed_tokens_fp16.onnx',
-    'onnx/vision_encoder_q4.onnx',
+    'onnx/vision_encoder_int8.onnx',
   ]);
   expect(server.requests.slice(from).every((request) => !request.url.includes('/resolve/main/'))).toBe(true);
   expect(consoleErrors).toEqual([]);

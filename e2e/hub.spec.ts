@@ -17,12 +17,14 @@ test('asks before downloading a registry model and fetches nothing when cancelle
   await openApp(page, backend, 4);
   const picker = page.getByTestId('model-picker');
   await expect(picker.locator('option', { hasText: 'LLaVA-Interleave 0.5B' })).toHaveText(
-    /LLaVA-Interleave 0\.5B · \d+ MB · tongyi-qianwen-research/,
+    /LLaVA-Interleave 0\.5B · (\d+ MB|\d+\.\d+ GB) · tongyi-qianwen-research/,
   );
   await picker.selectOption('llava-hf/llava-interleave-qwen-0.5b-hf');
   const dialog = page.getByTestId('hub-dialog');
   await expect(dialog.getByTestId('hub-licence')).toHaveText('tongyi-qianwen-research');
-  await expect(dialog.getByTestId('hub-question')).toHaveText(/^This downloads \d+ MB — continue\?$/);
+  await expect(dialog.getByTestId('hub-question')).toHaveText(
+    /^This downloads (\d+ MB|\d+\.\d+ GB) — continue\?$/,
+  );
   await page.screenshot({ path: test.info().outputPath('hub-confirmation.png') });
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await expect(dialog).toBeHidden();

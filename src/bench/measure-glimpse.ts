@@ -56,6 +56,7 @@ function runMeasure({ done, tokenTimes, start }: Timed): RunMeasure {
     timeToFirstTokenMs: first === undefined ? undefined : first - start,
     decodeTokensPerSecond: decodeRate(tokenTimes),
     ...(stats.drafts ? { drafts: stats.drafts } : {}),
+    ...(stats.decodeSteps ? { decodeSteps: stats.decodeSteps } : {}),
   };
 }
 

@@ -12,13 +12,15 @@ import type { RunMeasure } from './report';
 import { decodeRate, perSecond } from './stats';
 
 export type TransformersModule = typeof Transformers;
-export type TransformersDtype = 'fp32' | 'fp16' | 'q4' | 'q4f16';
+export type TransformersDtype = 'fp32' | 'fp16' | 'q4' | 'q4f16' | 'q8' | 'int8';
 
 const DTYPE_SUFFIX: Readonly<Record<TransformersDtype, string>> = {
   fp32: '',
   fp16: '_fp16',
   q4: '_q4',
   q4f16: '_q4f16',
+  q8: '_quantized',
+  int8: '_int8',
 };
 
 export interface TransformersTarget {

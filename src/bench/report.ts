@@ -2,6 +2,8 @@
  * The benchmark's result format: what one system measured on one backend, and the comparison of Glimpse
  * with transformers.js per backend. Written to bench/results/<name>.json and printed with `--json`.
  */
+import type { DecodeStepStats } from '../engine/index';
+import type { DecodeCeiling } from './ceiling';
 import { advantage, median, ratio } from './stats';
 
 export type SystemName = 'glimpse' | 'transformers.js';
@@ -18,6 +20,8 @@ export interface RunMeasure {
   readonly decodeTokensPerSecond: number | undefined;
   /** Glimpse's draft tokens (prompt lookup): how many were fed and how many came true. */
   readonly drafts?: { readonly fed: number; readonly accepted: number };
+  /** Glimpse's mean milliseconds per decode step, by where they went. */
+  readonly decodeSteps?: DecodeStepStats;
 }
 
 export interface MemoryPeaks {
@@ -55,6 +59,8 @@ export interface SystemResult {
   readonly memory: MemoryPeaks;
   /** Main-thread long tasks while generating in a worker (Chromium only). */
   readonly longTasks?: LongTasks;
+  /** The fastest decode the machine's read bandwidth allows with this system's decoder file (Node). */
+  readonly ceiling?: DecodeCeiling;
 }
 
 export interface SystemFailure {

@@ -1,5 +1,6 @@
 /** The plain-text table that `glimpse bench` and `npm run bench` print. */
 import { type BenchReport, METRICS, type SystemResult, summarize } from './report';
+import { median } from './stats';
 
 function fixed(value: number | undefined, digits: number): string {
   return value === undefined ? '–' : value.toFixed(digits);
@@ -23,6 +24,8 @@ function row(result: SystemResult): string[] {
     fixed(summary.prefillTokensPerSecond, 1),
     fixed(summary.timeToFirstTokenMs, 1),
     fixed(summary.decodeTokensPerSecond, 1),
+    fixed(result.ceiling?.tokensPerSecond, 1),
+    ofCeiling(summary.decodeTokensPerSecond, result.ceiling?.tokensPerSecond),
     drafts(result),
     result.turnTimeToFirstTokenMs.map((ms) => fixed(ms, 0)).join('/'),
     megabytes(memory.rssBytes ?? memory.userAgentBytes),
@@ -30,6 +33,10 @@ function row(result: SystemResult): string[] {
     megabytes(memory.arrayBufferBytes),
     result.longTasks ? `${result.longTasks.count} (max ${fixed(result.longTasks.maxMs, 0)})` : '–',
   ];
+}
+
+function ofCeiling(decode: number | undefined, ceiling: number | undefined): string {
+  return decode === undefined || ceiling === undefined ? '–' : `${((100 * decode) / ceiling).toFixed(1)}%`;
 }
 
 /** Draft tokens that came true over those fed, summed over the runs. */
@@ -73,6 +80,21 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
     .join('\n');
 }
 
+const STEP_PARTS = ['runMs', 'readMs', 'embedMs', 'sampleMs', 'otherMs'] as const;
+
+/** Glimpse's mean decode step by part (medians over the runs), where the results have them. */
+function stepTable(results: readonly SystemResult[]): string[] {
+  const rows = results.flatMap((result) => {
+    const steps = result.runs.flatMap((run) => (run.decodeSteps ? [run.decodeSteps] : []));
+    if (steps.length === 0) return [];
+    const part = (key: (typeof STEP_PARTS)[number]) => fixed(median(steps.map((s) => s[key])), 2);
+    return [[`${result.system}, ${result.backend}`, ...STEP_PARTS.map(part)]];
+  });
+  if (rows.length === 0) return [];
+  const header = ['ms per decode step', 'session run', 'read logits', 'embed', 'sampler', 'rest'];
+  return ['', formatTable([header, ...rows])];
+}
+
 export function reportTable(report: BenchReport): string {
   const systems = formatTable([HEADER, ...report.results.map(row)]);
   const ratioRows = report.comparisons.map((c) => [
@@ -81,5 +103,14 @@ export function reportTable(report: BenchReport): string {
   ]);
   const ratios = formatTable([['Glimpse / transformers.js', ...METRICS.map((m) => m.label)], ...ratioRows]);
   const failures = report.failures.map((f) => `FAILED ${f.system} on ${f.backend}: ${f.error}`);
-  return [systems, '', ratios, ...failures].join('\n');
+  const bandwidth = report.results.find((r) => r.ceiling)?.ceiling;
+  const ceiling = bandwidth
+    ? [
+        '',
+        `Ceiling: read bandwidth ${(bandwidth.readBytesPerSecond / 1e9).toFixed(1)} GB/s (one core, measured) over ` +
+          `${(bandwidth.weightBytes / 1e6).toFixed(0)} MB of decoder weights + ` +
+          `${((bandwidth.kvBytesPerPosition * bandwidth.positions) / 1e6).toFixed(0)} MB of KV cache per step`,
+      ]
+    : [];
+  return [systems, ...stepTable(report.results), ...ceiling, '', ratios, ...failures].join('\n');
 }

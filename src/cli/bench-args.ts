@@ -1,6 +1,8 @@
 /** The command line of `glimpse bench`, parsed into one typed options object. */
 import { parseArgs } from 'node:util';
 import type { BenchBackend, SystemName } from '../bench/report';
+import type { Dtype } from '../engine/index';
+import { DTYPE_SUFFIX } from '../engine/model/files';
 
 export const BENCH_USAGE = `Usage: glimpse bench [options]
   Measures Glimpse and transformers.js on the same model files in Node and compares them.
@@ -15,6 +17,8 @@ Options:
   --turns N              turns of the multi-turn conversation (default 5)
   --wasm-threads N       onnxruntime-web threads (default 1)
   --draft-tokens N       Glimpse's draft tokens per decoder run (default: its own, 4 on webgpu, else 0)
+  --dtype DTYPE          the decoder's and vision encoder's file variant (q4, quantized, int8, fp32, …) where
+                         the package has it (default: the engine's choice per backend, as the app loads)
   --quick                tiny-llava only, few runs: under two minutes on 2 cores
   --timeout S            seconds one system may take on one backend before it counts as failed
   --name NAME            results file name under bench/results (default node-<model>)
@@ -29,6 +33,7 @@ export interface BenchOptions {
   readonly turns: number;
   readonly wasmThreads: number;
   readonly draftTokens: number | undefined;
+  readonly dtype: Dtype | undefined;
   readonly quick: boolean;
   readonly timeout: number | undefined;
   readonly name: string | undefined;
@@ -60,6 +65,14 @@ function positiveInteger(value: string | undefined, option: string): number | un
   return parsed;
 }
 
+function dtypeOption(value: string | undefined): Dtype | undefined {
+  if (value === undefined) return undefined;
+  const dtype = Object.keys(DTYPE_SUFFIX).find((d): d is Dtype => d === value);
+  if (dtype === undefined)
+    throw new BenchUsageError(`--dtype must be one of ${Object.keys(DTYPE_SUFFIX).join(', ')}.`);
+  return dtype;
+}
+
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let values: ReturnType<typeof parse>['values'];
   try {
@@ -79,6 +92,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     turns: positiveInteger(values.turns, 'turns') ?? 5,
     wasmThreads: positiveInteger(values['wasm-threads'], 'wasm-threads') ?? 1,
     draftTokens: values['draft-tokens'] === '0' ? 0 : positiveInteger(values['draft-tokens'], 'draft-tokens'),
+    dtype: dtypeOption(values.dtype),
     quick,
     timeout: positiveInteger(values.timeout, 'timeout'),
     name: values.name,
@@ -99,6 +113,7 @@ function parse(argv: readonly string[]) {
       turns: { type: 'string' },
       'wasm-threads': { type: 'string' },
       'draft-tokens': { type: 'string' },
+      dtype: { type: 'string' },
       quick: { type: 'boolean' },
       timeout: { type: 'string' },
       name: { type: 'string' },

@@ -4,13 +4,15 @@
  * line) and writes bench/results/<name>.json with its chart as SVG and PNG.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeMachine } from '../bench/machine';
+import { decodeCeiling, kvBytesPerPosition, meanDecodePositions } from '../bench/ceiling';
+import { describeMachine, measureReadBandwidth } from '../bench/machine';
 import { type NodeJob, RESULT_PREFIX } from '../bench/node/job';
 import type { BenchPlan } from '../bench/plan';
 import {
+  type BenchBackend,
   type BenchReport,
   compare,
   isSystemResult,
@@ -20,6 +22,8 @@ import {
 import { reportTable } from '../bench/table';
 import { writeReport } from '../bench/write-report';
 import type { Dtype, ModelPart } from '../engine/index';
+import { parseModelConfig } from '../engine/model/config';
+import { chooseDtypes, deviceClass, partFile } from '../engine/model/files';
 import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchArgs } from './bench-args';
 import type { CliIo } from './main';
 
@@ -37,8 +41,22 @@ interface ModelSetup {
   readonly dir: string;
   readonly label: string;
   readonly imageSize: number;
-  readonly dtype: Partial<Record<ModelPart, Dtype>>;
+  /** The files per part each backend loads. */
+  readonly dtypes: (backend: BenchBackend) => Partial<Record<ModelPart, Dtype>>;
   readonly plan: BenchPlan;
+}
+
+/**
+ * The engine's own choice of files for the backend (what the app and the CLI load there), or, with
+ * --dtype, that variant of the decoder and vision encoder wherever the package has it.
+ */
+function packageDtypes(dir: string, backend: BenchBackend, forced: Dtype | undefined) {
+  const files = readdirSync(join(dir, 'onnx')).map((name) => `onnx/${name}`);
+  const chosen = chooseDtypes(files, deviceClass(backend, false));
+  if (forced === undefined) return chosen;
+  for (const part of ['vision_encoder', 'decoder_model_merged'] as const)
+    if (files.includes(partFile(part, forced))) chosen[part] = forced;
+  return chosen;
 }
 
 function resolveModel(options: BenchOptions): ModelSetup {
@@ -50,18 +68,11 @@ function resolveModel(options: BenchOptions): ModelSetup {
     // The builder is a repository tool, not part of the published CLI.
     if (!existsSync(join(dir, 'config.json'))) {
       throw new BenchUsageError(
-        `No synthetic package at ${dir}. Build it first (~850 MB): npx tsx tools/packages/synthetic-build.ts ${dir}`,
+        `No synthetic package at ${dir}. Build it first (~1.8 GB): npx tsx tools/packages/synthetic-build.ts ${dir}`,
       );
     }
   } else dir = resolve(options.model);
   if (!existsSync(join(dir, 'config.json'))) throw new BenchUsageError(`No model package at ${dir}.`);
-  const has = (file: string): boolean => existsSync(join(dir, 'onnx', file));
-  const q4OrFp32 = (part: ModelPart): Dtype => (has(`${part}_q4.onnx`) ? 'q4' : 'fp32');
-  const dtype: Partial<Record<ModelPart, Dtype>> = {
-    vision_encoder: q4OrFp32('vision_encoder'),
-    embed_tokens: has('embed_tokens.onnx') ? 'fp32' : 'fp16',
-    decoder_model_merged: q4OrFp32('decoder_model_merged'),
-  };
   // Real shapes are slow on 2 cores: few runs and few tokens, which still give every figure.
   const small = synthetic || options.quick;
   const plan: BenchPlan = {
@@ -71,7 +82,25 @@ function resolveModel(options: BenchOptions): ModelSetup {
     maxNewTokensPerTurn: small ? 4 : 16,
     ...(options.draftTokens === undefined ? {} : { draftTokens: options.draftTokens }),
   };
-  return { dir, label: options.model, imageSize: imageSize(dir), dtype, plan };
+  const dtypes = (backend: BenchBackend) => packageDtypes(dir, backend, options.dtype);
+  return { dir, label: options.model, imageSize: imageSize(dir), dtypes, plan };
+}
+
+/** The result with the decode ceiling its decoder file and this machine's read bandwidth give. */
+function withCeiling(result: SystemResult, dir: string, readBytesPerSecond: number): SystemResult {
+  const decoder = result.files.decoder_model_merged;
+  const run = result.runs[0];
+  if (decoder === undefined || run === undefined) return result;
+  const config = parseModelConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), null);
+  const { numLayers, numKvHeads, headDim } = config;
+  if (numLayers === undefined || numKvHeads === undefined || headDim === undefined) return result;
+  const ceiling = decodeCeiling(
+    readBytesPerSecond,
+    statSync(join(dir, decoder)).size,
+    kvBytesPerPosition({ numLayers, numKvHeads, headDim }),
+    meanDecodePositions(run.promptTokens, run.generatedTokens),
+  );
+  return { ...result, ceiling };
 }
 
 /** The square input side from preprocessor_config.json (crop_size, else size). */
@@ -162,7 +191,7 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
         backend,
         modelDir: setup.dir,
         imageSize: setup.imageSize,
-        dtype: setup.dtype,
+        dtype: setup.dtypes(backend),
         plan: setup.plan,
         wasmThreads: options.wasmThreads,
       };
@@ -173,13 +202,19 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
       }
     }
   }
+  const readBytesPerSecond = measureReadBandwidth();
   const report: BenchReport = {
     name: options.name ?? `node-${setup.label}`,
     date: new Date().toISOString(),
     machine: describeMachine(),
-    model: `${setup.label} (${Object.entries(setup.dtype)
-      .map(([part, dtype]) => `${part} ${dtype}`)
-      .join(', ')})`,
+    model: `${setup.label} (${options.backends
+      .map(
+        (backend) =>
+          `${backend}: ${Object.entries(setup.dtypes(backend))
+            .map(([part, dtype]) => `${part} ${dtype}`)
+            .join(', ')}`,
+      )
+      .join('; ')})`,
     settings: {
       environment: `Node ${process.version}`,
       imageSize: setup.imageSize,
@@ -187,7 +222,7 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
       wasmThreads: options.wasmThreads,
       quick: options.quick,
     },
-    results,
+    results: results.map((result) => withCeiling(result, setup.dir, readBytesPerSecond)),
     failures,
     comparisons: compare(results),
   };

@@ -1,5 +1,5 @@
 /**
- * `glimpse convert --from DIR --to DIR [--dtype fp32|fp16|q4|q4f16]`: a Hugging Face checkpoint folder to a
+ * `glimpse convert --from DIR --to DIR [--dtype fp32|fp16|q4|q4f16|quantized|int8]`: a Hugging Face checkpoint folder to a
  * Glimpse model package, with progress per tensor on stderr and a summary of sizes per part on stdout.
  * The conversion itself lives in the model toolkit (src/toolkit/convert).
  */
@@ -11,14 +11,15 @@ import { PACKAGE_DTYPES, type PackageDtype } from '../toolkit/decoder/linears';
 import type { CliIo } from './main';
 
 export const CONVERT_USAGE = `Usage:
-  glimpse convert --from DIR --to DIR [--dtype fp32|fp16|q4|q4f16]
+  glimpse convert --from DIR --to DIR [--dtype fp32|fp16|q4|q4f16|quantized|int8]
 
   --from DIR   a Hugging Face checkpoint folder: config.json, *.safetensors (or shards with
                model.safetensors.index.json), tokenizer.json and the processor files
                (LlavaForConditionalGeneration with a CLIP or SigLIP tower; Llama, Mistral or Qwen2
                causal LMs for a text-only package)
   --to DIR     the package folder to write (onnx/ files are added beside those already there)
-  --dtype      fp32 (default), fp16, q4 (4-bit MatMulNBits, float32 activations) or q4f16
+  --dtype      fp32 (default), fp16, q4 (4-bit MatMulNBits, float32 activations), q4f16, quantized or
+               int8 (8-bit MatMulInteger, uint8 or int8 weights: the fastest on the wasm backend)
                (fp16 and q4f16 need a GPU with shader-f16 under WebGPU)`;
 
 function progressLine(event: ConvertEvent): string {

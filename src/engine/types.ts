@@ -108,6 +108,20 @@ export interface UserTurn {
   readonly images?: readonly RgbaImage[];
 }
 
+/** Mean milliseconds per decode step after the first token, by where they went. */
+export interface DecodeStepStats {
+  readonly steps: number;
+  /** Embedding the step's token ids (a session run of its own where the package has one). */
+  readonly embedMs: number;
+  /** The decoder session's run. */
+  readonly runMs: number;
+  /** Copying the logits out. */
+  readonly readMs: number;
+  readonly sampleMs: number;
+  /** Everything else: detokenizing, stop strings, draft look-ups, cache rewinds, the caller. */
+  readonly otherMs: number;
+}
+
 export interface TurnStats {
   readonly promptTokens: number;
   /** Tokens actually prefilled this turn (the rest came from the KV cache). */
@@ -118,6 +132,8 @@ export interface TurnStats {
   readonly timeToFirstTokenMs: number;
   readonly decodeTokensPerSecond: number;
   readonly totalMs: number;
+  /** Where the decode steps' time went (absent when the answer took one token). */
+  readonly decodeSteps?: DecodeStepStats;
   /** Draft tokens fed to the decoder this turn, and how many of them became part of the answer. */
   readonly drafts?: { readonly fed: number; readonly accepted: number };
   /**

@@ -20,16 +20,16 @@ describe('the Hub registry', () => {
     ]);
   });
 
-  it('plans q4 weights and the fp16 embedding table on wasm, with the total download', () => {
+  it('plans 8-bit weights and the fp16 embedding table on wasm, with the total download', () => {
     const entry = findEntry(registry, 'llava-hf/llava-interleave-qwen-0.5b-hf');
     if (!entry) throw new Error('missing entry');
     const plan = planDownload(entry, deviceClass('wasm', false));
     expect(plan.files).toEqual([
-      { path: 'onnx/vision_encoder_q4.onnx', bytes: 257e6 },
+      { path: 'onnx/vision_encoder_int8.onnx', bytes: 404e6 },
       { path: 'onnx/embed_tokens_fp16.onnx', bytes: 311e6 },
-      { path: 'onnx/decoder_model_merged_q4.onnx', bytes: 308e6 },
+      { path: 'onnx/decoder_model_merged_quantized.onnx', bytes: 482e6 },
     ]);
-    expect(plan.totalBytes).toBe(7.04e6 + 257e6 + 311e6 + 308e6);
+    expect(plan.totalBytes).toBe(7.04e6 + 404e6 + 311e6 + 482e6);
     expect(plan.complete).toBe(true);
   });
 

@@ -152,9 +152,9 @@ describe('Hub models in the app', () => {
     const page = `${server.origin}/llava-hf/llava-interleave-qwen-0.5b-hf/tree/main`;
     const entry = await findEnteredModel(page, 'wasm', server.origin);
     expect(entry.plans.wasm?.dtype).toEqual({
-      vision_encoder: 'q4',
+      vision_encoder: 'int8',
       embed_tokens: 'fp16',
-      decoder_model_merged: 'q4',
+      decoder_model_merged: 'quantized',
     });
     expect(entry.plans.wasm?.totalBytes).toBeGreaterThan(300_000);
     store.getState().addCatalogEntry(entry);
@@ -165,7 +165,7 @@ describe('Hub models in the app', () => {
   it('refuses a model whose CDN bytes are corrupted, naming the file, and loads nothing', async () => {
     const { store, actions } = await startApp();
     const id = 'onnx-community/FastVLM-0.5B-ONNX';
-    const file = 'onnx/decoder_model_merged_q4.onnx';
+    const file = 'onnx/decoder_model_merged_quantized.onnx';
     // Downloaded afresh: an earlier test cached this model.
     await rm(join(cacheDir, encodeURIComponent(id)), { recursive: true, force: true });
     server.corrupt.add(`${id}/${file}`);

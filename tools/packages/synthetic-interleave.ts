@@ -3,12 +3,14 @@
  * qwen-0.5b-hf): the Qwen2-0.5B language model (hidden 1024, 24 layers, 16 heads, 16 KV heads, MLP 2816,
  * vocabulary 152000, tied embeddings) and the SigLIP-so400m vision tower (patch 14, 729 image tokens,
  * hidden 1152, 26 layers, 16 heads, MLP 4304) with its 1152→1024→1024 projector, in the transformers.js
- * layout: q4 decoder, q4 vision encoder with the projector fused, fp16 embedding table.
+ * layout: decoder and vision encoder (projector fused) in q4 (MatMulNBits) and quantized (8-bit
+ * MatMulInteger), fp16 embedding table.
  *
  * Weights' values do not change speed, so the graphs are the toolkit's Llama and CLIP graphs at these
  * shapes (Qwen2's q/k/v biases and SigLIP's activation and norms cost no measurable time), the image is
  * 378 px (27 × 14: the 27 × 27 = 729 patches a 384 px SigLIP input gives) and the 4-bit weights are random
- * nibbles drawn directly, never quantised from floats, so the ~850 MB package builds in seconds. The
+ * nibbles (and 8-bit bytes) drawn directly, never quantised from floats, so the ~1.8 GB package builds in
+ * seconds. The
  * tokenizer is tiny-llava's, padded with filler tokens to the full vocabulary so every id decodes.
  * Built on demand by the benchmark (`glimpse bench --model synthetic-interleave`), never by `npm run models`.
  */
@@ -17,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { buildLlamaDecoder, type LinearFn } from '../../src/toolkit/decoder/llama-graph';
 import type { LlamaConfig, LlamaWeights } from '../../src/toolkit/llama2c/checkpoint';
 import { GraphBuilder, MS_DOMAIN } from '../../src/toolkit/onnx/graph';
+import { int8MatMul } from '../../src/toolkit/quantize/matmulinteger';
 import { ACCURACY_LEVEL, BLOCK_SIZE } from '../../src/toolkit/quantize/matmulnbits';
 import { buildFusedVisionEncoder } from '../../src/toolkit/vision/clip-graph';
 import type {
@@ -90,6 +93,15 @@ function randomQ4Linear(seed: { next: number }): LinearFn {
       { K: inFeatures, N: outFeatures, bits: 4, block_size: BLOCK_SIZE, accuracy_level: ACCURACY_LEVEL },
       { domain: MS_DOMAIN, name },
     );
+  };
+}
+
+/** The same for 8-bit weights (the 'quantized' files): uniform bytes around 128 have a spread of about 74. */
+function randomInt8Linear(seed: { next: number }): LinearFn {
+  return (g, x, _weight, outFeatures, inFeatures, name) => {
+    const quantized = randomBytes(outFeatures * inFeatures, seed.next++);
+    const scales = new Float32Array(outFeatures).fill(1 / (74 * Math.sqrt(inFeatures)));
+    return int8MatMul(g, x, { quantized, scales }, outFeatures, inFeatures, name);
   };
 }
 
@@ -234,19 +246,23 @@ export async function syntheticInterleaveFiles(): Promise<PackageFiles> {
   });
   files.set('config.json', configJson());
   const seed = { next: 1000 };
-  const linear = randomQ4Linear(seed);
-  files.set(
-    'onnx/decoder_model_merged_q4.onnx',
-    buildLlamaDecoder(textWeights(TEXT_CONFIG), { linear }).model,
-  );
-  files.set(
-    'onnx/vision_encoder_q4.onnx',
-    buildFusedVisionEncoder(
-      visionWeights(VISION_CONFIG),
-      projectorWeights(VISION_CONFIG.hiddenSize, TEXT_CONFIG.hiddenSize),
-      { linear },
-    ).model,
-  );
+  for (const [dtype, linear] of [
+    ['q4', randomQ4Linear(seed)],
+    ['quantized', randomInt8Linear(seed)],
+  ] as const) {
+    files.set(
+      `onnx/decoder_model_merged_${dtype}.onnx`,
+      buildLlamaDecoder(textWeights(TEXT_CONFIG), { linear }).model,
+    );
+    files.set(
+      `onnx/vision_encoder_${dtype}.onnx`,
+      buildFusedVisionEncoder(
+        visionWeights(VISION_CONFIG),
+        projectorWeights(VISION_CONFIG.hiddenSize, TEXT_CONFIG.hiddenSize),
+        { linear },
+      ).model,
+    );
+  }
   files.set('onnx/embed_tokens_fp16.onnx', embedTokensFp16(TEXT_CONFIG.vocabSize, TEXT_CONFIG.hiddenSize));
   return files;
 }

@@ -73,6 +73,9 @@ function transformersDtype(job: NodeJob): Record<string, TransformersDtype> {
   const out: Record<string, TransformersDtype> = {};
   for (const [part, dtype] of Object.entries(job.dtype)) {
     if (dtype === 'fp32' || dtype === 'fp16' || dtype === 'q4' || dtype === 'q4f16') out[part] = dtype;
+    // transformers.js names the '_quantized' files q8.
+    else if (dtype === 'quantized') out[part] = 'q8';
+    else if (dtype === 'int8') out[part] = 'int8';
     else throw new Error(`transformers.js has no dtype '${dtype}' for ${part}.`);
   }
   return out;

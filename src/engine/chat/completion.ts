@@ -46,7 +46,7 @@ export async function* completeText(
         detokenizer: model.codec.createDetokenizer(),
         signal: options.signal,
         context: ids,
-        ...decoderSteps(model, cache),
+        ...decoderSteps(model, cache, undefined, state.times),
       },
       state,
     );

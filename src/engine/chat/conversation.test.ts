@@ -90,6 +90,12 @@ describe('a conversation', () => {
         expect(many.tokenIds).toEqual(one.tokenIds);
         expect(one.stats.drafts).toBeUndefined();
         expect(many.stats.drafts?.fed).toBeGreaterThan(0);
+        // One decoder run per token after the first (an answer cut by its budget feeds not its last);
+        // drafts that come true save runs.
+        const runs = one.tokenIds.length - (one.reason === 'length' ? 1 : 0);
+        expect(one.stats.decodeSteps?.steps).toBe(runs);
+        expect(one.stats.decodeSteps?.runMs).toBeGreaterThan(0);
+        expect(many.stats.decodeSteps?.steps).toBeLessThanOrEqual(runs);
       }
       plain.dispose();
       drafted.dispose();

@@ -169,9 +169,14 @@ export class ChatConversation implements Conversation {
           detokenizer: this.model.codec.createDetokenizer(),
           signal: options.signal,
           context: layout.slots.filter((slot) => slot >= 0),
-          ...decoderSteps(this.model, this.cache, () => {
-            if (this.disposed) throw new GlimpseError('aborted', 'The conversation was closed.');
-          }),
+          ...decoderSteps(
+            this.model,
+            this.cache,
+            () => {
+              if (this.disposed) throw new GlimpseError('aborted', 'The conversation was closed.');
+            },
+            state.times,
+          ),
         },
         state,
       );

@@ -3,9 +3,10 @@
  * budget or an abort. Progress lives in a `LoopState` the caller owns, so that a consumer who stops
  * iterating midway still leaves a consistent record of what was generated and what the KV cache holds.
  */
+import { newStepTimes, type StepTimes } from '../decoder/step-times';
 import type { Sampler } from '../sampler/sampler';
 import { StopStringMatcher } from '../text/stop-strings';
-import type { FinishReason, GenerateEvent } from '../types';
+import type { DecodeStepStats, FinishReason, GenerateEvent } from '../types';
 import { lookupDraft } from './prompt-lookup';
 
 export interface Detokenizer {
@@ -42,6 +43,8 @@ export interface LoopState {
   reason: FinishReason | undefined;
   firstTokenAt: number | undefined;
   lastTokenAt: number | undefined;
+  /** Where the steps after the first token spent their time (the decoder's steps add theirs). */
+  readonly times: StepTimes;
 }
 
 export function newLoopState(): LoopState {
@@ -54,6 +57,7 @@ export function newLoopState(): LoopState {
     reason: undefined,
     firstTokenAt: undefined,
     lastTokenAt: undefined,
+    times: newStepTimes(),
   };
 }
 
@@ -86,8 +90,10 @@ export async function* decodeTokens(
           state.reason = 'aborted';
           break decode;
         }
+        const sampleStart = performance.now();
         const id = params.sampler.next(logits, history);
         state.lastTokenAt = performance.now();
+        if (state.firstTokenAt !== undefined) state.times.sampleMs += state.lastTokenAt - sampleStart;
         state.firstTokenAt ??= state.lastTokenAt;
         if (params.eosTokenIds.has(id)) {
           state.reason = 'eos';
@@ -155,10 +161,27 @@ export interface TurnFacts {
   readonly contextReset: boolean;
 }
 
+/** Mean milliseconds per step after the first token; the rest is the decode time no part accounts for. */
+function stepStats(times: StepTimes, decodeMs: number): DecodeStepStats | undefined {
+  const { steps, embedMs, runMs, readMs, sampleMs } = times;
+  if (steps === 0) return undefined;
+  const otherMs = Math.max(0, decodeMs - embedMs - runMs - readMs - sampleMs);
+  return {
+    steps,
+    embedMs: embedMs / steps,
+    runMs: runMs / steps,
+    readMs: readMs / steps,
+    sampleMs: sampleMs / steps,
+    otherMs: otherMs / steps,
+  };
+}
+
 /** The turn's closing event, with its counts and timings. */
 export function doneEvent(state: LoopState, turn: TurnFacts): GenerateEvent {
   const endedAt = performance.now();
-  const decodeSeconds = ((state.lastTokenAt ?? endedAt) - (state.firstTokenAt ?? endedAt)) / 1000;
+  const decodeMs = (state.lastTokenAt ?? endedAt) - (state.firstTokenAt ?? endedAt);
+  const decodeSeconds = decodeMs / 1000;
+  const steps = stepStats(state.times, decodeMs);
   return {
     type: 'done',
     text: state.text,
@@ -174,6 +197,7 @@ export function doneEvent(state: LoopState, turn: TurnFacts): GenerateEvent {
       // Every token after the first was fed to the decoder before the last one was sampled.
       decodeTokensPerSecond: decodeSeconds > 0 ? state.fed.length / decodeSeconds : 0,
       totalMs: endedAt - turn.startedAt,
+      ...(steps ? { decodeSteps: steps } : {}),
       ...(state.drafted > 0 ? { drafts: { fed: state.drafted, accepted: state.accepted } } : {}),
       ...(turn.contextReset ? { contextReset: true } : {}),
     },

@@ -5,6 +5,7 @@ import { float16ToFloat32 } from '../runtime/float16';
 import type { Ort, OrtTensor } from '../runtime/ort';
 import { createFloatTensor, int64Tensor } from '../runtime/tensors';
 import type { KvCache } from './kv-cache';
+import { type StepTimes, timed } from './step-times';
 
 /** What the new positions are: embeddings [T × hidden] for 'embeds' decoders, token ids for 'ids' ones. */
 export type DecoderInput =
@@ -44,17 +45,18 @@ export async function runDecoderRows(
   cache: KvCache,
   input: DecoderInput,
   rows: number,
+  times?: StepTimes,
 ): Promise<Float32Array[]> {
   const length = inputLength(input);
   const limit = spec.maxRunPositions ?? length;
-  if (length <= limit) return runOnce(ort, spec, cache, input, rows);
+  if (length <= limit) return runOnce(ort, spec, cache, input, rows, times);
   const logits: Float32Array[] = [];
   for (let start = 0; start < length; start += limit) {
     const end = Math.min(length, start + limit);
     // Rows wanted from this chunk: those of the last `rows` positions that fall inside it (at least one,
     // since a decoder run always computes some logits).
     const wanted = Math.max(1, Math.min(end - start, rows - (length - end)));
-    const chunk = await runOnce(ort, spec, cache, sliceInput(input, start, end), wanted);
+    const chunk = await runOnce(ort, spec, cache, sliceInput(input, start, end), wanted, times);
     if (rows - (length - end) > 0) logits.push(...chunk);
   }
   return logits;
@@ -66,6 +68,7 @@ async function runOnce(
   cache: KvCache,
   input: DecoderInput,
   rows: number,
+  times: StepTimes | undefined,
 ): Promise<Float32Array[]> {
   const past = cache.length;
   const length = inputLength(input);
@@ -101,14 +104,14 @@ async function runOnce(
 
   let outputs: Record<string, OrtTensor>;
   try {
-    outputs = await spec.session.run(feeds);
+    outputs = await timed(times, 'runMs', () => spec.session.run(feeds));
   } finally {
     for (const tensor of created) tensor.dispose();
   }
   const logits = outputs.logits;
   try {
     if (!logits) throw new Error(`${spec.file} returned no logits.`);
-    return await lastRows(logits, rows);
+    return await timed(times, 'readMs', () => lastRows(logits, rows));
   } finally {
     for (const [name, tensor] of Object.entries(outputs)) if (!name.startsWith('present.')) tensor.dispose();
     cache.replace(outputs, total);

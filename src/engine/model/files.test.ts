@@ -9,12 +9,19 @@ const everything = ['vision_encoder', 'embed_tokens', 'decoder_model_merged'].fl
 );
 
 describe('chooseDtypes, the one rule for which file of a part to load', () => {
-  it('picks fp16 embeddings on wasm and fp32 ones on WebGPU without shader-f16', () => {
+  it('picks fp16 embeddings on wasm and fp32 ones on WebGPU without shader-f16, 8-bit weights on wasm', () => {
     expect(chooseDtypes(everything, 'wasm')).toEqual({
-      vision_encoder: 'q4',
+      vision_encoder: 'quantized',
       embed_tokens: 'fp16',
-      decoder_model_merged: 'q4',
+      decoder_model_merged: 'quantized',
     });
+    // The Hub's 8-bit files go by three names; q4 when a package has none of them.
+    const hub = [
+      'onnx/vision_encoder_int8.onnx',
+      'onnx/vision_encoder_q4.onnx',
+      'onnx/decoder_model_merged_q4.onnx',
+    ];
+    expect(chooseDtypes(hub, 'wasm')).toEqual({ vision_encoder: 'int8', decoder_model_merged: 'q4' });
     expect(chooseDtypes(everything, 'webgpu')).toEqual({
       vision_encoder: 'q4',
       embed_tokens: 'fp32',

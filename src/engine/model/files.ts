@@ -60,8 +60,11 @@ function runs(dtype: Dtype, device: DeviceClass): boolean {
 /**
  * The dtypes a device may load for a part, best first. 4-bit embedding tables are as large as fp32 ones
  * (Hub exports quantise no Gather), so embed_tokens prefers fp16 wherever half floats are allowed: on wasm
- * its Gather copies them as they are and the engine widens the rows it reads. Other parts prefer 4-bit
- * weights: a quarter of the download, and the form the Hub's exports are tuned for on WebGPU.
+ * its Gather copies them as they are and the engine widens the rows it reads. On WebGPU other parts prefer
+ * 4-bit weights: a quarter of the download, and the form the Hub's exports are tuned for there. On the CPU
+ * backends they prefer 8-bit MatMulInteger files: onnxruntime-web's wasm build has no SIMD kernel for
+ * MatMulNBits and runs a q4 decoder step about 4× slower than an 8-bit one (bench/README.md, "The CPU
+ * fallback"), while onnxruntime-node runs both at about the same speed; the download is ~1.4× larger.
  */
 export function dtypePreference(part: ModelPart, device: DeviceClass): Dtype[] {
   let preferred: readonly Dtype[];
@@ -69,8 +72,10 @@ export function dtypePreference(part: ModelPart, device: DeviceClass): Dtype[] {
     preferred = device === 'webgpu' ? ['fp32', 'quantized'] : ['fp16', 'fp32'];
   } else if (device === 'webgpu-f16') {
     preferred = ['q4f16', 'q4', 'fp16', 'fp32'];
-  } else {
+  } else if (device === 'webgpu') {
     preferred = ['q4', 'quantized', 'fp32'];
+  } else {
+    preferred = ['quantized', 'uint8', 'int8', 'q4', 'fp32'];
   }
   return [...preferred, ...REST.filter((dtype) => !preferred.includes(dtype))].filter((dtype) =>
     runs(dtype, device),

@@ -16,10 +16,9 @@ import {
   ModelProtoSchema,
   StringStringEntryProtoSchema,
   TensorProto_DataLocation,
-  TensorProto_DataType,
   TensorProtoSchema,
 } from 'onnx-buf';
-import { type DataType, GraphBuilder, type TensorData } from '../onnx/graph';
+import { type DataType, ELEM_TYPE, GraphBuilder, type TensorData } from '../onnx/graph';
 
 /** Protobuf's hard cap is 2 GiB; stay clear of it. */
 export const DEFAULT_INLINE_LIMIT = 1_900_000_000;
@@ -27,15 +26,6 @@ export const DEFAULT_DATA_FILE_LIMIT = 1_900_000_000;
 /** Smaller tensors (norms, biases, shapes) stay in the graph itself. */
 const STREAM_MIN_BYTES = 4096;
 const ALIGN = 64;
-
-const ELEM_TYPE: Record<DataType, TensorProto_DataType> = {
-  float32: TensorProto_DataType.FLOAT,
-  float16: TensorProto_DataType.FLOAT16,
-  int64: TensorProto_DataType.INT64,
-  int32: TensorProto_DataType.INT32,
-  uint8: TensorProto_DataType.UINT8,
-  bool: TensorProto_DataType.BOOL,
-};
 
 export interface StreamingLimits {
   readonly inlineLimit?: number;

@@ -32,8 +32,9 @@ describe('linear layers per package dtype', () => {
         for (let i = 0; i < IN; i++) sum += (x[r * IN + i] ?? 0) * (weight[o * IN + i] ?? 0);
         expected[r * OUT + o] = sum;
       }
-    // Outputs are O(1); q4 runs with accuracy level 4, which also rounds the activations to int8.
-    const tolerance = { fp32: 1e-5, fp16: 1e-2, q4: 0.4, q4f16: 0.4 };
+    // Outputs are O(1); q4 runs with accuracy level 4, which also rounds the activations to int8, and
+    // quantized rounds activations (per tensor) and weights (per channel) to 8 bits.
+    const tolerance = { fp32: 1e-5, fp16: 1e-2, q4: 0.4, q4f16: 0.4, quantized: 0.1, int8: 0.1 };
     for (const dtype of PACKAGE_DTYPES) {
       const y = await run(dtype, weight, x);
       const maxError = Math.max(...y.map((v, i) => Math.abs(v - (expected[i] ?? 0))));

@@ -2,18 +2,20 @@
  * The Linear layers of each package dtype, all with float32 inputs and outputs so that the graphs around
  * them (norms, softmax, residuals) stay float32 on every adapter:
  * fp16 keeps the weight as half floats and runs the MatMul in half precision; q4f16 is MatMulNBits with
- * half-precision activations and scales (both need shader-f16 under WebGPU).
+ * half-precision activations and scales (both need shader-f16 under WebGPU); quantized (uint8 weights)
+ * and int8 are 8-bit MatMulInteger, the fast form on the wasm backend.
  */
 import { float32ToFloat16 } from '../../engine/runtime/float16';
 import { type GraphBuilder, MS_DOMAIN } from '../onnx/graph';
+import { int8Linear } from '../quantize/matmulinteger';
 import { ACCURACY_LEVEL, BLOCK_SIZE, q4Linear, quantizeQ4 } from '../quantize/matmulnbits';
 import { floatLinear, type LinearFn } from './llama-graph';
 
 const FLOAT = 1; // TensorProto.FLOAT
 const FLOAT16 = 10; // TensorProto.FLOAT16
 
-export type PackageDtype = 'fp32' | 'fp16' | 'q4' | 'q4f16';
-export const PACKAGE_DTYPES: readonly PackageDtype[] = ['fp32', 'fp16', 'q4', 'q4f16'];
+export type PackageDtype = 'fp32' | 'fp16' | 'q4' | 'q4f16' | 'quantized' | 'int8';
+export const PACKAGE_DTYPES: readonly PackageDtype[] = ['fp32', 'fp16', 'q4', 'q4f16', 'quantized', 'int8'];
 
 function transpose(weight: Float32Array, outFeatures: number, inFeatures: number): Float32Array {
   const out = new Float32Array(weight.length);
@@ -62,4 +64,6 @@ export const LINEAR_OF: Record<PackageDtype, LinearFn> = {
   fp16: fp16Linear,
   q4: q4Linear,
   q4f16: q4f16Linear,
+  quantized: int8Linear(false),
+  int8: int8Linear(true),
 };

@@ -30,21 +30,22 @@ export const IR_VERSION = 10n;
 export const OPSET = 21n;
 export const MS_DOMAIN = 'com.microsoft';
 
-export type DataType = 'float32' | 'float16' | 'int64' | 'int32' | 'uint8' | 'bool';
+export type DataType = 'float32' | 'float16' | 'int64' | 'int32' | 'uint8' | 'int8' | 'bool';
 /** A fixed size, or a symbolic name such as 'batch' or 'past_sequence_length'. */
 export type Dim = number | string;
 
-const ELEM_TYPE: Record<DataType, TensorProto_DataType> = {
+export const ELEM_TYPE: Record<DataType, TensorProto_DataType> = {
   float32: TensorProto_DataType.FLOAT,
   float16: TensorProto_DataType.FLOAT16,
   int64: TensorProto_DataType.INT64,
   int32: TensorProto_DataType.INT32,
   uint8: TensorProto_DataType.UINT8,
+  int8: TensorProto_DataType.INT8,
   bool: TensorProto_DataType.BOOL,
 };
 
 /** Typed array per dtype; float16 values are their IEEE half bit patterns in a Uint16Array. */
-export type TensorData = Float32Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
+export type TensorData = Float32Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array | Int8Array;
 
 /** A float attribute whose value may be a whole number (plain integral numbers become INT attributes). */
 export interface FloatAttr {

@@ -102,7 +102,7 @@ export async function fastVlmFiles(): Promise<PackageFiles> {
       tokenizerConfig: { chatTemplate: QWEN_CHATML_TEMPLATE },
       text,
       vision,
-      visionDtypes: ['q4', 'q4f16'],
+      visionDtypes: ['q4', 'q4f16', 'quantized'],
     }),
   ]);
 }

@@ -114,7 +114,7 @@ export async function interleaveFiles(): Promise<PackageFiles> {
       tokenizerConfig: { processorClass: 'LlavaProcessor' },
       text,
       vision,
-      visionDtypes: ['q4'],
+      visionDtypes: ['q4', 'int8'],
     }),
   ]);
 }

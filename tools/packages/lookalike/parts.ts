@@ -306,7 +306,10 @@ export interface LookalikeTail {
   readonly tokenizerConfig: Parameters<typeof qwenTokenizerConfig>[1];
   readonly text: TinyQwen;
   readonly vision: TinyVision;
-  /** The vision encoder's dtypes; the decoder ships as q4 and q4f16, the embedding table as fp32 and fp16. */
+  /**
+   * The vision encoder's dtypes; the decoder ships as q4, q4f16 and quantized, the embedding table as fp32
+   * and fp16 (the files the registry's plans load on each device).
+   */
   readonly visionDtypes: readonly PackageDtype[];
 }
 
@@ -326,5 +329,6 @@ export function lookalikeTailFiles(tail: LookalikeTail): [string, Uint8Array | J
     [onnxPath('embed_tokens', 'fp16'), embedOnnx(text, 'fp16')],
     [onnxPath('decoder_model_merged', 'q4'), decoderOnnx(text, 'q4')],
     [onnxPath('decoder_model_merged', 'q4f16'), decoderOnnx(text, 'q4f16')],
+    [onnxPath('decoder_model_merged', 'quantized'), decoderOnnx(text, 'quantized')],
   ];
 }

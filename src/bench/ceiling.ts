@@ -1,0 +1,47 @@
+/**
+ * The memory-bandwidth ceiling of decoding: a step reads every weight of the decoder once and the KV cache
+ * up to that point, so no runtime decodes faster than read bandwidth / those bytes. Decode speeds are
+ * reported as a fraction of it.
+ */
+
+export interface DecodeCeiling {
+  /** Measured read bandwidth of one core, bytes per second. */
+  readonly readBytesPerSecond: number;
+  /** The decoder file's bytes: its weights, all read once per step. */
+  readonly weightBytes: number;
+  /** The KV cache's bytes per position (keys and values of every layer, float32). */
+  readonly kvBytesPerPosition: number;
+  /** Mean positions in the cache over the decode steps measured. */
+  readonly positions: number;
+  readonly tokensPerSecond: number;
+}
+
+export interface KvShape {
+  readonly numLayers: number;
+  readonly numKvHeads: number;
+  readonly headDim: number;
+}
+
+export function kvBytesPerPosition({ numLayers, numKvHeads, headDim }: KvShape): number {
+  return 2 * numLayers * numKvHeads * headDim * Float32Array.BYTES_PER_ELEMENT;
+}
+
+export function decodeCeiling(
+  readBytesPerSecond: number,
+  weightBytes: number,
+  kvBytes: number,
+  positions: number,
+): DecodeCeiling {
+  return {
+    readBytesPerSecond,
+    weightBytes,
+    kvBytesPerPosition: kvBytes,
+    positions,
+    tokensPerSecond: readBytesPerSecond / (weightBytes + kvBytes * positions),
+  };
+}
+
+/** Mean cache length over a run's decode steps: the prompt, then one more position per token. */
+export function meanDecodePositions(promptTokens: number, generatedTokens: number): number {
+  return promptTokens + Math.max(0, generatedTokens - 1) / 2;
+}
