@@ -14,7 +14,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { buildLlamaDecoder, type LinearFn } from '../../src/toolkit/decoder/llama-graph';
+import { buildLlamaDecoder, buildStaticDecoder, type LinearFn } from '../../src/toolkit/decoder/llama-graph';
 import type { LlamaConfig, LlamaWeights } from '../../src/toolkit/llama2c/checkpoint';
 import { GraphBuilder, MS_DOMAIN } from '../../src/toolkit/onnx/graph';
 import { ACCURACY_LEVEL, BLOCK_SIZE } from '../../src/toolkit/quantize/matmulnbits';
@@ -238,6 +238,12 @@ export async function syntheticInterleaveFiles(): Promise<PackageFiles> {
   files.set(
     'onnx/decoder_model_merged_q4.onnx',
     buildLlamaDecoder(textWeights(TEXT_CONFIG), { linear }).model,
+  );
+  // The static-cache step graph for the captured WebGPU decode, with the same weights: a fresh stream of
+  // the same seed draws them in the same order.
+  files.set(
+    'onnx/decoder_model_static_q4.onnx',
+    buildStaticDecoder(textWeights(TEXT_CONFIG), { linear: randomQ4Linear({ next: 1000 }) }).model,
   );
   files.set(
     'onnx/vision_encoder_q4.onnx',
