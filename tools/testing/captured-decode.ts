@@ -75,6 +75,9 @@ async function session(file: string, options: object): Promise<OrtSession> {
 const loadStart = performance.now();
 const embed = await session(embedFile, { preferredOutputLocation: 'gpu-buffer' });
 const decoderSession = await session(staticFile, { enableGraphCapture: true });
+const uncapturedSession = await session(staticFile, {
+  preferredOutputLocation: Object.fromEntries(decoderSessionOutputs().map((name) => [name, 'gpu-buffer'])),
+});
 const logitsInfo = (
   decoderSession.outputMetadata as readonly { name: string; shape?: readonly (number | string)[] }[]
 ).find((m) => m.name === 'logits');
@@ -82,16 +85,25 @@ const vocab = Number(logitsInfo?.shape?.at(-1) ?? text.vocab_size);
 const device = dawnDevice(ort) as GpuDevice;
 const layers = decoderSession.inputNames.filter((n) => n.endsWith('.key')).length;
 const maxLength = Number(values['max-length']);
-const decoder = await StaticDecoder.create(ort, device, decoderSession, {
-  layers,
-  kvHeads,
-  headDim,
-  hidden,
-  vocab,
-  maxLength,
-  positionIds: decoderSession.inputNames.includes('position_ids'),
-});
+const decoder = await StaticDecoder.create(
+  ort,
+  device,
+  { captured: decoderSession, uncaptured: uncapturedSession },
+  {
+    layers,
+    kvHeads,
+    headDim,
+    hidden,
+    vocab,
+    maxLength,
+    positionIds: decoderSession.inputNames.includes('position_ids'),
+  },
+);
 const loadMs = performance.now() - loadStart;
+
+function decoderSessionOutputs(): readonly string[] {
+  return decoderSession.outputNames;
+}
 
 async function embedIds(ids: readonly number[]): Promise<OrtTensor> {
   const input = new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);

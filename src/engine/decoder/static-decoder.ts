@@ -6,8 +6,12 @@
  * run. Prefills (any number of positions) run uncaptured into the same buffers; a one-position greedy
  * step replays the captured graph and reads back the 4-byte `next_token`. A step whose sampler needs
  * the logits runs uncaptured: onnxruntime 1.30 does not refresh a captured graph's logits output in
- * replay (the spike in this issue's notes measured it stale while next_token, computed from the same
- * values, was right).
+ * replay (measured stale while next_token, computed from the same values, was right).
+ *
+ * Uncaptured runs go to a second session of the same graph, created without capture: onnxruntime-web
+ * 1.30's WebGPU provider captures a session's first run, whatever its shape, and replays it for every
+ * later run (the `gpu_graph_id: -1` run option does not keep a run out of it), so a 16-position prefill
+ * would be replayed at each step. Both sessions bind the same buffers; the weights are loaded twice.
  *
  * Buffers come from a small Expand session on the same runtime, not from device.createBuffer:
  * onnxruntime-web 1.30 unregisters caller-created buffers after the run that captured the graph and
@@ -136,38 +140,37 @@ interface DecoderBuffers {
   readonly next: OrtTensor;
 }
 
-const GREEDY_RUN = {};
-const UNCAPTURED_RUN = { extra: { gpu_graph_id: '-1' } };
-
 export class StaticDecoder {
   private position = 0;
   private readonly prefillBuffers = new Map<number, StepInputs>();
 
   private readonly device: GpuDevice;
   private readonly session: OrtSession;
+  private readonly uncaptured: OrtSession;
   private readonly shape: StaticDecoderShape;
   private readonly maker: BufferMaker;
   private readonly buffers: DecoderBuffers;
 
   private constructor(
     device: GpuDevice,
-    session: OrtSession,
+    sessions: { captured: OrtSession; uncaptured: OrtSession },
     shape: StaticDecoderShape,
     maker: BufferMaker,
     buffers: DecoderBuffers,
   ) {
     this.device = device;
-    this.session = session;
+    this.session = sessions.captured;
+    this.uncaptured = sessions.uncaptured;
     this.shape = shape;
     this.maker = maker;
     this.buffers = buffers;
   }
 
-  /** `session` must have been created with enableGraphCapture on the WebGPU provider of `ort`. */
+  /** `captured` was created with enableGraphCapture on the WebGPU provider of `ort`, `uncaptured` without. */
   static async create(
     ort: Ort,
     device: GpuDevice,
-    session: OrtSession,
+    sessions: { captured: OrtSession; uncaptured: OrtSession },
     shape: StaticDecoderShape,
   ): Promise<StaticDecoder> {
     const maker = new BufferMaker(ort);
@@ -178,7 +181,7 @@ export class StaticDecoder {
       embeds: await maker.make('float32', [1, 1, shape.hidden]),
       positions: shape.positionIds ? await maker.make('int64', [1, 1]) : undefined,
     };
-    return new StaticDecoder(device, session, shape, maker, {
+    return new StaticDecoder(device, sessions, shape, maker, {
       kv,
       step1,
       seqlens: await maker.make('int32', [1]),
@@ -206,7 +209,7 @@ export class StaticDecoder {
     if (!Number.isInteger(count) || count < 1) throw new Error('prefill needs whole rows of embeddings');
     const buffers = await this.prefillInputs(count);
     this.write(buffers.embeds, embeds);
-    await this.run(buffers, count, UNCAPTURED_RUN);
+    await this.run(buffers, count, false);
     return this.read(this.buffers.logits, Float32Array, this.shape.vocab);
   }
 
@@ -218,7 +221,7 @@ export class StaticDecoder {
     const target = this.buffers.step1.embeds;
     if (embedding instanceof Float32Array) this.write(target, embedding);
     else this.copy(embedding, target, this.shape.hidden * 4);
-    await this.run(this.buffers.step1, 1, withLogits ? UNCAPTURED_RUN : GREEDY_RUN);
+    await this.run(this.buffers.step1, 1, !withLogits);
     const token = (await this.read(this.buffers.next, Int32Array, 1))[0] ?? 0;
     return withLogits
       ? { token, logits: await this.read(this.buffers.logits, Float32Array, this.shape.vocab) }
@@ -227,6 +230,7 @@ export class StaticDecoder {
 
   async release(): Promise<void> {
     await this.session.release();
+    await this.uncaptured.release();
     await this.maker.release();
   }
 
@@ -244,7 +248,7 @@ export class StaticDecoder {
     return buffers;
   }
 
-  private async run(inputs: StepInputs, count: number, options: object): Promise<void> {
+  private async run(inputs: StepInputs, count: number, captured: boolean): Promise<void> {
     const start = this.position;
     const end = start + count;
     if (end > this.shape.maxLength)
@@ -271,7 +275,7 @@ export class StaticDecoder {
         fetches[`present.${i}.${kind}`] = buffer;
       }
     }
-    const results = await this.session.run(feeds, fetches, options);
+    const results = await (captured ? this.session : this.uncaptured).run(feeds, fetches);
     // After the capture, onnxruntime-web hands back new tensor objects over the same buffers.
     for (const [name, tensor] of Object.entries(results)) if (tensor !== fetches[name]) tensor.dispose();
     this.position = end;
