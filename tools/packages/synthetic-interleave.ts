@@ -16,7 +16,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { buildLlamaDecoder, type LinearFn } from '../../src/toolkit/decoder/llama-graph';
+import { buildLlamaDecoder, buildStaticDecoder, type LinearFn } from '../../src/toolkit/decoder/llama-graph';
 import type { LlamaConfig, LlamaWeights } from '../../src/toolkit/llama2c/checkpoint';
 import { GraphBuilder, MS_DOMAIN } from '../../src/toolkit/onnx/graph';
 import { int8MatMul } from '../../src/toolkit/quantize/matmulinteger';
@@ -263,6 +263,12 @@ export async function syntheticInterleaveFiles(): Promise<PackageFiles> {
       ).model,
     );
   }
+  // The static-cache step graph for the captured WebGPU decode, with the q4 decoder's weights: a fresh
+  // stream of the same seed draws them in the same order as the first (q4) decoder above.
+  files.set(
+    'onnx/decoder_model_static_q4.onnx',
+    buildStaticDecoder(textWeights(TEXT_CONFIG), { linear: randomQ4Linear({ next: 1000 }) }).model,
+  );
   files.set('onnx/embed_tokens_fp16.onnx', embedTokensFp16(TEXT_CONFIG.vocabSize, TEXT_CONFIG.hiddenSize));
   return files;
 }

@@ -43,6 +43,15 @@ export const floatLinear: LinearFn = (g, x, weight, outFeatures, inFeatures, nam
 
 export interface DecoderOptions {
   readonly linear?: LinearFn;
+  /**
+   * The static-cache step graph (decoder_model_static): past and present are one buffer the length of
+   * the context, which GroupQueryAttention updates in place when the caller binds the same GPU buffer to
+   * both; the lengths come in as int32 inputs (seqlens_k, total_sequence_length) instead of an
+   * attention mask whose Shape grows; only the last position reaches lm_head, and `next_token` is its
+   * argmax, so a greedy step reads back 4 bytes. No value's shape depends on the cache length, which is
+   * what lets onnxruntime's WebGPU provider capture the step once and replay it.
+   */
+  readonly staticCache?: boolean;
 }
 
 /** A decoder layer's weights; Qwen2 adds biases to the q, k and v projections. */
@@ -88,6 +97,14 @@ export function buildLlamaDecoder(weights: LlamaWeights, options: DecoderOptions
 
 export const DECODER_DOC = 'Llama decoder with KV cache (transformers.js decoder_model_merged layout)';
 
+export function buildStaticDecoder(weights: LlamaWeights, options: DecoderOptions = {}): SerializedModel {
+  const g = new GraphBuilder('llama_decoder_static');
+  addLlamaDecoder(g, inMemoryDecoderSource(weights), { ...options, staticCache: true });
+  return g.serialize({ docString: STATIC_DECODER_DOC });
+}
+
+export const STATIC_DECODER_DOC = 'Llama decoder step over a static KV cache shared by past and present';
+
 /** Adds the whole decoder (inputs, layers, outputs) to `g`, reading the weights from `source` in order. */
 export function addLlamaDecoder(
   g: GraphBuilder,
@@ -95,10 +112,21 @@ export function addLlamaDecoder(
   options: DecoderOptions = {},
 ): void {
   const { config } = source;
-  const kvShape = ['batch_size', config.numKvHeads, 'past_sequence_length', config.headDim];
+  const staticCache = options.staticCache === true;
+  const pastLength = staticCache ? 'max_length' : 'past_sequence_length';
+  const kvShape = ['batch_size', config.numKvHeads, pastLength, config.headDim];
   const embeds = g.input('inputs_embeds', 'float32', ['batch_size', 'sequence_length', config.hiddenSize]);
-  const mask = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
-  const positionIds = g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
+  const lengths = staticCache
+    ? {
+        seqlensK: g.input('seqlens_k', 'int32', ['batch_size']),
+        total: g.input('total_sequence_length', 'int32', []),
+      }
+    : attentionLengths(g, g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']));
+  // onnxruntime's WebGPU GroupQueryAttention rotates only heads of a multiple of 16 values.
+  const rotaryInAttention = staticCache && config.headDim % 16 === 0;
+  const positionIds = rotaryInAttention
+    ? ''
+    : g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
   for (let i = 0; i < config.numLayers; i++) {
     g.input(`past_key_values.${i}.key`, 'float32', kvShape);
     g.input(`past_key_values.${i}.value`, 'float32', kvShape);
@@ -108,9 +136,11 @@ export function addLlamaDecoder(
     linear: options.linear ?? floatLinear,
     epsilon: float(config.rmsNormEps),
     rope: ropeCaches(g, config, positionIds),
-    lengths: attentionLengths(g, mask),
+    rotaryInAttention,
+    lengths,
   };
-  const presentShape = ['batch_size', config.numKvHeads, 'total_sequence_length', config.headDim];
+  const presentLength = staticCache ? 'max_length' : 'total_sequence_length';
+  const presentShape = ['batch_size', config.numKvHeads, presentLength, config.headDim];
   let stream: ResidualStream = { residual: embeds, delta: undefined };
   for (let i = 0; i < config.numLayers; i++) {
     const out = decoderLayer(g, context, i, source.layer(i), stream);
@@ -119,6 +149,32 @@ export function addLlamaDecoder(
     g.output(`present.${i}.value`, 'float32', presentShape, out.presentValue);
   }
   const [normed] = addAndNorm(g, context, stream, source.norm(), 'model.norm');
+  if (staticCache) {
+    const last = g.op(
+      'Slice',
+      [
+        normed,
+        g.int64('logits.last', [-1]),
+        g.int64('logits.end', [Number.MAX_SAFE_INTEGER]),
+        g.int64('logits.axis1', [1]),
+      ],
+      {},
+      { name: 'logits/last' },
+    );
+    const logits = context.linear(g, last, source.lmHead(), config.vocabSize, config.hiddenSize, 'lm_head');
+    // A graph output that another node also reads is copied to the caller's buffer after the run, a
+    // copy that onnxruntime's captured graph does not replay: the logits output gets a node of its own.
+    const copied = g.op('Add', [logits, g.float32('logits.zero', [0], [])], {}, { name: 'logits/copy' });
+    g.output('logits', 'float32', ['batch_size', 1, config.vocabSize], copied);
+    const best = g.op('ArgMax', [logits], { axis: -1, keepdims: 0 }, { name: 'next_token/argmax' });
+    g.output(
+      'next_token',
+      'int32',
+      ['batch_size', 1],
+      g.op('Cast', [best], { to: INT32 }, { name: 'next_token/cast' }),
+    );
+    return;
+  }
   // Only the last num_logits_to_keep positions go through lm_head (all of them when it is 0, as in
   // transformers): a prompt's prefill then projects one row onto the vocabulary, not one per token.
   const keep = g.input('num_logits_to_keep', 'int64', []);
@@ -134,6 +190,7 @@ interface LayerContext {
   readonly linear: LinearFn;
   readonly epsilon: FloatAttr;
   readonly rope: { readonly positionIds: string; readonly cos: string; readonly sin: string };
+  readonly rotaryInAttention: boolean;
   readonly lengths: { readonly seqlensK: string; readonly total: string };
 }
 
@@ -228,13 +285,14 @@ function decoderLayer(
       { interleaved: 0, num_heads: heads },
       { domain: MS_DOMAIN, name },
     );
-  const q = rotate(project(layer.q, layer.qBias, numHeads, `${p}.self_attn.q_proj`), numHeads, `${p}/q_rope`);
-  const k = rotate(
-    project(layer.k, layer.kBias, numKvHeads, `${p}.self_attn.k_proj`),
-    numKvHeads,
-    `${p}/k_rope`,
-  );
+  const qProj = project(layer.q, layer.qBias, numHeads, `${p}.self_attn.q_proj`);
+  const kProj = project(layer.k, layer.kBias, numKvHeads, `${p}.self_attn.k_proj`);
   const v = project(layer.v, layer.vBias, numKvHeads, `${p}.self_attn.v_proj`);
+  // The static step rotates inside GroupQueryAttention (do_rotary), at the positions its lengths imply:
+  // no position_ids input, one kernel fewer per projection.
+  const inAttention = context.rotaryInAttention;
+  const q = inAttention ? qProj : rotate(qProj, numHeads, `${p}/q_rope`);
+  const k = inAttention ? kProj : rotate(kProj, numKvHeads, `${p}/k_rope`);
   const [attended, presentKey, presentValue] = g.node(
     'GroupQueryAttention',
     [
@@ -245,8 +303,9 @@ function decoderLayer(
       `past_key_values.${index}.value`,
       lengths.seqlensK,
       lengths.total,
+      ...(inAttention ? [rope.cos, rope.sin] : []),
     ],
-    { num_heads: numHeads, kv_num_heads: numKvHeads },
+    { num_heads: numHeads, kv_num_heads: numKvHeads, ...(inAttention ? { do_rotary: 1 } : {}) },
     { domain: MS_DOMAIN, outputs: 3, name: `${p}/attention` },
   );
   if (attended === undefined || presentKey === undefined || presentValue === undefined)

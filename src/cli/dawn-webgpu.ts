@@ -1,0 +1,83 @@
+/**
+ * onnxruntime-web's WebGPU provider in Node, over Dawn (the `webgpu` package, an optional dependency):
+ * the code the browser runs, and the one provider with graph capture (onnxruntime-node 1.30 does not
+ * pass enableGraphCapture to its WebGPU provider). Resolves to undefined, with the reason, where Dawn
+ * or an adapter is missing.
+ */
+import type { Ort } from '../engine/runtime/ort';
+
+export interface DawnRuntime {
+  readonly ort: Ort;
+  readonly adapter: string;
+}
+
+type WriteBuffer = (
+  buffer: unknown,
+  offset: number,
+  data: unknown,
+  dataOffset?: number,
+  size?: number,
+) => void;
+
+/**
+ * Dawn's writeBuffer refuses views of a SharedArrayBuffer, which is where onnxruntime-web's threaded
+ * wasm memory lives: such views are copied first.
+ */
+function copySharedWrites(queue: { prototype: { writeBuffer: WriteBuffer } }): void {
+  const write = queue.prototype.writeBuffer;
+  queue.prototype.writeBuffer = function (this: unknown, buffer, offset, data, dataOffset, size) {
+    const shared = ArrayBuffer.isView(data) && data.buffer instanceof SharedArrayBuffer;
+    // The same typed array over fresh memory, so that dataOffset and size keep their units.
+    const view = shared
+      ? new (data.constructor as new (source: ArrayBufferView) => ArrayBufferView)(data)
+      : data;
+    write.call(this, buffer, offset, view, dataOffset, size);
+  };
+}
+
+let loaded: Promise<DawnRuntime | string> | undefined;
+
+/** The runtime, once per process; a string says why there is none. */
+export function loadDawnRuntime(): Promise<DawnRuntime | string> {
+  loaded ??= load();
+  return loaded;
+}
+
+async function load(): Promise<DawnRuntime | string> {
+  let dawn: { create(flags: string[]): unknown; globals: Record<string, unknown> };
+  try {
+    dawn = (await import('webgpu')) as typeof dawn;
+  } catch (err) {
+    return `the webgpu package (Dawn for Node) is not installed: ${err instanceof Error ? err.message : err}`;
+  }
+  Object.assign(globalThis, dawn.globals);
+  const gpu = dawn.create([]) as {
+    requestAdapter(): Promise<{ info?: { description?: string; vendor?: string } } | null>;
+  };
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) return 'Dawn found no WebGPU adapter';
+  const queue = (globalThis as Record<string, unknown>).GPUQueue as {
+    prototype: { writeBuffer: WriteBuffer };
+  };
+  copySharedWrites(queue);
+  if (
+    !('navigator' in globalThis) ||
+    (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu === undefined
+  )
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { ...(globalThis as { navigator?: object }).navigator, gpu },
+      configurable: true,
+    });
+  const ort = (await import('onnxruntime-web/webgpu')) as unknown as Ort & {
+    env: { wasm: { numThreads?: number } };
+  };
+  // The provider runs on this thread; wasm threads would only serve CPU-side kernels.
+  ort.env.wasm.numThreads = 1;
+  const info = adapter.info;
+  return { ort, adapter: [info?.vendor, info?.description].filter(Boolean).join(' ') || 'unknown adapter' };
+}
+
+/** onnxruntime-web's WebGPU device, available once a WebGPU session exists. */
+export function dawnDevice(ort: Ort): unknown {
+  return (ort.env as { webgpu?: { device?: unknown } }).webgpu?.device;
+}

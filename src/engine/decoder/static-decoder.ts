@@ -1,0 +1,312 @@
+/**
+ * The decoder over a static KV cache, on onnxruntime-web's WebGPU provider with graph capture: the
+ * package's decoder_model_static graph (llama-graph.ts, `staticCache`) runs with every input and output
+ * bound to a GPU buffer that lives as long as the decoder. Past and present KV are the same buffer, so
+ * GroupQueryAttention appends in place; the step's lengths are two int32 buffers written before each
+ * run. Prefills (any number of positions) run uncaptured into the same buffers; a one-position greedy
+ * step replays the captured graph and reads back the 4-byte `next_token`. A step whose sampler needs
+ * the logits runs uncaptured: onnxruntime 1.30 does not refresh a captured graph's logits output in
+ * replay (measured stale while next_token, computed from the same values, was right).
+ *
+ * Uncaptured runs go to a second session of the same graph, created without capture: onnxruntime-web
+ * 1.30's WebGPU provider captures a session's first run, whatever its shape, and replays it for every
+ * later run (the `gpu_graph_id: -1` run option does not keep a run out of it), so a 16-position prefill
+ * would be replayed at each step. Both sessions bind the same buffers; the weights are loaded twice.
+ *
+ * Buffers come from a small Expand session on the same runtime, not from device.createBuffer:
+ * onnxruntime-web 1.30 unregisters caller-created buffers after the run that captured the graph and
+ * then fails to map the replay's outputs back to them, while buffers it created stay registered.
+ */
+
+import { wireModel } from '../runtime/onnx-wire';
+import type { Ort, OrtSession, OrtTensor } from '../runtime/ort';
+
+/** The slice of a WebGPU device this module uses (the engine does not depend on the DOM's WebGPU types). */
+export interface GpuDevice {
+  readonly queue: {
+    writeBuffer(buffer: unknown, offset: number, data: ArrayBufferView): void;
+    submit(commands: unknown[]): void;
+  };
+  createBuffer(descriptor: { size: number; usage: number }): GpuReadBuffer;
+  createCommandEncoder(): {
+    copyBufferToBuffer(
+      source: unknown,
+      sourceOffset: number,
+      target: unknown,
+      targetOffset: number,
+      size: number,
+    ): void;
+    finish(): unknown;
+  };
+}
+
+interface GpuReadBuffer {
+  mapAsync(mode: number): Promise<void>;
+  getMappedRange(): ArrayBuffer;
+  destroy(): void;
+}
+
+// WebGPU's GPUBufferUsage.MAP_READ | COPY_DST and GPUMapMode.READ.
+const READBACK_USAGE = 0x0001 | 0x0008;
+const MAP_READ = 0x0001;
+
+export interface StaticDecoderShape {
+  readonly layers: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly hidden: number;
+  readonly vocab: number;
+  /** Positions the cache holds. */
+  readonly maxLength: number;
+  /** The graph's inputs; position_ids only where GroupQueryAttention cannot rotate (head sizes not a multiple of 16). */
+  readonly positionIds: boolean;
+}
+
+export interface StepResult {
+  readonly token: number;
+  /** The last position's logits, when asked for. */
+  readonly logits?: Float32Array;
+}
+
+type BufferType = 'float32' | 'int32' | 'int64';
+
+/** Expand(value, shape): a zero-filled tensor of any shape, left on the GPU. */
+function expandModel(type: BufferType): Uint8Array {
+  return wireModel(
+    'buffer',
+    [{ opType: 'Expand', inputs: ['value', 'shape'], outputs: ['buffer'] }],
+    [
+      { name: 'value', type, dims: [] },
+      { name: 'shape', type: 'int64', dims: ['rank'] },
+    ],
+    [{ name: 'buffer', type, dims: ['size'] }],
+  );
+}
+
+function zero(ort: Ort, type: BufferType): OrtTensor {
+  if (type === 'int64') return new ort.Tensor('int64', new BigInt64Array(1), []);
+  return type === 'int32'
+    ? new ort.Tensor('int32', new Int32Array(1), [])
+    : new ort.Tensor('float32', new Float32Array(1), []);
+}
+
+/** GPU buffers of onnxruntime's own making (see the module note), zero-filled. */
+class BufferMaker {
+  private readonly sessions = new Map<BufferType, Promise<OrtSession>>();
+
+  private readonly ort: Ort;
+
+  constructor(ort: Ort) {
+    this.ort = ort;
+  }
+
+  async make(type: BufferType, dims: readonly number[]): Promise<OrtTensor> {
+    let session = this.sessions.get(type);
+    if (!session) {
+      session = this.ort.InferenceSession.create(expandModel(type), {
+        executionProviders: ['webgpu'],
+        preferredOutputLocation: 'gpu-buffer',
+      });
+      this.sessions.set(type, session);
+    }
+    const shape = new this.ort.Tensor('int64', BigInt64Array.from(dims, BigInt), [dims.length]);
+    const out = await (await session).run({ value: zero(this.ort, type), shape });
+    const made = out.buffer;
+    if (!made) throw new Error('the buffer session returned nothing');
+    return new this.ort.Tensor({
+      location: 'gpu-buffer',
+      type,
+      gpuBuffer: made.gpuBuffer,
+      dims: [...dims],
+    } as unknown as ConstructorParameters<Ort['Tensor']>[0]) as OrtTensor;
+  }
+
+  async release(): Promise<void> {
+    for (const session of this.sessions.values()) await (await session).release();
+  }
+}
+
+interface StepInputs {
+  readonly embeds: OrtTensor;
+  readonly positions: OrtTensor | undefined;
+}
+
+interface DecoderBuffers {
+  readonly kv: readonly OrtTensor[];
+  readonly step1: StepInputs;
+  readonly seqlens: OrtTensor;
+  readonly total: OrtTensor;
+  readonly logits: OrtTensor;
+  readonly next: OrtTensor;
+}
+
+export class StaticDecoder {
+  private position = 0;
+  private readonly prefillBuffers = new Map<number, StepInputs>();
+
+  private readonly device: GpuDevice;
+  private readonly session: OrtSession;
+  private readonly uncaptured: OrtSession;
+  private readonly shape: StaticDecoderShape;
+  private readonly maker: BufferMaker;
+  private readonly buffers: DecoderBuffers;
+
+  private constructor(
+    device: GpuDevice,
+    sessions: { captured: OrtSession; uncaptured: OrtSession },
+    shape: StaticDecoderShape,
+    maker: BufferMaker,
+    buffers: DecoderBuffers,
+  ) {
+    this.device = device;
+    this.session = sessions.captured;
+    this.uncaptured = sessions.uncaptured;
+    this.shape = shape;
+    this.maker = maker;
+    this.buffers = buffers;
+  }
+
+  /** `captured` was created with enableGraphCapture on the WebGPU provider of `ort`, `uncaptured` without. */
+  static async create(
+    ort: Ort,
+    device: GpuDevice,
+    sessions: { captured: OrtSession; uncaptured: OrtSession },
+    shape: StaticDecoderShape,
+  ): Promise<StaticDecoder> {
+    const maker = new BufferMaker(ort);
+    const kv: OrtTensor[] = [];
+    for (let i = 0; i < shape.layers * 2; i++)
+      kv.push(await maker.make('float32', [1, shape.kvHeads, shape.maxLength, shape.headDim]));
+    const step1 = {
+      embeds: await maker.make('float32', [1, 1, shape.hidden]),
+      positions: shape.positionIds ? await maker.make('int64', [1, 1]) : undefined,
+    };
+    return new StaticDecoder(device, sessions, shape, maker, {
+      kv,
+      step1,
+      seqlens: await maker.make('int32', [1]),
+      total: await maker.make('int32', []),
+      logits: await maker.make('float32', [1, 1, shape.vocab]),
+      next: await maker.make('int32', [1, 1]),
+    });
+  }
+
+  /** Positions in the cache. */
+  get length(): number {
+    return this.position;
+  }
+
+  /** Forgets positions from `length` on: the next run overwrites them. */
+  rewind(length: number): void {
+    if (length < 0 || length > this.position)
+      throw new Error(`cannot rewind to ${length} of ${this.position}`);
+    this.position = length;
+  }
+
+  /** Runs `embeds` (row-major [positions × hidden]) uncaptured at the cache's end; the last position's logits. */
+  async prefill(embeds: Float32Array): Promise<Float32Array> {
+    const count = embeds.length / this.shape.hidden;
+    if (!Number.isInteger(count) || count < 1) throw new Error('prefill needs whole rows of embeddings');
+    const buffers = await this.prefillInputs(count);
+    this.write(buffers.embeds, embeds);
+    await this.run(buffers, count, false);
+    return this.read(this.buffers.logits, Float32Array, this.shape.vocab);
+  }
+
+  /**
+   * One position: the embedding of the last token. Greedy steps replay the captured graph and read
+   * 4 bytes; `withLogits` runs uncaptured and reads the logits row too.
+   */
+  async step(embedding: Float32Array | OrtTensor, withLogits: boolean): Promise<StepResult> {
+    const target = this.buffers.step1.embeds;
+    if (embedding instanceof Float32Array) this.write(target, embedding);
+    else this.copy(embedding, target, this.shape.hidden * 4);
+    await this.run(this.buffers.step1, 1, !withLogits);
+    const token = (await this.read(this.buffers.next, Int32Array, 1))[0] ?? 0;
+    return withLogits
+      ? { token, logits: await this.read(this.buffers.logits, Float32Array, this.shape.vocab) }
+      : { token };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+    await this.uncaptured.release();
+    await this.maker.release();
+  }
+
+  private async prefillInputs(count: number): Promise<StepInputs> {
+    if (count === 1) return this.buffers.step1;
+    let buffers = this.prefillBuffers.get(count);
+    if (!buffers) {
+      // Prefill buffers are per length; a conversation has few distinct lengths, and each is small.
+      buffers = {
+        embeds: await this.maker.make('float32', [1, count, this.shape.hidden]),
+        positions: this.shape.positionIds ? await this.maker.make('int64', [1, count]) : undefined,
+      };
+      this.prefillBuffers.set(count, buffers);
+    }
+    return buffers;
+  }
+
+  private async run(inputs: StepInputs, count: number, captured: boolean): Promise<void> {
+    const start = this.position;
+    const end = start + count;
+    if (end > this.shape.maxLength)
+      throw new Error(`the context holds ${this.shape.maxLength} positions, not ${end}`);
+    if (inputs.positions)
+      this.write(
+        inputs.positions,
+        BigInt64Array.from({ length: count }, (_, i) => BigInt(start + i)),
+      );
+    this.write(this.buffers.seqlens, new Int32Array([end - 1]));
+    this.write(this.buffers.total, new Int32Array([end]));
+    const feeds: Record<string, OrtTensor> = {
+      inputs_embeds: inputs.embeds,
+      seqlens_k: this.buffers.seqlens,
+      total_sequence_length: this.buffers.total,
+    };
+    if (inputs.positions) feeds.position_ids = inputs.positions;
+    const fetches: Record<string, OrtTensor> = { logits: this.buffers.logits, next_token: this.buffers.next };
+    for (let i = 0; i < this.shape.layers; i++) {
+      for (const [j, kind] of ['key', 'value'].entries()) {
+        const buffer = this.buffers.kv[i * 2 + j];
+        if (!buffer) throw new Error('unreachable: missing KV buffer');
+        feeds[`past_key_values.${i}.${kind}`] = buffer;
+        fetches[`present.${i}.${kind}`] = buffer;
+      }
+    }
+    const results = await (captured ? this.session : this.uncaptured).run(feeds, fetches);
+    // After the capture, onnxruntime-web hands back new tensor objects over the same buffers.
+    for (const [name, tensor] of Object.entries(results)) if (tensor !== fetches[name]) tensor.dispose();
+    this.position = end;
+  }
+
+  /** GPU to GPU: an embedding that embed_tokens left on the GPU never crosses to the CPU. */
+  private copy(source: OrtTensor, target: OrtTensor, bytes: number): void {
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(source.gpuBuffer, 0, target.gpuBuffer, 0, bytes);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  private write(tensor: OrtTensor, data: Float32Array | Int32Array | BigInt64Array): void {
+    this.device.queue.writeBuffer(tensor.gpuBuffer, 0, data);
+  }
+
+  private async read<T extends Float32Array | Int32Array>(
+    tensor: OrtTensor,
+    kind: { new (buffer: ArrayBuffer): T },
+    count: number,
+  ): Promise<T> {
+    const bytes = Math.ceil((count * 4) / 16) * 16;
+    const staging = this.device.createBuffer({ size: bytes, usage: READBACK_USAGE });
+    try {
+      const encoder = this.device.createCommandEncoder();
+      encoder.copyBufferToBuffer(tensor.gpuBuffer, 0, staging, 0, bytes);
+      this.device.queue.submit([encoder.finish()]);
+      await staging.mapAsync(MAP_READ);
+      return new kind(staging.getMappedRange().slice(0, count * 4));
+    } finally {
+      staging.destroy();
+    }
+  }
+}

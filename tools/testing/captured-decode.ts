@@ -1,0 +1,200 @@
+/**
+ * The graph-captured decode path (StaticDecoder over a package's decoder_model_static graph) on
+ * onnxruntime-web's WebGPU provider in Node over Dawn: greedy tokens from a prompt, checked against a
+ * reference list of ids where one is given, and timed. Prints one JSON line.
+ *
+ *   npx tsx tools/testing/captured-decode.ts --package models/stories260k [--static onnx/decoder_model_static.onnx]
+ *     [--embed onnx/embed_tokens.onnx] [--prompt 1 | --prompt-length 64] [--max-new-tokens 256]
+ *     [--expect .cache/reference/greedy-from-bos.ids] [--compare-uncaptured 16] [--bandwidth 4.8e12]
+ *
+ * The reference ids are the generated ones, as the documented sample lists them (without the prompt).
+ * --compare-uncaptured N also runs the first N steps of the same graph without replay (the provider
+ * recording nothing), and reports their rate beside the captured one and whether the tokens agree.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { dawnDevice, loadDawnRuntime } from '../../src/cli/dawn-webgpu';
+import { type GpuDevice, StaticDecoder } from '../../src/engine/decoder/static-decoder';
+import type { OrtSession, OrtTensor } from '../../src/engine/runtime/ort';
+
+const { values } = parseArgs({
+  options: {
+    package: { type: 'string' },
+    static: { type: 'string' },
+    embed: { type: 'string' },
+    prompt: { type: 'string', default: '1' },
+    'prompt-length': { type: 'string' },
+    'max-new-tokens': { type: 'string', default: '64' },
+    'max-length': { type: 'string', default: '1024' },
+    expect: { type: 'string' },
+    'compare-uncaptured': { type: 'string', default: '0' },
+    bandwidth: { type: 'string', default: '4.8e12' },
+  },
+});
+const dir = values.package;
+if (!dir) throw new Error('--package DIR is required');
+
+async function firstExisting(names: readonly string[]): Promise<string> {
+  for (const name of names) {
+    if (await stat(join(dir ?? '', name)).catch(() => undefined)) return name;
+  }
+  throw new Error(`${dir} has none of ${names.join(', ')}`);
+}
+
+const staticFile =
+  values.static ??
+  (await firstExisting(['onnx/decoder_model_static.onnx', 'onnx/decoder_model_static_q4.onnx']));
+const embedFile =
+  values.embed ?? (await firstExisting(['onnx/embed_tokens.onnx', 'onnx/embed_tokens_fp16.onnx']));
+const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+const text = (config.text_config ?? config) as Record<string, number>;
+const hidden = text.hidden_size ?? 0;
+const heads = text.num_attention_heads ?? 0;
+const kvHeads = text.num_key_value_heads ?? heads;
+const headDim = text.head_dim ?? hidden / heads;
+
+const runtime = await loadDawnRuntime();
+if (typeof runtime === 'string') throw new Error(runtime);
+const { ort } = runtime;
+
+async function session(file: string, options: object): Promise<OrtSession> {
+  const bytes = await readFile(join(dir ?? '', file));
+  const data = await stat(join(dir ?? '', `${file}_data`)).catch(() => undefined);
+  return ort.InferenceSession.create(bytes, {
+    executionProviders: [{ name: 'webgpu', validationMode: 'disabled' }] as never,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+    ...(data
+      ? { externalData: [{ path: `${file.split('/').pop()}_data`, data: join(dir ?? '', `${file}_data`) }] }
+      : {}),
+    ...options,
+  });
+}
+
+const loadStart = performance.now();
+const embed = await session(embedFile, { preferredOutputLocation: 'gpu-buffer' });
+const decoderSession = await session(staticFile, { enableGraphCapture: true });
+const uncapturedSession = await session(staticFile, {
+  preferredOutputLocation: Object.fromEntries(decoderSessionOutputs().map((name) => [name, 'gpu-buffer'])),
+});
+const logitsInfo = (
+  decoderSession.outputMetadata as readonly { name: string; shape?: readonly (number | string)[] }[]
+).find((m) => m.name === 'logits');
+const vocab = Number(logitsInfo?.shape?.at(-1) ?? text.vocab_size);
+const device = dawnDevice(ort) as GpuDevice;
+const layers = decoderSession.inputNames.filter((n) => n.endsWith('.key')).length;
+const maxLength = Number(values['max-length']);
+const decoder = await StaticDecoder.create(
+  ort,
+  device,
+  { captured: decoderSession, uncaptured: uncapturedSession },
+  {
+    layers,
+    kvHeads,
+    headDim,
+    hidden,
+    vocab,
+    maxLength,
+    positionIds: decoderSession.inputNames.includes('position_ids'),
+  },
+);
+const loadMs = performance.now() - loadStart;
+
+function decoderSessionOutputs(): readonly string[] {
+  return decoderSession.outputNames;
+}
+
+async function embedIds(ids: readonly number[]): Promise<OrtTensor> {
+  const input = new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
+  const out = await embed.run({ input_ids: input });
+  const embeds = out.inputs_embeds;
+  if (!embeds) throw new Error('embed_tokens returned no inputs_embeds');
+  return embeds;
+}
+
+async function embedOnCpu(ids: readonly number[]): Promise<Float32Array> {
+  const tensor = await embedIds(ids);
+  try {
+    return (await tensor.getData()) as Float32Array;
+  } finally {
+    tensor.dispose();
+  }
+}
+
+function argmax(row: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if ((row[i] ?? 0) > (row[best] ?? 0)) best = i;
+  return best;
+}
+
+const promptLength = values['prompt-length'];
+const prompt = promptLength
+  ? Array.from({ length: Number(promptLength) }, (_, i) => (i * 7919 + 13) % vocab)
+  : values.prompt.split(',').map(Number);
+const maxNew = Number(values['max-new-tokens']);
+
+/** Greedy generation; `captured` false runs every step without replay. */
+async function generate(
+  count: number,
+  captured: boolean,
+): Promise<{ tokens: number[]; ttftMs: number; decodeMs: number }> {
+  decoder.rewind(0);
+  const start = performance.now();
+  const first = argmax(await decoder.prefill(await embedOnCpu(prompt)));
+  const ttftMs = performance.now() - start;
+  const tokens = [first];
+  const decodeStart = performance.now();
+  while (tokens.length < count) {
+    const embedding = await embedIds([tokens[tokens.length - 1] ?? 0]);
+    const result = await decoder.step(embedding, !captured);
+    embedding.dispose();
+    tokens.push(captured ? result.token : argmax(result.logits ?? new Float32Array()));
+  }
+  return { tokens, ttftMs, decodeMs: performance.now() - decodeStart };
+}
+
+const compare = Number(values['compare-uncaptured']);
+// A first generation of a few tokens captures the graph, so the timed one replays it.
+await generate(3, true);
+const run = await generate(maxNew, true);
+const uncaptured = compare > 0 ? await generate(compare, false) : undefined;
+
+let expectedMatch: number | undefined;
+if (values.expect) {
+  const want = (await readFile(values.expect, 'utf8')).trim().split(/\s+/).map(Number);
+  const got = run.tokens;
+  expectedMatch = 0;
+  while (expectedMatch < Math.min(want.length, got.length) && want[expectedMatch] === got[expectedMatch])
+    expectedMatch++;
+}
+
+let weightBytes = 0;
+for (const file of [staticFile, `${staticFile}_data`])
+  weightBytes += (await stat(join(dir, file)).catch(() => ({ size: 0 }))).size;
+const rate = (tokens: number, ms: number) => (tokens > 1 ? ((tokens - 1) * 1000) / ms : 0);
+const decodeTokS = rate(run.tokens.length, run.decodeMs);
+console.log(
+  JSON.stringify({
+    runtime: 'onnxruntime-web (Dawn)',
+    adapter: runtime.adapter,
+    graphCapture: true,
+    package: dir,
+    decoder: staticFile,
+    loadMs: Math.round(loadMs),
+    promptLength: prompt.length,
+    tokens: run.tokens,
+    expectedMatch,
+    expectedLength: values.expect ? run.tokens.length : undefined,
+    ttftMs: Number(run.ttftMs.toFixed(1)),
+    decodeTokS: Number(decodeTokS.toFixed(1)),
+    uncapturedTokS: uncaptured
+      ? Number(rate(uncaptured.tokens.length, uncaptured.decodeMs).toFixed(1))
+      : undefined,
+    uncapturedAgrees: uncaptured ? uncaptured.tokens.every((t, i) => t === run.tokens[i]) : undefined,
+    weightBytes,
+    bandwidthFraction: Number(((weightBytes * decodeTokS) / Number(values.bandwidth)).toFixed(4)),
+  }),
+);
+await decoder.release();
+await embed.release();
