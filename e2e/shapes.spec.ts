@@ -1,14 +1,14 @@
 import { encodeScene, sceneFileName } from '../tools/scenes/render';
-import { COLOUR_NAMES, generateScene, KINDS } from '../tools/scenes/scene';
+import { generateScene } from '../tools/scenes/scene';
 import { expect, test } from './fixtures';
 
 /** A one-shape scene from a seed no training set uses (training: 1e6…, held-out: 9e6…). */
 const SEED = 7_000_003;
 
-// shapes-llava misses its accuracy targets (README): this checks that the app offers the trained package and
-// that an uploaded scene gets answers in the form instruction tuning taught, a kind then, as a follow-up in
-// the same conversation, a colour — not yet that they are right.
-test('shapes-llava answers what shape it sees, and the follow-up its colour, in the taught form', async ({
+// The scene is the first one-shape scene from SEED on, chosen by that rule alone, never by the model's answers:
+// shapes-llava names one shape's kind and colour right on every one-shape held-out scene, while relations
+// between several shapes are weaker (README, "shapes-llava: does it see?").
+test('shapes-llava names the shape it sees, and in a follow-up its colour, correctly', async ({
   page,
   backend,
 }) => {
@@ -46,8 +46,7 @@ test('shapes-llava answers what shape it sees, and the follow-up its colour, in 
         .textContent()) ?? ''
     );
   };
-  expect(await ask('What shape is it?', 1)).toMatch(new RegExp(`^It is a (${KINDS.join('|')})\\.$`));
-  expect(await ask('And what colour is it?', 2)).toMatch(
-    new RegExp(`^It is (${COLOUR_NAMES.join('|')})\\.$`),
-  );
+  const [shape] = scene.shapes;
+  expect(await ask('What shape is it?', 1)).toBe(`It is a ${shape?.kind}.`);
+  expect(await ask('And what colour is it?', 2)).toBe(`It is ${shape?.colour}.`);
 });

@@ -15,9 +15,9 @@ const DTYPES = ['fp32', 'q4', 'q4f16'] as const;
 
 /** The package's model card: what the picker can say about it. */
 export const SHAPES_LLAVA_DESCRIPTION =
-  'A tiny LLaVA trained here on generated scenes of coloured circles, squares and triangles: asked for their ' +
-  'colour, shape, number or position it answers in kind, but is still often wrong about the picture ' +
-  '(held-out accuracy in README.md).';
+  'A tiny LLaVA trained here on generated scenes of coloured circles, squares and triangles: it names one ' +
+  "shape's colour and kind correctly, but is often wrong about how several shapes relate (which colour the " +
+  'square is, how many there are, where each is; held-out accuracy in README.md).';
 
 export async function buildShapesLlava(outDir: string, checkpoint = CHECKPOINT_DIR): Promise<void> {
   if (!existsSync(join(checkpoint, 'model.safetensors')))
@@ -32,6 +32,6 @@ export async function buildShapesLlava(outDir: string, checkpoint = CHECKPOINT_D
 
 export const shapesLlava: ModelPackage = {
   name: 'shapes-llava',
-  test: { note: 'Trained on generated shapes; answers are only partly about the picture.' },
+  test: { note: "Trained on generated shapes; names one shape's colour and kind, weaker on several." },
   build: (outDir) => buildShapesLlava(outDir),
 };

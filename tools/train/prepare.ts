@@ -18,14 +18,13 @@ import { parseImagePreprocessSpec } from '../../src/engine/image/preprocess-conf
 import { loadTextCodec } from '../../src/engine/text/codec';
 import type { ChatMessage } from '../../src/engine/types';
 import { writeSafetensors } from '../../src/toolkit/safetensors/writer';
-import { numPatches } from '../../src/toolkit/vision/clip-weights';
 import { textTensors } from '../convert/hf-checkpoints';
 import { loadStories260kModel } from '../packages/stories260k';
 import { llavaConfigJson, llavaTextFiles, padPreprocessorJson } from '../packages/tiny-llava';
 import { stableJson } from '../packages/write';
 import { caption, conversationFor, type Turn } from '../scenes/language';
 import { encodeScene } from '../scenes/render';
-import { generateScene, positionOf, type Scene } from '../scenes/scene';
+import { COLOUR_NAMES, generateScene, KINDS, positionOf, type Scene } from '../scenes/scene';
 import type { JsonValue } from '../tokenizer/tokenizer-json';
 import {
   CONVERSATIONS_PER_SCENE,
@@ -34,7 +33,10 @@ import {
   TRAIN_SEED_BASE,
 } from './shapes-llava';
 
-/** A training sequence: token ids with -1 at image-feature positions, and [start, end) spans of answer tokens. */
+/**
+ * A training sequence: token ids with one -1 where the image goes, and [start, end) spans of answer tokens.
+ * train.py widens the -1 to as many slots as its tower has patches, so one data set serves any grid.
+ */
 interface Sequence {
   readonly scene: number;
   readonly ids: number[];
@@ -79,11 +81,10 @@ function sequenceOf(
   turns: readonly Turn[],
   scene: number,
 ): Sequence {
-  const rows = numPatches(SHAPES_VISION_CONFIG);
   const tokens = (messages: ChatMessage[], addGenerationPrompt: boolean): number[] =>
     codec
       .encode(codec.applyChatTemplate(templateMessages(messages, undefined), { addGenerationPrompt }))
-      .flatMap((id) => (id === imageTokenId ? Array<number>(rows).fill(-1) : [id]));
+      .map((id) => (id === imageTokenId ? -1 : id));
   // The image itself is never read here: only its place in the template matters.
   const image = { width: 1, height: 1, data: new Uint8Array(4) };
   const messages: ChatMessage[] = [];
@@ -170,7 +171,13 @@ export async function prepareTrainingData(scenes: number, checkpointDir: string)
     if ((i + 1) % 1000 === 0) console.log(`prepare: ${i + 1}/${scenes} scenes`);
   }
   writeFileSync(join(TRAIN_DATA_DIR, 'pixels.u8'), pixels);
+  // Each colour's and kind's tokens as they follow a word in a caption, for stage 0's hard negatives.
+  const article = codec.encodePlain('a').length;
+  const words = Object.fromEntries(
+    [...COLOUR_NAMES, ...KINDS].map((w) => [w, codec.encodePlain(`a ${w}`).slice(article)]),
+  );
   const manifest = {
+    words,
     scenes,
     seedBase: TRAIN_SEED_BASE,
     imageSize: side,

@@ -2,6 +2,8 @@
 
 /usr/bin/python3 tools/train/probe.py DATA_DIR CHECKPOINT_DIR
 
+Writes the figures to CHECKPOINT_DIR/probe.json as well.
+
 Reads the training data prepare.ts wrote (pixels.u8, data.json with each scene's shapes) and a checkpoint
 (model.safetensors; a stage-0-only one from `train.py --stage0-only` holds just the vision tower).
 
@@ -36,8 +38,9 @@ def fit(x, y, classes, multi):
     """A linear probe (logistic regression, Adam, light L2), fitted on the first 70%, scored on the rest."""
     cut = int(len(x) * 0.7)
     x = (x - x[:cut].mean(0)) / (x[:cut].std(0) + 1e-5)
-    w = torch.zeros(x.shape[1], classes, requires_grad=True)
-    b = torch.zeros(classes, requires_grad=True)
+    y = y.to(x.device)
+    w = torch.zeros(x.shape[1], classes, requires_grad=True, device=x.device)
+    b = torch.zeros(classes, requires_grad=True, device=x.device)
     opt = torch.optim.Adam([w, b], lr=1e-2)
     for _ in range(300):
         logits = x[:cut] @ w + b
@@ -71,6 +74,7 @@ def probes(name, x, shapes):
     print(f"  {name}")
     for what, (acc, base) in rows.items():
         print(f"    {what:18s} {acc * 100:5.1f}%  (majority {base * 100:5.1f}%)")
+    return {what: acc for what, (acc, _) in rows.items()}
 
 
 def answer_loss(seqs, features, projector, lm, prefix):
@@ -87,46 +91,51 @@ def answer_loss(seqs, features, projector, lm, prefix):
 
 def main(data_dir, checkpoint_dir):
     torch.manual_seed(0)
-    torch.set_num_threads(2)
+    if T.DEVICE.type == "cpu":
+        torch.set_num_threads(2)
     config = json.load(open(os.path.join(checkpoint_dir, "config.json")))
     vc, tc = config["vision_config"], config["text_config"]
-    data = json.load(open(os.path.join(data_dir, "data.json")))
+    data, images = T.load_data(data_dir, vc)
     assert "shapes" in data, "data.json has no scene labels: rerun prepare.ts (npm run train)"
-    shapes, side = data["shapes"], data["imageSize"]
-    images = torch.from_numpy(np.fromfile(os.path.join(data_dir, "pixels.u8"), dtype=np.uint8)).view(-1, 3, side, side)
+    shapes = data["shapes"]
     limit = min(len(images), 2000)  # plenty for a linear probe of 64-wide features
     images = images[:limit]
     state = T.read_safetensors(os.path.join(checkpoint_dir, "model.safetensors"))
-    vision = T.ClipVision(vc)
+    vision = T.ClipVision(vc).to(T.DEVICE)
     vision.load_state_dict({k[len("vision_tower.vision_model.") :]: v for k, v in state.items() if k.startswith("vision_tower.")}, strict=False)
     layer = config["vision_feature_layer"]
     with torch.no_grad():
         states = [vision.hidden_states(T.normalised(images[i : i + 256])) for i in range(0, limit, 256)]
         features = torch.cat([s[layer][:, 1:] for s in states])
         cls = torch.cat([s[-1][:, 0] for s in states])
-        random = T.ClipVision(vc)
+        random = T.ClipVision(vc).to(T.DEVICE)
         random_features = torch.cat([random.hidden_states(T.normalised(images[i : i + 256]))[layer][:, 1:] for i in range(0, limit, 256)])
     labels = shapes[:limit]
     print(f"linear probes on {limit} training scenes (fit 70%, score 30%):")
-    probes(f"layer {layer}, mean of patch tokens", features.mean(1), labels)
-    probes(f"layer {layer}, patch tokens side by side", features.reshape(limit, -1), labels)
-    probes("last layer CLS (stage 0's pooled output, not given to the LM)", cls, labels)
-    probes(f"untrained tower, layer {layer}, patch tokens side by side", random_features.reshape(limit, -1), labels)
+    figures = {
+        "mean of patches": probes(f"layer {layer}, mean of patch tokens", features.mean(1), labels),
+        "patches side by side": probes(f"layer {layer}, patch tokens side by side", features.reshape(limit, -1), labels),
+        "cls": probes("last layer CLS (stage 0's pooled output, not given to the LM)", cls, labels),
+        "untrained": probes(f"untrained tower, layer {layer}, patch tokens side by side", random_features.reshape(limit, -1), labels),
+    }
+    with open(os.path.join(checkpoint_dir, "probe.json"), "w") as f:
+        json.dump(figures, f, indent=2, sort_keys=True)
 
     if not any(k.startswith("multi_modal_projector.") for k in state):
         return
-    projector = T.Projector(vc["hidden_size"], tc["hidden_size"])
+    projector = T.Projector(vc["hidden_size"], tc["hidden_size"]).to(T.DEVICE)
     projector.load_state_dict({k[len("multi_modal_projector.") :]: v for k, v in state.items() if k.startswith("multi_modal_projector.")})
     lm = T.LanguageModel(tc, state["language_model.model.embed_tokens.weight"].shape[0])
     lm.load_state_dict({k[len("language_model.") :]: v for k, v in state.items() if k.startswith("language_model.") and "lm_head" not in k}, strict=False)
+    lm.to(T.DEVICE)
     with torch.no_grad():
         projected = projector(features)
     text_norm = state["language_model.model.embed_tokens.weight"][: tc["vocab_size"]].norm(dim=-1).mean().item()
     print(f"image token norm {projected.norm(dim=-1).mean().item():.2f}, text embedding norm {text_norm:.2f}")
     first = data["stage1"][0]["ids"]
-    prefix = torch.tensor(first[: first.index(-1)])
+    prefix = torch.tensor(first[: first.index(-1)], device=T.DEVICE)
     seqs = [s for s in data["stage2"] if s["scene"] < limit][:400]
-    shuffled = features[torch.from_numpy(np.random.default_rng(0).permutation(limit))]
+    shuffled = features[torch.from_numpy(np.random.default_rng(0).permutation(limit)).to(T.DEVICE)]
     print("stage-2 answer loss on 400 training conversations:")
     print(f"  own image {answer_loss(seqs, features, projector, lm, prefix):.4f}")
     print(f"  shuffled  {answer_loss(seqs, shuffled, projector, lm, prefix):.4f}")

@@ -7,10 +7,13 @@ import { join } from 'node:path';
 import type { ClipVisionConfig } from '../../src/toolkit/vision/clip-weights';
 import { REPO_ROOT } from '../data/stories260k';
 
-/** 96 px, patches of 16: a 6×6 grid of image tokens, fine enough for left/right/top/bottom. */
+/**
+ * 96 px, patches of 8: a 12×12 grid of 144 image tokens. A shape can be 11 px across once a wide image is
+ * padded and resized; with patches of 16 the tower hardly told a circle from a square (tools/train/README.md).
+ */
 export const SHAPES_VISION_CONFIG: ClipVisionConfig = {
   imageSize: 96,
-  patchSize: 16,
+  patchSize: 8,
   channels: 3,
   hiddenSize: 64,
   intermediateSize: 256,
@@ -30,7 +33,7 @@ export const TRAIN_DATA_DIR = join(REPO_ROOT, '.cache', 'train', 'shapes-llava')
 /** Training scenes use seeds TRAIN_SEED_BASE + i; held-out scenes HELDOUT_SEED_BASE + i, never overlapping. */
 export const TRAIN_SEED_BASE = 1_000_000;
 export const HELDOUT_SEED_BASE = 9_000_000;
-export const TRAIN_SCENES = 5000;
+export const TRAIN_SCENES = 10000;
 export const HELDOUT_SCENES = 60;
 /** Conversations drawn per training scene (stage 2). */
-export const CONVERSATIONS_PER_SCENE = 4;
+export const CONVERSATIONS_PER_SCENE = 6;
