@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { CameraIcon, CloseIcon } from '../icons';
+import { ModalDialog } from '../ModalDialog';
 import { cameraProblem } from './use-camera';
 
 interface Props {
@@ -8,18 +9,14 @@ interface Props {
 }
 
 /**
- * The webcam's live view with a shutter. A modal <dialog>: focus stays inside and Escape closes it. The
- * camera runs only while the dialog is open; a refusal or a missing camera is said here, the chat untouched.
+ * The webcam's live view with a shutter, in a modal dialog. The camera runs only while the dialog is open; a refusal or a missing camera is said here, the chat untouched.
  */
 export function CameraDialog({ onCapture, onClose }: Props) {
-  const dialog = useRef<HTMLDialogElement>(null);
   const video = useRef<HTMLVideoElement>(null);
   const [problem, setProblem] = useState<string>();
   const [live, setLive] = useState(false);
 
   useEffect(() => {
-    const element = dialog.current;
-    if (element && !element.open) element.showModal();
     let stream: MediaStream | undefined;
     let open = true;
     const stop = (tracks: MediaStream | undefined) => {
@@ -40,7 +37,6 @@ export function CameraDialog({ onCapture, onClose }: Props) {
     return () => {
       open = false;
       stop(stream);
-      element?.close();
     };
   }, []);
 
@@ -63,16 +59,7 @@ export function CameraDialog({ onCapture, onClose }: Props) {
   };
 
   return (
-    <dialog
-      ref={dialog}
-      className="camera-dialog"
-      data-testid="camera-dialog"
-      aria-labelledby="camera-title"
-      onCancel={(event) => {
-        event.preventDefault();
-        onClose();
-      }}
-    >
+    <ModalDialog className="camera-dialog" testId="camera-dialog" labelledBy="camera-title" onClose={onClose}>
       <header className="panel-header">
         <h2 id="camera-title">Take a photo</h2>
         <button type="button" className="icon-button" onClick={onClose} aria-label="Close camera">
@@ -91,6 +78,6 @@ export function CameraDialog({ onCapture, onClose }: Props) {
           <CameraIcon size={20} /> Take photo
         </button>
       )}
-    </dialog>
+    </ModalDialog>
   );
 }

@@ -1,8 +1,9 @@
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import type { DeviceClass } from '../../engine/model/files';
 import { findEnteredModel } from '../../state/catalog';
 import { GlimpseError } from '../../state/errors';
 import type { HubEntry } from '../../state/models-slice';
+import { ModalDialog } from '../ModalDialog';
 import { deviceLabels, planSizeInWords } from './download-size';
 
 /** What the dialog asks: to confirm a Hub model's download, or for a repository or mirror to download. */
@@ -20,32 +21,16 @@ interface Props {
  * entered location is first listed (or, a plain folder, sized), so its size is known before the question.
  */
 export function HubDialog({ question, device, onConfirm, onCancel }: Props) {
-  const dialog = useRef<HTMLDialogElement>(null);
   const [entry, setEntry] = useState(question.kind === 'confirm' ? question.entry : undefined);
 
-  useEffect(() => {
-    const element = dialog.current;
-    if (element && !element.open) element.showModal();
-    return () => element?.close();
-  }, []);
-
   return (
-    <dialog
-      ref={dialog}
-      className="hub-dialog"
-      data-testid="hub-dialog"
-      aria-labelledby="hub-dialog-title"
-      onCancel={(event) => {
-        event.preventDefault();
-        onCancel();
-      }}
-    >
+    <ModalDialog className="hub-dialog" testId="hub-dialog" labelledBy="hub-dialog-title" onClose={onCancel}>
       {entry ? (
         <Confirmation entry={entry} device={device} onConfirm={() => onConfirm(entry)} onCancel={onCancel} />
       ) : (
         <LocationForm device={device} onFound={setEntry} onCancel={onCancel} />
       )}
-    </dialog>
+    </ModalDialog>
   );
 }
 
