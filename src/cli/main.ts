@@ -48,7 +48,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
 }
 
 async function run(command: Command, io: CliIo): Promise<void> {
-  const image = command.image === undefined ? undefined : await decodeImageFile(command.image);
+  const images = await Promise.all(command.images.map((file) => decodeImageFile(file)));
   const ort = await loadOrt(command.backend);
   const dtype = command.dtype;
   const hubId = await hubModelId(command.model);
@@ -85,7 +85,7 @@ async function run(command: Command, io: CliIo): Promise<void> {
         command.system === undefined ? {} : { systemPrompt: command.system },
       );
       events = conversation.send(
-        image ? { text: command.prompt, images: [image] } : { text: command.prompt },
+        images.length > 0 ? { text: command.prompt, images } : { text: command.prompt },
         command.generate,
       );
     }
