@@ -34,6 +34,7 @@ describe('models/stories260k package', () => {
       'config.json',
       'generation_config.json',
       'onnx/decoder_model_merged.onnx',
+      'onnx/decoder_model_static.onnx',
       'onnx/embed_tokens.onnx',
       'tokenizer.json',
       'tokenizer_config.json',

@@ -14,6 +14,18 @@ export interface PackageFiles {
   readonly chatTemplate: string | null;
 }
 
+/**
+ * Promise.all, except that a failure is the first in the list's order rather than the first to settle:
+ * a folder that is not a package always says it lacks config.json, whichever read the disk answers first.
+ */
+async function firstFailureInOrder<T extends readonly unknown[]>(
+  reads: readonly [...{ [K in keyof T]: Promise<T[K]> }],
+): Promise<T> {
+  const settled = await Promise.allSettled(reads);
+  for (const result of settled) if (result.status === 'rejected') throw result.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
 export async function readPackageFiles(reader: PackageReader, signal?: AbortSignal): Promise<PackageFiles> {
   const [
     config,
@@ -23,7 +35,7 @@ export async function readPackageFiles(reader: PackageReader, signal?: AbortSign
     tokenizerJson,
     tokenizerConfig,
     specialTokensMap,
-  ] = await Promise.all([
+  ] = await firstFailureInOrder([
     requireJson(reader, 'config.json', signal),
     readJson(reader, 'generation_config.json', signal),
     readJson(reader, 'preprocessor_config.json', signal),
