@@ -65,4 +65,23 @@ describe('the Hub registry', () => {
     expect(() => parseRegistry(broken)).toThrow(GlimpseError);
     expect(() => parseRegistry(broken)).toThrow(/files\.vision_encoder lists no file/);
   });
+
+  it("reads each model's question shapes, and rejects one that is not a count", () => {
+    expect(findEntry(registry, registry.defaultId)?.shape).toEqual({
+      imageTokens: 729,
+      textLayers: 24,
+      kvHeads: 16,
+      headDim: 64,
+    });
+    const broken = structuredClone(registryJson);
+    if (
+      typeof broken !== 'object' ||
+      broken === null ||
+      !('models' in broken) ||
+      !Array.isArray(broken.models)
+    )
+      throw new Error('unexpected registry shape');
+    broken.models[0].shape.kv_heads = 0.5;
+    expect(() => parseRegistry(broken)).toThrow(/shape\.kv_heads is not a positive whole number/);
+  });
 });

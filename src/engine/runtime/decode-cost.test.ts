@@ -11,7 +11,7 @@ describe('the answer estimate', () => {
       {
         visionBytes: 400e6,
         decoderBytes: 500e6,
-        embedBytes: 100e6,
+        lmHeadBytes: 100e6,
         imageTokens: 700,
         textTokens: 100,
         kvBytesPerPosition: 200_000,

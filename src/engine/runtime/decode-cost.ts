@@ -11,7 +11,7 @@
  *   multiply-add rate of the 8-bit GEMM; one row (a decode step) is bound by reading the weights, so it runs
  *   at the bytes-per-second rate of the same kernel with one row.
  * - The prefill projects one position onto the vocabulary (`num_logits_to_keep`), so the lm_head — the
- *   shape of the embedding table, whose file size stands for it — is one row's read, not one per token.
+ *   shape of the embedding table — is one row's read, not one per token.
  * - Each decoder run hands the whole KV cache back as new outputs, written into fresh memory (bench/README.md:
  *   89 % of a Node step at 866 positions), so a step also writes the cache at the fresh-memory write rate.
  */
@@ -46,8 +46,8 @@ export interface CpuSpeed {
 export interface QuestionWork {
   readonly visionBytes: number;
   readonly decoderBytes: number;
-  /** The embedding table's bytes: the lm_head inside the decoder has its shape. */
-  readonly embedBytes: number;
+  /** The lm_head's bytes inside the decoder (vocabulary × hidden, the embedding table's shape). */
+  readonly lmHeadBytes: number;
   readonly imageTokens: number;
   /** The question's text and chat template around the image. */
   readonly textTokens: number;
@@ -67,10 +67,10 @@ export interface AnswerEstimate {
 export function estimateAnswer(speed: CpuSpeed, work: QuestionWork): AnswerEstimate {
   const promptTokens = work.imageTokens + work.textTokens;
   const visionSeconds = (work.imageTokens * work.visionBytes) / speed.macsPerSecond;
-  const bodyBytes = Math.max(0, work.decoderBytes - work.embedBytes);
+  const bodyBytes = Math.max(0, work.decoderBytes - work.lmHeadBytes);
   const prefillSeconds =
     (promptTokens * bodyBytes) / speed.macsPerSecond +
-    work.embedBytes / speed.rowBytesPerSecond +
+    work.lmHeadBytes / speed.rowBytesPerSecond +
     (promptTokens * work.kvBytesPerPosition) / speed.freshBytesPerSecond;
   const positions = meanDecodePositions(promptTokens, work.answerTokens);
   const stepSeconds =
