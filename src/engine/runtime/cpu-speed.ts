@@ -19,7 +19,7 @@ export interface ProbeShape {
 }
 
 /** Qwen1.5/Qwen2-0.5B's MLP projection, 896 → 4864 (4.4 MB of 8-bit weights). */
-export const DEFAULT_PROBE: ProbeShape = { k: 896, n: 4864, rows: 128, reps: 7 };
+const DEFAULT_PROBE: ProbeShape = { k: 896, n: 4864, rows: 128, reps: 7 };
 
 /** The layer, its weights held as constants so that the kernel packs them once, as a model file's are. */
 function linearModel(k: number, n: number): Uint8Array {

@@ -18,7 +18,7 @@ export function SpeedEstimate({ entry }: { readonly entry: HubEntry }) {
       <dt>Speed here</dt>
       <dd data-testid="first-run-estimate" aria-live="polite">
         {estimate
-          ? `Estimate from this device's measured speed: the first word about a photo after ${roughSeconds(
+          ? `Estimate from this device's measured speed: the first word of an answer about a photo in ${roughSeconds(
               estimate.firstTokenSeconds,
             )}, then ${roughRate(estimate.decodeTokensPerSecond)} tokens/s`
           : 'Measuring this device…'}
