@@ -202,6 +202,13 @@ describe('the speed probe before a download', () => {
     expect(store.getState().error).toBeUndefined();
   });
 
+  it('measures nothing when a model loads at once', async () => {
+    const { store, actions, calls } = start('wasm', async () => speed);
+    await actions.start('m');
+    await vi.waitFor(() => expect(store.getState().device).toBe('wasm'));
+    expect(calls.measured).toBe(0);
+  });
+
   it('measures nothing on WebGPU', async () => {
     const { store, actions, calls } = start('webgpu', async () => speed);
     await actions.start(undefined);

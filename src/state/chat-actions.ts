@@ -227,11 +227,11 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
       state.setCatalog(catalog);
       state.setSummaries(summaries);
       if (!state.active) state.openConversation(emptyConversation());
-      void deps
+      const device = deps
         .probeDevice?.()
-        .then((device) => {
-          store.getState().setDevice(device);
-          if (device === 'wasm') void measureSpeed();
+        .then((probed) => {
+          store.getState().setDevice(probed);
+          return probed;
         })
         .catch(() => undefined);
       if (modelId !== undefined) return actions.loadModel(modelId);
@@ -243,7 +243,11 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
         (candidate) =>
           candidate !== undefined && cached.has(candidate) && catalog.some((m) => m.id === candidate),
       );
-      if (id) await actions.loadModel(id);
+      if (id) return actions.loadModel(id);
+      // The first screen shows, on WebAssembly, what a question will take here: only then is it worth a probe.
+      void device?.then((probed) => {
+        if (probed === 'wasm') return measureSpeed();
+      });
     },
 
     async loadModel(modelId) {
