@@ -81,6 +81,12 @@ test('a newcomer is offered the registry default with its size and licence; no t
     /^(\d+ MB|\d+\.\d+ GB) for WebAssembly \(CPU\)$/,
   );
   await expect(page.getByTestId('first-run-licence')).toHaveText('tongyi-qianwen-research');
+  // Without WebGPU the worker times this device's 8-bit kernels, then the screen shows what a photo question
+  // to the recommended model will take here, as rounded figures of an estimate.
+  await expect(page.getByTestId('first-run-estimate')).toHaveText(
+    /^Estimate from this device's measured speed: .* in about \d+(\.\d+)? (s|min), then about \d+(\.\d+)? tokens\/s$/,
+    { timeout: 30_000 },
+  );
   await expect(first).toContainText('FastVLM 0.5B');
   const tests = page.getByTestId('first-run-tests');
   await expect(tests).toContainText('tiny-llava');

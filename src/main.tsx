@@ -54,6 +54,7 @@ async function main() {
       const choice = await chooseBackend(backendParam(params.get('backend')), navigator.gpu);
       return deviceClass(choice.backend, choice.shaderF16);
     },
+    measureCpuSpeed: () => client.measureCpuSpeed(),
     cachedModelIds: async () => (await listCachedModels(await openModelStore())).map((m) => m.modelId),
     conversations,
     decodeImage,

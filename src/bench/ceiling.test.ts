@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCeiling, kvBytesPerPosition, meanDecodePositions } from './ceiling';
+import { kvBytesPerPosition, meanDecodePositions } from '../engine/runtime/decode-cost';
+import { decodeCeiling } from './ceiling';
 
 describe('the decode ceiling', () => {
   it('is the read bandwidth over the weights and the KV cache one step reads', () => {

@@ -1,7 +1,8 @@
 /**
  * The memory-bandwidth ceiling of decoding: a step reads every weight of the decoder once and the KV cache
  * up to that point, so no runtime decodes faster than read bandwidth / those bytes. Decode speeds are
- * reported as a fraction of it.
+ * reported as a fraction of it. The per-position cache size and mean cache length come from
+ * src/engine/runtime/decode-cost.ts, which the app's estimate before a download also uses.
  */
 
 export interface DecodeCeiling {
@@ -14,16 +15,6 @@ export interface DecodeCeiling {
   /** Mean positions in the cache over the decode steps measured. */
   readonly positions: number;
   readonly tokensPerSecond: number;
-}
-
-export interface KvShape {
-  readonly numLayers: number;
-  readonly numKvHeads: number;
-  readonly headDim: number;
-}
-
-export function kvBytesPerPosition({ numLayers, numKvHeads, headDim }: KvShape): number {
-  return 2 * numLayers * numKvHeads * headDim * Float32Array.BYTES_PER_ELEMENT;
 }
 
 export function decodeCeiling(
@@ -39,9 +30,4 @@ export function decodeCeiling(
     positions,
     tokensPerSecond: readBytesPerSecond / (weightBytes + kvBytes * positions),
   };
-}
-
-/** Mean cache length over a run's decode steps: the prompt, then one more position per token. */
-export function meanDecodePositions(promptTokens: number, generatedTokens: number): number {
-  return promptTokens + Math.max(0, generatedTokens - 1) / 2;
 }

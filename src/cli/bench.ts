@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeCeiling, kvBytesPerPosition, meanDecodePositions } from '../bench/ceiling';
+import { decodeCeiling } from '../bench/ceiling';
 import { describeMachine, measureReadBandwidth } from '../bench/machine';
 import { type NodeJob, RESULT_PREFIX } from '../bench/node/job';
 import type { BenchPlan } from '../bench/plan';
@@ -24,6 +24,7 @@ import { writeReport } from '../bench/write-report';
 import type { Dtype, ModelPart } from '../engine/index';
 import { parseModelConfig } from '../engine/model/config';
 import { chooseDtypes, deviceClass, partFile } from '../engine/model/files';
+import { kvBytesPerPosition, meanDecodePositions } from '../engine/runtime/decode-cost';
 import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchArgs } from './bench-args';
 import type { CliIo } from './main';
 

@@ -35,6 +35,7 @@ export function registryEntry(entry: HubModelEntry, host = HUB_HOST): HubEntry {
     licence: entry.licence,
     notes: entry.notes,
     plans,
+    shape: entry.shape,
   };
 }
 
@@ -58,6 +59,7 @@ export function enteredEntry(location: HubLocation, plan: DownloadPlan): HubEntr
     licence: undefined,
     notes: [],
     plans: { [plan.device]: plan },
+    shape: undefined,
   };
 }
 

@@ -2,7 +2,7 @@
  * The chat actions against an engine that records what it is asked: which options a turn carries, when a
  * turn may start, and what a failed start leaves in the stored conversation.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Conversation, GenerateOptions, RgbaImage, UserTurn } from '../engine/types';
 import type { StoredConversation } from '../storage/conversation-types';
 import { answerEvents, testModelInfo } from '../testing/engine-fixtures';
@@ -43,6 +43,7 @@ function startApp(
   model: RemoteModel,
   decodeImage: ChatDeps['decodeImage'] = async () => pixel,
   loaded: Promise<RemoteModel> = Promise.resolve(model),
+  extra: Partial<ChatDeps> = {},
 ) {
   const store = testStore();
   const saved: StoredConversation[] = [];
@@ -65,6 +66,7 @@ function startApp(
     now: () => 0,
     clock: () => 0,
     newId: () => `id${++id}`,
+    ...extra,
   });
   return { store, actions, saved };
 }
@@ -167,5 +169,51 @@ describe('chat actions', () => {
     early.store.getState().setDraft('Hi');
     await early.actions.send();
     expect(early.store.getState().error?.code).toBe('model-not-loaded');
+  });
+});
+
+describe('the speed probe before a download', () => {
+  const speed = { rowBytesPerSecond: 1e9, macsPerSecond: 1e10, freshBytesPerSecond: 1e9 };
+
+  function start(device: 'wasm' | 'webgpu', measure: () => Promise<typeof speed>) {
+    const calls = { measured: 0 };
+    const { store, actions } = startApp(recordingModel().model, undefined, undefined, {
+      probeDevice: async () => device,
+      measureCpuSpeed: () => {
+        calls.measured++;
+        return measure();
+      },
+    });
+    return { store, actions, calls };
+  }
+
+  it('measures the WebAssembly backend once the device is known to have no WebGPU', async () => {
+    const { store, actions } = start('wasm', async () => speed);
+    await actions.start(undefined);
+    await vi.waitFor(() => expect(store.getState().cpuSpeed).toEqual({ status: 'measured', speed }));
+  });
+
+  it('leaves no figure when the measurement fails', async () => {
+    const { store, actions } = start('wasm', async () => {
+      throw new Error('no wasm');
+    });
+    await actions.start(undefined);
+    await vi.waitFor(() => expect(store.getState().cpuSpeed).toEqual({ status: 'failed' }));
+    expect(store.getState().error).toBeUndefined();
+  });
+
+  it('measures nothing when a model loads at once', async () => {
+    const { store, actions, calls } = start('wasm', async () => speed);
+    await actions.start('m');
+    await vi.waitFor(() => expect(store.getState().device).toBe('wasm'));
+    expect(calls.measured).toBe(0);
+  });
+
+  it('measures nothing on WebGPU', async () => {
+    const { store, actions, calls } = start('webgpu', async () => speed);
+    await actions.start(undefined);
+    await vi.waitFor(() => expect(store.getState().device).toBe('webgpu'));
+    expect(calls.measured).toBe(0);
+    expect(store.getState().cpuSpeed).toEqual({ status: 'idle' });
   });
 });

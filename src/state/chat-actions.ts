@@ -5,6 +5,7 @@
  */
 import { GlimpseError } from '../engine/errors';
 import type { DeviceClass } from '../engine/model/files';
+import type { CpuSpeed } from '../engine/runtime/decode-cost';
 import type { ChatMessage, Conversation, GenerateEvent, GenerateOptions, RgbaImage } from '../engine/types';
 import type { StoredConversation, StoredMessage } from '../storage/conversation-types';
 import type { ConversationStore } from '../storage/conversations';
@@ -20,6 +21,8 @@ export interface ChatDeps {
   readonly fetchCatalog: () => Promise<readonly CatalogEntry[]>;
   /** The device a load will run on (the worker's own rule), for the sizes shown before the first load. */
   readonly probeDevice?: () => Promise<DeviceClass>;
+  /** Times the WebAssembly backend on this device, for the estimate the first screen shows before a download. */
+  readonly measureCpuSpeed?: () => Promise<CpuSpeed>;
   /** The models with files in the model cache; one of them opens at start without asking. */
   readonly cachedModelIds?: () => Promise<readonly string[]>;
   readonly conversations: Pick<ConversationStore, 'list' | 'get' | 'put' | 'rename' | 'delete'>;
@@ -196,6 +199,18 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
     }
   }
 
+  /** A failed probe leaves no figure: the first screen then shows no estimate rather than a guess. */
+  async function measureSpeed() {
+    if (!deps.measureCpuSpeed) return;
+    store.getState().setCpuSpeed({ status: 'measuring' });
+    try {
+      store.getState().setCpuSpeed({ status: 'measured', speed: await deps.measureCpuSpeed() });
+    } catch {
+      // Nothing to tell the person: the estimate is a courtesy, and the load itself says what went wrong.
+      store.getState().setCpuSpeed({ status: 'failed' });
+    }
+  }
+
   const actions: ChatActions = {
     async start(modelId) {
       const [catalog, summaries] = await Promise.all([
@@ -212,9 +227,12 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
       state.setCatalog(catalog);
       state.setSummaries(summaries);
       if (!state.active) state.openConversation(emptyConversation());
-      void deps
+      const device = deps
         .probeDevice?.()
-        .then((device) => store.getState().setDevice(device))
+        .then((probed) => {
+          store.getState().setDevice(probed);
+          return probed;
+        })
         .catch(() => undefined);
       if (modelId !== undefined) return actions.loadModel(modelId);
       const cached = new Set(await (deps.cachedModelIds?.() ?? Promise.resolve([])).catch(() => []));
@@ -225,7 +243,11 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
         (candidate) =>
           candidate !== undefined && cached.has(candidate) && catalog.some((m) => m.id === candidate),
       );
-      if (id) await actions.loadModel(id);
+      if (id) return actions.loadModel(id);
+      // The first screen shows, on WebAssembly, what a question will take here: only then is it worth a probe.
+      void device?.then((probed) => {
+        if (probed === 'wasm') return measureSpeed();
+      });
     },
 
     async loadModel(modelId) {

@@ -1,8 +1,9 @@
 import type { GlimpseErrorObject } from '../engine/errors';
 import { type DeviceClass, deviceClass } from '../engine/model/files';
+import type { CpuSpeed } from '../engine/runtime/decode-cost';
 import type { Backend, LoadPhase, LoadProgress, ModelInfo } from '../engine/types';
 import type { FolderFile } from '../storage/folder-reader';
-import type { DownloadPlan } from '../storage/hub-registry';
+import type { DownloadPlan, QuestionShape } from '../storage/hub-registry';
 import type { PackageFile } from '../worker/protocol';
 import type { SliceCreator } from './slice';
 
@@ -49,6 +50,8 @@ export interface HubEntry {
   readonly notes: readonly string[];
   /** What a load downloads, per device; a user-entered location knows only the probed device's. */
   readonly plans: Partial<Record<DeviceClass, DownloadPlan>>;
+  /** The shapes a question's cost follows, from the registry; undefined for an entered repository. */
+  readonly shape: QuestionShape | undefined;
 }
 
 /** A package in a folder the user picked on this computer. */
@@ -85,6 +88,9 @@ export interface ModelsSlice {
   /** The device a load will run on, as probed at start; the download sizes shown before a load are for it. */
   readonly device: DeviceClass | undefined;
   setDevice(device: DeviceClass): void;
+  /** The CPU backend's speeds measured on this device, asked for only when the load will run on WebAssembly. */
+  readonly cpuSpeed: SpeedProbe;
+  setCpuSpeed(probe: SpeedProbe): void;
   setCatalog(catalog: readonly CatalogEntry[]): void;
   /** Adds a model the user entered or picked, replacing one with the same id. */
   addCatalogEntry(entry: CatalogEntry): void;
@@ -94,6 +100,11 @@ export interface ModelsSlice {
   loadSucceeded(info: ModelInfo, backend: Backend, shaderF16?: boolean): void;
   loadFailed(error: GlimpseErrorObject): void;
 }
+
+/** Where the CPU speed probe stands; a failed one shows no estimate rather than a guess. */
+export type SpeedProbe =
+  | { readonly status: 'idle' | 'measuring' | 'failed' }
+  | { readonly status: 'measured'; readonly speed: CpuSpeed };
 
 const statusOfPhase: Record<LoadPhase, ModelStatus> = {
   config: 'downloading',
@@ -134,6 +145,8 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = (set) => ({
   load: idleLoad,
   device: undefined,
   setDevice: (device) => set({ device }),
+  cpuSpeed: { status: 'idle' },
+  setCpuSpeed: (cpuSpeed) => set({ cpuSpeed }),
   setCatalog: (catalog) => set({ catalog }),
   addCatalogEntry: (entry) =>
     set((state) => ({

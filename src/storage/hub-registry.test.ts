@@ -8,6 +8,19 @@ const registryJson: unknown = JSON.parse(
   readFileSync(new URL('../../models/registry/hub-models.json', import.meta.url), 'utf8'),
 );
 
+interface JsonModel {
+  files: Record<string, unknown>;
+  shape: Record<string, unknown>;
+}
+
+/** A copy of the registry, and its first model to break one field of. */
+function registryCopy(): { broken: unknown; first: JsonModel } {
+  const broken = structuredClone(registryJson);
+  if (typeof broken !== 'object' || broken === null || !('models' in broken) || !Array.isArray(broken.models))
+    throw new Error('unexpected registry shape');
+  return { broken, first: broken.models[0] };
+}
+
 describe('the Hub registry', () => {
   const registry = parseRegistry(registryJson);
 
@@ -53,16 +66,21 @@ describe('the Hub registry', () => {
   });
 
   it('rejects a part that lists no file', () => {
-    const broken = structuredClone(registryJson);
-    if (
-      typeof broken !== 'object' ||
-      broken === null ||
-      !('models' in broken) ||
-      !Array.isArray(broken.models)
-    )
-      throw new Error('unexpected registry shape');
-    broken.models[0].files.vision_encoder = {};
+    const { broken, first } = registryCopy();
+    first.files.vision_encoder = {};
     expect(() => parseRegistry(broken)).toThrow(GlimpseError);
     expect(() => parseRegistry(broken)).toThrow(/files\.vision_encoder lists no file/);
+  });
+
+  it("reads each model's question shapes, and rejects one that is not a count", () => {
+    expect(findEntry(registry, registry.defaultId)?.shape).toEqual({
+      imageTokens: 729,
+      textLayers: 24,
+      kvHeads: 16,
+      headDim: 64,
+    });
+    const { broken, first } = registryCopy();
+    first.shape.kv_heads = 0.5;
+    expect(() => parseRegistry(broken)).toThrow(/shape\.kv_heads is not a positive whole number/);
   });
 });

@@ -26,6 +26,16 @@ export interface HubModelEntry {
   /** Per part, the dtypes the repository has and each file's size (null: the file is there, its size unknown). */
   readonly files: Readonly<Record<HubPart, Partial<Record<Dtype, number | null>>>>;
   readonly notes: readonly string[];
+  /** What a question costs, for the estimate before a download; absent when not known. */
+  readonly shape: QuestionShape | undefined;
+}
+
+/** A model's shapes that set the work of a photo question (src/engine/runtime/decode-cost.ts). */
+export interface QuestionShape {
+  readonly imageTokens: number;
+  readonly textLayers: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
 }
 
 export interface HubRegistry {
@@ -128,6 +138,22 @@ function parseEntry(value: unknown, index: number): HubModelEntry {
       decoder_model_merged: partSizes('decoder_model_merged'),
     },
     notes,
+    shape: value.shape === undefined ? undefined : parseShape(objectOf(value.shape, `${id} shape`), id),
+  };
+}
+
+function parseShape(shape: JsonObject, id: string): QuestionShape {
+  const count = (key: string): number => {
+    const field = numberField(shape, key);
+    if (field === undefined || !Number.isInteger(field) || field <= 0)
+      throw invalid(`${id} shape.${key} is not a positive whole number`);
+    return field;
+  };
+  return {
+    imageTokens: count('image_tokens'),
+    textLayers: count('text_layers'),
+    kvHeads: count('kv_heads'),
+    headDim: count('head_dim'),
   };
 }
 

@@ -126,6 +126,16 @@ describe('inference host', () => {
     ]);
   });
 
+  it('answers a speed probe with the figures measured, once, and no model needed', async () => {
+    const speed = { rowBytesPerSecond: 1, macsPerSecond: 2, freshBytesPerSecond: 3 };
+    const { host, replies } = hostWith(
+      { loadModel: async () => new RecordingModel('a') },
+      { measureCpuSpeed: async () => speed },
+    );
+    await host.handle({ id: 1, kind: 'measure-speed', payload: {} });
+    expect(replies).toEqual([{ id: 1, kind: 'result', payload: { kind: 'speed', speed } }]);
+  });
+
   it('runs racing loads one at a time and keeps only the latest model in memory', async () => {
     const models: RecordingModel[] = [];
     const started: string[] = [];

@@ -4,6 +4,7 @@
  * reader as parameters, so the same host runs under onnxruntime-node in tests.
  */
 import { GlimpseError } from '../engine/errors';
+import type { CpuSpeed } from '../engine/runtime/decode-cost';
 import type {
   Conversation,
   GenerateEvent,
@@ -34,6 +35,8 @@ export interface HostDeps {
    * adapter may list the feature while the runtime's device lacks it (capabilities.ts).
    */
   readonly runtimeShaderF16?: () => Promise<boolean | undefined>;
+  /** Times the WebAssembly backend on this device (`measureCpuSpeed` with the worker's runtime). */
+  readonly measureCpuSpeed?: () => Promise<CpuSpeed>;
 }
 
 export interface InferenceHost {
@@ -193,6 +196,13 @@ export function createInferenceHost(deps: HostDeps): InferenceHost {
       case 'abort':
         running.get(request.payload.requestId)?.abort();
         break;
+      case 'measure-speed': {
+        if (!deps.measureCpuSpeed)
+          throw new GlimpseError('internal', 'This worker cannot measure the speed of its backend.');
+        const speed = await deps.measureCpuSpeed();
+        deps.post({ id: request.id, kind: 'result', payload: { kind: 'speed', speed } });
+        return;
+      }
       case 'unload':
         // A load still under way is no longer wanted: it releases its model when it finishes.
         latestLoad = undefined;

@@ -5,6 +5,7 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import { createEngine } from '../engine';
 import { runtimeShaderF16 } from '../engine/runtime/capabilities';
+import { measureCpuSpeed } from '../engine/runtime/cpu-speed';
 import { createInferenceHost } from './inference-host';
 import { createModelReader } from './model-reader';
 import { isRequest, type Reply } from './protocol';
@@ -22,6 +23,7 @@ const host = createInferenceHost({
   post,
   watchDevice: () => deviceLostReason(Promise.resolve().then(() => ort.env.webgpu.device)),
   runtimeShaderF16: () => runtimeShaderF16(ort),
+  measureCpuSpeed: () => measureCpuSpeed(ort, 'wasm'),
 });
 
 self.addEventListener('message', (event: MessageEvent<unknown>) => {

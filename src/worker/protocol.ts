@@ -4,6 +4,7 @@
  * asked. Both sides switch exhaustively on `kind`; errors cross as GlimpseErrorObject, never as strings.
  */
 import type { GlimpseErrorObject } from '../engine/errors';
+import type { CpuSpeed } from '../engine/runtime/decode-cost';
 import type {
   Backend,
   ChatMessage,
@@ -93,7 +94,9 @@ export type Request =
       readonly payload: { readonly conversationId: string };
     }
   | { readonly id: number; readonly kind: 'abort'; readonly payload: { readonly requestId: number } }
-  | { readonly id: number; readonly kind: 'unload'; readonly payload: Record<string, never> };
+  | { readonly id: number; readonly kind: 'unload'; readonly payload: Record<string, never> }
+  /** Times the WebAssembly backend's kernels on this device, for the estimate shown before a download. */
+  | { readonly id: number; readonly kind: 'measure-speed'; readonly payload: Record<string, never> };
 
 export type RequestKind = Request['kind'];
 
@@ -105,6 +108,7 @@ export type ResultPayload =
       readonly backend: Backend;
       readonly shaderF16: boolean;
     }
+  | { readonly kind: 'speed'; readonly speed: CpuSpeed }
   | { readonly kind: 'done' };
 
 export type Reply =
@@ -127,6 +131,7 @@ const requestKinds: ReadonlySet<string> = new Set<RequestKind>([
   'close-conversation',
   'abort',
   'unload',
+  'measure-speed',
 ]);
 const replyKinds: ReadonlySet<string> = new Set<Reply['kind']>(['result', 'error', 'progress', 'event']);
 
@@ -170,6 +175,7 @@ export function transferablesOf(request: Request): Transferable[] {
     case 'close-conversation':
     case 'abort':
     case 'unload':
+    case 'measure-speed':
       return [];
     default:
       return unreachable(request);

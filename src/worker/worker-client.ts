@@ -4,6 +4,7 @@
  * Each request gets an id; replies are routed back to it. Aborting a signal sends an 'abort' message.
  */
 import { GlimpseError } from '../engine/errors';
+import type { CpuSpeed } from '../engine/runtime/decode-cost';
 import type {
   Backend,
   ChatMessage,
@@ -84,6 +85,14 @@ export class WorkerClient implements GlimpseEngine<ModelSource, RemoteLoadOption
     if (result.kind !== 'loaded')
       throw new GlimpseError('internal', 'The worker answered a load without a model.');
     return new RemoteLoadedModel(this, result.info, result.backend, result.shaderF16);
+  }
+
+  /** The WebAssembly backend's speeds on this device, measured in the worker. */
+  async measureCpuSpeed(): Promise<CpuSpeed> {
+    const result = await this.call({ kind: 'measure-speed', payload: {} });
+    if (result.kind !== 'speed')
+      throw new GlimpseError('internal', 'The worker answered a speed probe without figures.');
+    return result.speed;
   }
 
   /** Sends one request; resolves with its result, rejects with its GlimpseError. */

@@ -1,12 +1,18 @@
 /**
  * Just enough of the ONNX protobuf wire format to write the engine's own small models (the KV slice, the
- * attention check). Written directly: the engine shares no code with the model toolkit.
+ * attention check, the CPU speed probe). Written directly: the engine shares no code with the model toolkit.
  */
 import type { FloatType } from './tensors';
 
-export type WireType = FloatType | 'int64' | 'int32';
+export type WireType = FloatType | 'int64' | 'int32' | 'uint8';
 
-const ELEM_TYPE: Readonly<Record<WireType, number>> = { float32: 1, int32: 6, int64: 7, float16: 10 };
+const ELEM_TYPE: Readonly<Record<WireType, number>> = {
+  float32: 1,
+  uint8: 2,
+  int32: 6,
+  int64: 7,
+  float16: 10,
+};
 
 function varint(value: number): number[] {
   const bytes: number[] = [];
@@ -61,22 +67,55 @@ function nodeProto(node: WireNode, index: number): number[] {
   ];
 }
 
+/** A constant the model holds (MatMulInteger packs a constant weight once, an input on every run). */
+export interface WireInitializer {
+  readonly name: string;
+  readonly type: 'uint8';
+  readonly dims: readonly number[];
+  readonly data: Uint8Array;
+}
+
+type Bytes = readonly number[] | Uint8Array;
+
+function concat(parts: readonly Bytes[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** A length-delimited field around bytes too many to spread into an array. */
+function bytesField(number: number, bytes: Uint8Array): Uint8Array {
+  return concat([varint((number << 3) | 2), varint(bytes.length), bytes]);
+}
+
+function tensorProto({ name, type, dims, data }: WireInitializer): Uint8Array {
+  // TensorProto: dims = 1, data_type = 2, name = 8, raw_data = 9.
+  const header = [...dims.flatMap((dim) => field(1, dim)), ...field(2, ELEM_TYPE[type]), ...field(8, name)];
+  return concat([header, bytesField(9, data)]);
+}
+
 /** A ModelProto (IR 10, opset 21, plus com.microsoft 1 when a node is of that domain). */
 export function wireModel(
   name: string,
   nodes: readonly WireNode[],
   inputs: readonly WireValue[],
   outputs: readonly WireValue[],
+  initializers: readonly WireInitializer[] = [],
 ): Uint8Array {
-  const graph = [
-    ...nodes.flatMap((node, i) => field(1, nodeProto(node, i))),
-    ...field(2, name),
-    ...inputs.flatMap((input) => field(11, valueInfo(input))),
-    ...outputs.flatMap((output) => field(12, valueInfo(output))),
-  ];
+  const graph = concat([
+    nodes.flatMap((node, i) => field(1, nodeProto(node, i))),
+    field(2, name),
+    ...initializers.map((initializer) => bytesField(5, tensorProto(initializer))),
+    inputs.flatMap((input) => field(11, valueInfo(input))),
+    outputs.flatMap((output) => field(12, valueInfo(output))),
+  ]);
   const domains = new Set(['', ...nodes.flatMap((node) => (node.domain ? [node.domain] : []))]);
   const opsets = [...domains].flatMap((domain) =>
     field(8, [...field(1, domain), ...field(2, domain === '' ? 21 : 1)]),
   );
-  return Uint8Array.from([...field(1, 10), ...field(7, graph), ...opsets]);
+  return concat([field(1, 10), bytesField(7, graph), opsets]);
 }

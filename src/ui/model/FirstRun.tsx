@@ -2,6 +2,7 @@ import { defaultModelId } from '../../state/catalog';
 import { type CatalogEntry, currentDevice, type HubEntry, type ServedEntry } from '../../state/models-slice';
 import { useActions, useAppState } from '../app-context';
 import { decimalBytes, deviceLabels, planSize } from './download-size';
+import { SpeedEstimate } from './SpeedEstimate';
 
 /**
  * The first screen when no model is loaded and none is cached: the registry's default recommended with its
@@ -43,6 +44,7 @@ export function FirstRun() {
             </dd>
             <dt>Licence</dt>
             <dd data-testid="first-run-licence">{recommended.licence}</dd>
+            <SpeedEstimate entry={recommended} />
           </dl>
           <button
             type="button"

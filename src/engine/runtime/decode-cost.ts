@@ -1,0 +1,85 @@
+/**
+ * What answering costs on a CPU backend, from a device's measured speeds and a model's known work: the bench
+ * (src/bench/ceiling.ts) and the estimate the first screen shows before a download share this arithmetic.
+ *
+ * The cost model, and why it holds for the 8-bit files the CPU backends load (`chooseDtypes`):
+ * - An 8-bit file holds about one byte per weight, so its size is its weight count, and a token through a
+ *   part costs one multiply-add per weight (attention over ≤ 1,000 positions adds ~10 % at these shapes:
+ *   2 · positions · hidden per layer against the layer's ~12 · hidden² weights — left out, so the figures
+ *   lean fast, never slow, by that much).
+ * - Many rows at once (the vision encoder over its patches, the prefill over the prompt) run at the
+ *   multiply-add rate of the 8-bit GEMM; one row (a decode step) is bound by reading the weights, so it runs
+ *   at the bytes-per-second rate of the same kernel with one row.
+ * - The prefill projects one position onto the vocabulary (`num_logits_to_keep`), so the lm_head — the
+ *   shape of the embedding table — is one row's read, not one per token.
+ * - Each decoder run hands the whole KV cache back as new outputs, written into fresh memory (bench/README.md:
+ *   89 % of a Node step at 866 positions), so a step also writes the cache at the fresh-memory write rate.
+ */
+
+export interface KvShape {
+  readonly numLayers: number;
+  readonly numKvHeads: number;
+  readonly headDim: number;
+}
+
+/** The KV cache's bytes per position: keys and values of every layer, float32. */
+export function kvBytesPerPosition({ numLayers, numKvHeads, headDim }: KvShape): number {
+  return 2 * numLayers * numKvHeads * headDim * Float32Array.BYTES_PER_ELEMENT;
+}
+
+/** Mean cache length over a run's decode steps: the prompt, then one more position per token. */
+export function meanDecodePositions(promptTokens: number, generatedTokens: number): number {
+  return promptTokens + Math.max(0, generatedTokens - 1) / 2;
+}
+
+/** A CPU backend's speeds, measured on the device (`measureCpuSpeed`). */
+export interface CpuSpeed {
+  /** Weight bytes per second the 8-bit Linear kernel reads with one row of input (a decode step). */
+  readonly rowBytesPerSecond: number;
+  /** Multiply-adds per second of the same kernel over many rows (vision encoder, prefill). */
+  readonly macsPerSecond: number;
+  /** Bytes per second written into memory never touched before (the re-emitted KV cache). */
+  readonly freshBytesPerSecond: number;
+}
+
+/** What one photo question asks of a model, from its 8-bit file sizes and shapes. */
+export interface QuestionWork {
+  readonly visionBytes: number;
+  readonly decoderBytes: number;
+  /** The lm_head's bytes inside the decoder (vocabulary × hidden, the embedding table's shape). */
+  readonly lmHeadBytes: number;
+  readonly imageTokens: number;
+  /** The question's text and chat template around the image. */
+  readonly textTokens: number;
+  readonly kvBytesPerPosition: number;
+  /** The answer length the decode rate is averaged over. */
+  readonly answerTokens: number;
+}
+
+export interface AnswerEstimate {
+  readonly visionSeconds: number;
+  readonly prefillSeconds: number;
+  /** Vision encoder and prefill: from sending the question to its first token. */
+  readonly firstTokenSeconds: number;
+  readonly decodeTokensPerSecond: number;
+}
+
+export function estimateAnswer(speed: CpuSpeed, work: QuestionWork): AnswerEstimate {
+  const promptTokens = work.imageTokens + work.textTokens;
+  const visionSeconds = (work.imageTokens * work.visionBytes) / speed.macsPerSecond;
+  const bodyBytes = Math.max(0, work.decoderBytes - work.lmHeadBytes);
+  const prefillSeconds =
+    (promptTokens * bodyBytes) / speed.macsPerSecond +
+    work.lmHeadBytes / speed.rowBytesPerSecond +
+    (promptTokens * work.kvBytesPerPosition) / speed.freshBytesPerSecond;
+  const positions = meanDecodePositions(promptTokens, work.answerTokens);
+  const stepSeconds =
+    work.decoderBytes / speed.rowBytesPerSecond +
+    (positions * work.kvBytesPerPosition) / speed.freshBytesPerSecond;
+  return {
+    visionSeconds,
+    prefillSeconds,
+    firstTokenSeconds: visionSeconds + prefillSeconds,
+    decodeTokensPerSecond: 1 / stepSeconds,
+  };
+}
