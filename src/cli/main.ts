@@ -60,8 +60,10 @@ async function run(command: Command, io: CliIo): Promise<void> {
     }));
   const bar = hub ? downloadBar() : undefined;
   const reader = hub ? hub.reader : folderReader(command.model);
-  // Only text completion has the captured decode path so far; chat keeps onnxruntime-node.
-  const runtime = await loadRuntime(command.backend, reader, command.kind === 'generate');
+  // Only text completion has the captured decode path so far, and it has no draft tokens yet: chat, and
+  // a completion that asks for drafts, keep onnxruntime-node.
+  const captured = command.kind === 'generate' && !command.generate.draftTokens;
+  const runtime = await loadRuntime(command.backend, reader, captured);
   const model = await loadModel(runtime.ort, reader, {
     backend: command.backend,
     graphCapture: runtime.graphCapture,
