@@ -5,6 +5,7 @@
  * decoder, the q4 one beside a q4 decoder, else whichever the package has.
  */
 import { type GpuDevice, StaticDecoder } from '../decoder/static-decoder';
+import { GlimpseError } from '../errors';
 import type { Ort, OrtSession } from '../runtime/ort';
 import { createSerially, sessionInputs, sessionOutputs } from '../runtime/session';
 import type { PackageReader } from '../types';
@@ -73,7 +74,11 @@ export async function loadStaticDecoder(
       return { decoder, file };
     } catch (err) {
       await Promise.allSettled(sessions.map((session) => session.release()));
-      throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new GlimpseError('package-invalid', `${file} could not be loaded for graph capture: ${reason}`, {
+        cause: err,
+        details: { file, backend: 'webgpu' },
+      });
     }
   }
   return undefined;
