@@ -9,7 +9,7 @@ import { decoderSteps } from './decoder-steps';
 import type { ModelRuntime } from './model-runtime';
 import { prefillInput, tokenInput } from './prefill';
 import { overflowError, type TurnSettings, turnSettings } from './sampling';
-import { decodeTokens, doneEvent, newLoopState } from './token-loop';
+import { decodeTokens, doneEvent, newLoopState, type TurnFacts } from './token-loop';
 
 export async function* completeText(
   model: ModelRuntime,
@@ -62,18 +62,21 @@ export async function* completeText(
       },
       state,
     );
-    yield doneEvent(state, {
-      startedAt,
-      promptTokens: ids.length,
-      prefillTokens: ids.length,
-      visionMs: 0,
-      prefillMs,
-      contextReset: false,
-      graphCapture: false,
-    });
+    yield doneEvent(state, textTurn(startedAt, ids.length, prefillMs, false));
   } finally {
     cache.clear();
   }
+}
+
+/** A completion's facts: the whole prompt prefilled, no images, nothing reset. */
+function textTurn(
+  startedAt: number,
+  promptTokens: number,
+  prefillMs: number,
+  graphCapture: boolean,
+): TurnFacts {
+  const facts = { startedAt, promptTokens, prefillTokens: promptTokens, visionMs: 0, prefillMs };
+  return { ...facts, contextReset: false, graphCapture };
 }
 
 /** The static decoder holds one sequence: a completion started while another runs takes today's path. */
@@ -122,13 +125,5 @@ async function* completeCaptured(
     },
     state,
   );
-  yield doneEvent(state, {
-    startedAt,
-    promptTokens: ids.length,
-    prefillTokens: ids.length,
-    visionMs: 0,
-    prefillMs,
-    contextReset: false,
-    graphCapture: onDevice && times.steps > 0,
-  });
+  yield doneEvent(state, textTurn(startedAt, ids.length, prefillMs, onDevice && times.steps > 0));
 }
