@@ -21,7 +21,9 @@ Options:
   --max-new-tokens N
   --draft-tokens N       draft tokens per decoder run, copied from the context (default: 4 on webgpu, else 0)
   --dtype DTYPE          fp32, fp16, q4, q4f16, quantized, int8, uint8, bnb4 (every part)
-  --backend NAME         wasm (onnxruntime-web, default), cpu (onnxruntime-node), webgpu (onnxruntime-node)
+  --backend NAME         wasm (onnxruntime-web, default), cpu (onnxruntime-node), webgpu (onnxruntime-node;
+                         for generate without --draft-tokens, onnxruntime-web over Dawn with graph capture
+                         when the package has decoder_model_static and Dawn finds an adapter)
   --json                 print one JSON object: text, token ids, timings`;
 
 export class UsageError extends Error {

@@ -39,10 +39,16 @@ describe('glimpse', () => {
         .slice(0, 100);
       const env = { LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: SWIFTSHADER };
       const args = ['generate', '--backend', 'webgpu', '--model', 'models/stories260k', '--temperature', '0'];
-      const result = await glimpseWith(env, ...args, '--max-new-tokens', '100', '--json', '');
+      // Asking for drafts keeps onnxruntime-node's provider (the captured path has none yet).
+      const drafts = ['--draft-tokens', '4'];
+      const result = await glimpseWith(env, ...args, ...drafts, '--max-new-tokens', '100', '--json', '');
       expect(result.code).toBe(0);
       const output = JSON.parse(result.stdout);
-      expect(output).toMatchObject({ tokenIds: expectedIds, model: { backend: 'webgpu' } });
+      expect(output).toMatchObject({
+        tokenIds: expectedIds,
+        model: { backend: 'webgpu', runtime: 'onnxruntime-node' },
+        stats: { graphCapture: false },
+      });
       // Drafts that came true and drafts cut from the GPU-resident cache again both took place.
       expect(output.stats.drafts.accepted).toBeGreaterThan(0);
       expect(output.stats.drafts.fed).toBeGreaterThan(output.stats.drafts.accepted);

@@ -8,7 +8,7 @@ import { folderReader } from '../engine/node/folder-reader';
 import { type Command, parseCommand, USAGE, UsageError } from './args';
 import { cacheFolder, hubEndpoint, hubModelId, openHubModel } from './hub-model';
 import { decodeImageFile } from './image';
-import { loadOrt } from './ort';
+import { loadRuntime } from './ort';
 import { downloadBar } from './progress';
 
 export interface CliIo {
@@ -49,7 +49,6 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
 
 async function run(command: Command, io: CliIo): Promise<void> {
   const images = await Promise.all(command.images.map((file) => decodeImageFile(file)));
-  const ort = await loadOrt(command.backend);
   const dtype = command.dtype;
   const hubId = await hubModelId(command.model);
   const hub =
@@ -60,8 +59,14 @@ async function run(command: Command, io: CliIo): Promise<void> {
       device: deviceClass(command.backend, false),
     }));
   const bar = hub ? downloadBar() : undefined;
-  const model = await loadModel(ort, hub ? hub.reader : folderReader(command.model), {
+  const reader = hub ? hub.reader : folderReader(command.model);
+  // Only text completion has the captured decode path so far, and it has no draft tokens yet: chat, and
+  // a completion that asks for drafts, keep onnxruntime-node.
+  const captured = command.kind === 'generate' && !command.generate.draftTokens;
+  const runtime = await loadRuntime(command.backend, reader, captured);
+  const model = await loadModel(runtime.ort, reader, {
     backend: command.backend,
+    graphCapture: runtime.graphCapture,
     ...(dtype === undefined
       ? hub
         ? { dtype: hub.dtype }
@@ -94,7 +99,8 @@ async function run(command: Command, io: CliIo): Promise<void> {
         if (!command.json) io.stdout(event.text);
       } else if (command.json) {
         const { text, tokenIds, reason, stats } = event;
-        io.stdout(`${JSON.stringify({ text, tokenIds, reason, stats, model: model.info })}\n`);
+        const info = { ...model.info, runtime: runtime.name };
+        io.stdout(`${JSON.stringify({ text, tokenIds, reason, stats, model: info })}\n`);
       } else {
         io.stdout('\n');
       }

@@ -1,5 +1,25 @@
-/** The ONNX Runtime module per backend: onnxruntime-web (wasm) by default, onnxruntime-node for cpu and webgpu. */
-import type { Backend, Ort } from '../engine/index';
+/**
+ * The ONNX Runtime module per backend: onnxruntime-web (wasm) by default, onnxruntime-node for cpu and
+ * webgpu, and for a text completion on webgpu from a package with a captured decode variant, onnxruntime-web
+ * over Dawn (dawn-webgpu.ts), whose WebGPU provider captures graphs.
+ */
+import type { Backend, Ort, PackageReader } from '../engine/index';
+import { loadDawnRuntime } from './dawn-webgpu';
+
+export interface CliRuntime {
+  readonly ort: Ort;
+  /** Which runtime runs the model, as `--json` reports it. */
+  readonly name: 'onnxruntime-web' | 'onnxruntime-node' | 'onnxruntime-web+dawn';
+  /** The runtime honours enableGraphCapture (LoadOptions.graphCapture). */
+  readonly graphCapture: boolean;
+}
+
+const STATIC_DECODERS = ['onnx/decoder_model_static.onnx', 'onnx/decoder_model_static_q4.onnx'];
+
+async function hasStaticDecoder(reader: PackageReader): Promise<boolean> {
+  for (const file of STATIC_DECODERS) if ((await reader.read(file)) !== null) return true;
+  return false;
+}
 
 export async function loadOrt(backend: Backend): Promise<Ort> {
   if (backend === 'wasm') {
@@ -7,4 +27,21 @@ export async function loadOrt(backend: Backend): Promise<Ort> {
     return ort;
   }
   return import('onnxruntime-node');
+}
+
+/**
+ * The runtime for a command; `captured` asks for the graph-captured decode path, taken when the package
+ * has one and Dawn finds an adapter (else onnxruntime-node, as for every other command).
+ */
+export async function loadRuntime(
+  backend: Backend,
+  reader: PackageReader,
+  captured: boolean,
+): Promise<CliRuntime> {
+  if (backend === 'webgpu' && captured && (await hasStaticDecoder(reader))) {
+    const dawn = await loadDawnRuntime();
+    if (typeof dawn !== 'string') return { ort: dawn.ort, name: 'onnxruntime-web+dawn', graphCapture: true };
+  }
+  const ort = await loadOrt(backend);
+  return { ort, name: backend === 'wasm' ? 'onnxruntime-web' : 'onnxruntime-node', graphCapture: false };
 }

@@ -39,6 +39,11 @@ export interface LoadOptions {
   readonly dtype?: Partial<Record<ModelPart, Dtype>>;
   /** Whether the WebGPU adapter runs f16 shaders, as the caller probed; probed by the loader when absent. */
   readonly shaderF16?: boolean;
+  /**
+   * The runtime's WebGPU provider honours enableGraphCapture (onnxruntime-web; onnxruntime-node 1.30 does
+   * not): text completion then decodes through the package's decoder_model_static, when it has one.
+   */
+  readonly graphCapture?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: LoadProgress) => void;
 }
@@ -60,6 +65,8 @@ export interface ModelInfo {
   readonly backend: Backend;
   /** The files loaded per part, e.g. { decoder_model_merged: 'onnx/decoder_model_merged_q4.onnx' }. */
   readonly files: Partial<Record<ModelPart, string>>;
+  /** The graph-captured decode variant loaded beside the decoder (LoadOptions.graphCapture), if any. */
+  readonly staticDecoder?: string;
   readonly hasVision: boolean;
   readonly imageTokenCount: number | undefined;
   readonly contextLength: number;
@@ -141,6 +148,8 @@ export interface TurnStats {
    * over from the last user turn (with the images it is about). The UI should say so.
    */
   readonly contextReset?: boolean;
+  /** Whether the decode steps replayed a captured graph (set by text completion; chat turns leave it out). */
+  readonly graphCapture?: boolean;
 }
 
 export type FinishReason = 'eos' | 'stop-string' | 'length' | 'aborted';

@@ -1,13 +1,15 @@
 /** Plain text completion (BOS + prompt, no chat template), for text-only packages and the CLI's `generate`. */
 import { runDecoder } from '../decoder/decoder';
 import { KvCache } from '../decoder/kv-cache';
+import type { StaticDecoder } from '../decoder/static-decoder';
+import { timed } from '../decoder/step-times';
 import { GlimpseError } from '../errors';
 import type { GenerateEvent, GenerateOptions } from '../types';
 import { decoderSteps } from './decoder-steps';
 import type { ModelRuntime } from './model-runtime';
-import { prefillInput } from './prefill';
-import { overflowError, turnSettings } from './sampling';
-import { decodeTokens, doneEvent, newLoopState } from './token-loop';
+import { prefillInput, tokenInput } from './prefill';
+import { overflowError, type TurnSettings, turnSettings } from './sampling';
+import { decodeTokens, doneEvent, newLoopState, type TurnFacts } from './token-loop';
 
 export async function* completeText(
   model: ModelRuntime,
@@ -27,6 +29,16 @@ export async function* completeText(
     );
   if (ids.length >= model.contextLength) throw overflowError(ids.length, model.contextLength);
   const settings = turnSettings(model, options, ids.length);
+  const captured = model.staticDecoder && !busy.has(model.staticDecoder) ? model.staticDecoder : undefined;
+  if (captured) {
+    busy.add(captured);
+    try {
+      yield* completeCaptured(model, captured, ids, settings, options.signal, startedAt);
+    } finally {
+      busy.delete(captured);
+    }
+    return;
+  }
   const cache = new KvCache(model.ort, model.decoder, model.kvSlicer);
   const state = newLoopState();
   try {
@@ -50,15 +62,68 @@ export async function* completeText(
       },
       state,
     );
-    yield doneEvent(state, {
-      startedAt,
-      promptTokens: ids.length,
-      prefillTokens: ids.length,
-      visionMs: 0,
-      prefillMs,
-      contextReset: false,
-    });
+    yield doneEvent(state, textTurn(startedAt, ids.length, prefillMs, false));
   } finally {
     cache.clear();
   }
+}
+
+/** A completion's facts: the whole prompt prefilled, no images, nothing reset. */
+function textTurn(
+  startedAt: number,
+  promptTokens: number,
+  prefillMs: number,
+  graphCapture: boolean,
+): TurnFacts {
+  const facts = { startedAt, promptTokens, prefillTokens: promptTokens, visionMs: 0, prefillMs };
+  return { ...facts, contextReset: false, graphCapture };
+}
+
+/** The static decoder holds one sequence: a completion started while another runs takes today's path. */
+const busy = new WeakSet<StaticDecoder>();
+
+/**
+ * Text completion over the graph-captured decoder: the prompt prefills uncaptured, then each step replays
+ * the captured graph and reads back the device's argmax when the sampler is argmaxOnly; any other sampler
+ * (temperature, top-k/p, repetition penalty) gets the logits from an uncaptured run of the same graph.
+ * One token per step: draft tokens need a second captured variant that the package does not have yet.
+ */
+async function* completeCaptured(
+  model: ModelRuntime,
+  decoder: StaticDecoder,
+  ids: readonly number[],
+  settings: TurnSettings,
+  signal: AbortSignal | undefined,
+  startedAt: number,
+): AsyncGenerator<GenerateEvent> {
+  const state = newLoopState();
+  const { times } = state;
+  const onDevice = settings.sampler.argmaxOnly;
+  decoder.rewind(0);
+  const prefillStart = performance.now();
+  const prompt = await prefillInput(model, { slots: [...ids], rows: ids.map(() => -1) }, 0, []);
+  if (prompt.kind !== 'embeds')
+    throw new GlimpseError('internal', 'The captured decoder needs an embed_tokens part.');
+  const firstLogits = await decoder.prefill(prompt.data);
+  const prefillMs = performance.now() - prefillStart;
+  yield* decodeTokens(
+    firstLogits,
+    {
+      ...settings,
+      draftTokens: 0,
+      detokenizer: model.codec.createDetokenizer(),
+      signal,
+      context: ids,
+      step: async ([id]) => {
+        const input = await timed(times, 'embedMs', () => tokenInput(model, [id ?? 0]));
+        if (input.kind !== 'embeds') throw new Error('unreachable: the captured decoder takes embeddings');
+        times.steps++;
+        const result = await timed(times, 'runMs', () => decoder.step(input.data, !onDevice));
+        return [result.logits ?? result.token];
+      },
+      rewind: async (count) => decoder.rewind(Math.max(0, decoder.length - count)),
+    },
+    state,
+  );
+  yield doneEvent(state, textTurn(startedAt, ids.length, prefillMs, onDevice && times.steps > 0));
 }

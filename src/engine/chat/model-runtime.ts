@@ -1,5 +1,6 @@
 /** Everything a conversation needs from a loaded model. */
 import type { KvSlicer } from '../decoder/kv-slicer';
+import type { StaticDecoder } from '../decoder/static-decoder';
 import type { ImagePreprocessSpec } from '../image/preprocess-config';
 import type { DecoderSpec, EmbedSpec, VisionSpec } from '../model/validate';
 import type { Ort } from '../runtime/ort';
@@ -33,6 +34,8 @@ export interface ModelRuntime {
     | undefined;
   readonly imageTokenId: number | undefined;
   readonly contextLength: number;
+  /** The graph-captured decode path (static-part.ts), when loaded; one turn at a time uses it. */
+  readonly staticDecoder: StaticDecoder | undefined;
   /** From generation_config.json, used for whatever a call leaves out. */
   readonly defaults: GenerationDefaults;
 }

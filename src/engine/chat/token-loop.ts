@@ -14,6 +14,9 @@ export interface Detokenizer {
   flush(): string;
 }
 
+/** What a decoder step gives per position: the logits, or the token the device already picked (argmax). */
+export type StepRow = Float32Array | number;
+
 export interface LoopParams {
   readonly sampler: Sampler;
   readonly detokenizer: Detokenizer;
@@ -23,8 +26,11 @@ export interface LoopParams {
   readonly signal: AbortSignal | undefined;
   /** Ids before the answer, for the repetition penalty. */
   readonly context: readonly number[];
-  /** Feeds tokens to the decoder (the next one, then any draft tokens); returns the logits after each. */
-  readonly step: (ids: readonly number[]) => Promise<Float32Array[]>;
+  /**
+   * Feeds tokens to the decoder (the next one, then any draft tokens); returns the logits after each, or
+   * the picked token where the sampler is argmaxOnly and the decoder computes the argmax itself.
+   */
+  readonly step: (ids: readonly number[]) => Promise<StepRow[]>;
   /** Drops the last `count` positions from the KV cache: draft tokens that did not come true. */
   readonly rewind: (count: number) => Promise<void>;
   /** The most draft tokens fed with each step (prompt lookup); 0 decodes one token per step. */
@@ -70,14 +76,14 @@ type Delta = Extract<GenerateEvent, { type: 'delta' }>;
  * another, that token is the next one and the rest of the draft is cut from the KV cache.
  */
 export async function* decodeTokens(
-  firstLogits: Float32Array,
+  firstLogits: StepRow,
   params: LoopParams,
   state: LoopState,
 ): AsyncGenerator<Delta> {
   const history = [...params.context];
   const stop = new StopStringMatcher(params.stopStrings);
   let pendingIds: number[] = [];
-  let rows = [firstLogits];
+  let rows: StepRow[] = [firstLogits];
   // rows[i + 1] are the logits after draft token drafts[i]; `unconfirmed` of them are still in the KV cache.
   let drafts: number[] = [];
   let unconfirmed = 0;
@@ -91,7 +97,7 @@ export async function* decodeTokens(
           break decode;
         }
         const sampleStart = performance.now();
-        const id = params.sampler.next(logits, history);
+        const id = typeof logits === 'number' ? logits : params.sampler.next(logits, history);
         state.lastTokenAt = performance.now();
         if (state.firstTokenAt !== undefined) state.times.sampleMs += state.lastTokenAt - sampleStart;
         state.firstTokenAt ??= state.lastTokenAt;
@@ -159,6 +165,8 @@ export interface TurnFacts {
   readonly visionMs: number;
   readonly prefillMs: number;
   readonly contextReset: boolean;
+  /** Whether the steps replayed a captured graph; left out of the stats when undefined (chat turns). */
+  readonly graphCapture?: boolean;
 }
 
 /** Mean milliseconds per step after the first token; the rest is the decode time no part accounts for. */
@@ -200,6 +208,7 @@ export function doneEvent(state: LoopState, turn: TurnFacts): GenerateEvent {
       ...(steps ? { decodeSteps: steps } : {}),
       ...(state.drafted > 0 ? { drafts: { fed: state.drafted, accepted: state.accepted } } : {}),
       ...(turn.contextReset ? { contextReset: true } : {}),
+      ...(turn.graphCapture === undefined ? {} : { graphCapture: turn.graphCapture }),
     },
   };
 }

@@ -60,6 +60,8 @@ export interface StaticDecoderShape {
   readonly maxLength: number;
   /** The graph's inputs; position_ids only where GroupQueryAttention cannot rotate (head sizes not a multiple of 16). */
   readonly positionIds: boolean;
+  /** The most positions one run may take on this adapter (attention-check.ts); unlimited when absent. */
+  readonly maxRunPositions?: number;
 }
 
 export interface StepResult {
@@ -106,6 +108,8 @@ class BufferMaker {
       session = this.ort.InferenceSession.create(expandModel(type), {
         executionProviders: ['webgpu'],
         preferredOutputLocation: 'gpu-buffer',
+        // Errors only: the symbolic output shape draws a warning on every buffer made.
+        logSeverityLevel: 3,
       });
       this.sessions.set(type, session);
     }
@@ -203,13 +207,21 @@ export class StaticDecoder {
     this.position = length;
   }
 
-  /** Runs `embeds` (row-major [positions × hidden]) uncaptured at the cache's end; the last position's logits. */
+  /**
+   * Runs `embeds` (row-major [positions × hidden]) uncaptured at the cache's end, in runs of at most
+   * `maxRunPositions`; the last position's logits.
+   */
   async prefill(embeds: Float32Array): Promise<Float32Array> {
-    const count = embeds.length / this.shape.hidden;
+    const { hidden, maxRunPositions } = this.shape;
+    const count = embeds.length / hidden;
     if (!Number.isInteger(count) || count < 1) throw new Error('prefill needs whole rows of embeddings');
-    const buffers = await this.prefillInputs(count);
-    this.write(buffers.embeds, embeds);
-    await this.run(buffers, count, false);
+    const chunk = Math.min(count, maxRunPositions ?? count);
+    for (let from = 0; from < count; from += chunk) {
+      const length = Math.min(chunk, count - from);
+      const buffers = await this.prefillInputs(length);
+      this.write(buffers.embeds, embeds.subarray(from * hidden, (from + length) * hidden));
+      await this.run(buffers, length, false);
+    }
     return this.read(this.buffers.logits, Float32Array, this.shape.vocab);
   }
 

@@ -27,6 +27,7 @@ import { EngineModel } from './loaded-model';
 import { readPackageFiles } from './package-files';
 import { readPartSource } from './part-source';
 import { LoadProgressTracker } from './progress';
+import { loadStaticDecoder } from './static-part';
 import { checkDecoder, checkEmbed, checkVision, type DecoderSpec } from './validate';
 
 interface LoadedPart {
@@ -71,6 +72,7 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
     return { session, file: source.file };
   };
 
+  let staticPart: Awaited<ReturnType<typeof loadStaticDecoder>>;
   try {
     const hasVision = imageTokenId !== undefined;
     const [[encoder, projector], embed, decoder] = await Promise.all([
@@ -105,6 +107,10 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
       ? parseImagePreprocessSpec(files.preprocessorConfig, files.config)
       : undefined;
 
+    if (backend === 'webgpu' && options.graphCapture) {
+      staticPart = await loadStaticDecoder(ort, reader, decoderSpec, config.contextLength);
+      throwIfAborted(signal);
+    }
     let kvSlicer: KvSlicer | undefined;
     if (backend === 'webgpu') {
       kvSlicer = await createKvSlicer(ort, backend, decoderSpec.kvType, 2 * decoderSpec.numLayers);
@@ -115,6 +121,7 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
       kvSlicer,
       codec: createEngineCodec(codec, imageTokenId),
       decoder: decoderSpec,
+      staticDecoder: staticPart?.decoder,
       embed: embedSpec,
       vision:
         visionSpec && preprocess
@@ -138,6 +145,7 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
           part ? [[partName(part.file), part.file]] : [],
         ),
       ),
+      ...(staticPart ? { staticDecoder: staticPart.file } : {}),
       hasVision: runtime.vision !== undefined,
       imageTokenCount,
       contextLength: config.contextLength,
@@ -145,7 +153,10 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
     };
     return new EngineModel(info, runtime, sessions);
   } catch (err) {
-    await Promise.allSettled(sessions.map((session) => session.release()));
+    await Promise.allSettled([
+      ...sessions.map((session) => session.release()),
+      ...(staticPart ? [staticPart.decoder.release()] : []),
+    ]);
     throw GlimpseError.from(err);
   }
 }

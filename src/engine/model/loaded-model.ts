@@ -55,7 +55,10 @@ export class EngineModel implements LoadedModel {
     if (this.disposed) return;
     this.disposed = true;
     for (const conversation of [...this.conversations]) conversation.dispose();
-    await Promise.all(this.sessions.map((session) => session.release()));
+    await Promise.all([
+      ...this.sessions.map((session) => session.release()),
+      ...(this.runtime.staticDecoder ? [this.runtime.staticDecoder.release()] : []),
+    ]);
   }
 
   private assertOpen(): void {

@@ -73,4 +73,12 @@ describe('createSampler', () => {
     expect(sampler.next(logits, [0])).toBe(2);
     expect(Array.from(logits)).toEqual([2, 0.5, 1.5]);
   });
+
+  // A device's argmax may stand in for the sampler only where it would pick the same token.
+  it('is argmaxOnly when greedy without a repetition penalty, and not otherwise', () => {
+    const base = { topP: 1, topK: 0, repetitionPenalty: 1 };
+    expect(createSampler({ ...base, temperature: 0 }).argmaxOnly).toBe(true);
+    expect(createSampler({ ...base, temperature: 0, repetitionPenalty: 1.1 }).argmaxOnly).toBe(false);
+    expect(createSampler({ ...base, temperature: 0.7 }).argmaxOnly).toBe(false);
+  });
 });

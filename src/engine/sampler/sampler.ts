@@ -16,6 +16,8 @@ import { createRng, type Rng, randomSeed } from './rng';
 export interface Sampler {
   /** The seed in use: the one given, or a random one, so the run can be repeated. */
   readonly seed: number;
+  /** next() is the argmax of the logits as given, so a device that computes the argmax may pick for it. */
+  readonly argmaxOnly: boolean;
   /** Picks the next token. `logits` (one position, the vocabulary) is left unchanged. */
   next(logits: Float32Array, previousTokens: readonly number[]): number;
 }
@@ -37,6 +39,7 @@ export function createSampler(options: SamplingOptions): Sampler {
 
   return {
     seed,
+    argmaxOnly: greedy && processors.length === 0,
     next(logits, previousTokens) {
       if (logits.length === 0) throw new RangeError('Sampler: empty logits.');
       let working = logits;

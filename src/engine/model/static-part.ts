@@ -1,0 +1,85 @@
+/**
+ * The package's optional decode variant, decoder_model_static (toolkit/decoder/llama-graph.ts), loaded as a
+ * StaticDecoder when the runtime's WebGPU provider captures graphs (onnxruntime-web; onnxruntime-node 1.30
+ * ignores enableGraphCapture). The file follows the merged decoder's dtype: the fp32 graph beside an fp32
+ * decoder, the q4 one beside a q4 decoder, else whichever the package has.
+ */
+import { type GpuDevice, StaticDecoder } from '../decoder/static-decoder';
+import { GlimpseError } from '../errors';
+import type { Ort, OrtSession } from '../runtime/ort';
+import { createSerially, sessionInputs, sessionOutputs } from '../runtime/session';
+import type { PackageReader } from '../types';
+import type { DecoderSpec } from './validate';
+
+const STATIC_FILES = ['onnx/decoder_model_static.onnx', 'onnx/decoder_model_static_q4.onnx'];
+
+function candidates(mergedFile: string): string[] {
+  const q4 = mergedFile.includes('_q4');
+  return q4 ? [...STATIC_FILES].reverse() : STATIC_FILES;
+}
+
+function lastDim(shape: readonly (number | string)[] | undefined): number | undefined {
+  const dim = shape?.at(-1);
+  return typeof dim === 'number' && dim > 0 ? dim : undefined;
+}
+
+/** The StaticDecoder for the package and its file, or undefined when the package has no decode variant. */
+export async function loadStaticDecoder(
+  ort: Ort,
+  reader: PackageReader,
+  merged: DecoderSpec,
+  contextLength: number,
+): Promise<{ decoder: StaticDecoder; file: string } | undefined> {
+  for (const file of candidates(merged.file)) {
+    const bytes = await reader.read(file);
+    if (bytes === null) continue;
+    const data = await reader.read(`${file}_data`);
+    const base = {
+      executionProviders: [{ name: 'webgpu', validationMode: 'disabled' }],
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+      ...(data ? { externalData: [{ path: `${file.slice(file.lastIndexOf('/') + 1)}_data`, data }] } : {}),
+    } as const;
+    const sessions: OrtSession[] = [];
+    try {
+      const captured = await createSerially(ort, bytes, { ...base, enableGraphCapture: true } as never);
+      sessions.push(captured);
+      const uncaptured = await createSerially(ort, bytes, {
+        ...base,
+        preferredOutputLocation: Object.fromEntries(captured.outputNames.map((name) => [name, 'gpu-buffer'])),
+      } as never);
+      sessions.push(uncaptured);
+      const hidden = lastDim(sessionInputs(captured).find((v) => v.name === 'inputs_embeds')?.shape);
+      const vocab = lastDim(sessionOutputs(captured).find((v) => v.name === 'logits')?.shape);
+      // onnxruntime-web's device (typed as a promise of it, in 1.30 the device itself once a session exists).
+      const device = (await (ort.env as unknown as { webgpu?: { device?: Promise<GpuDevice> } }).webgpu
+        ?.device) as GpuDevice | undefined;
+      if (hidden === undefined || vocab === undefined || !device)
+        throw new Error(`${file} has no fixed hidden size or vocabulary, or there is no WebGPU device`);
+      const decoder = await StaticDecoder.create(
+        ort,
+        device,
+        { captured, uncaptured },
+        {
+          layers: merged.numLayers,
+          kvHeads: merged.kvHeads,
+          headDim: merged.headDim,
+          hidden,
+          vocab,
+          maxLength: contextLength,
+          positionIds: captured.inputNames.includes('position_ids'),
+          ...(merged.maxRunPositions === undefined ? {} : { maxRunPositions: merged.maxRunPositions }),
+        },
+      );
+      return { decoder, file };
+    } catch (err) {
+      await Promise.allSettled(sessions.map((session) => session.release()));
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new GlimpseError('package-invalid', `${file} could not be loaded for graph capture: ${reason}`, {
+        cause: err,
+        details: { file, backend: 'webgpu' },
+      });
+    }
+  }
+  return undefined;
+}
