@@ -44,6 +44,11 @@ export interface LoadOptions {
    * not): text completion then decodes through the package's decoder_model_static, when it has one.
    */
   readonly graphCapture?: boolean;
+  /**
+   * On the cpu backend, decode through the package's decoder_model_static in the decoder's dtype with the
+   * KV cache kept in place (the default); false keeps the merged decoder, as the benchmark's baseline.
+   */
+  readonly staticCache?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: LoadProgress) => void;
 }
@@ -65,7 +70,10 @@ export interface ModelInfo {
   readonly backend: Backend;
   /** The files loaded per part, e.g. { decoder_model_merged: 'onnx/decoder_model_merged_q4.onnx' }. */
   readonly files: Partial<Record<ModelPart, string>>;
-  /** The graph-captured decode variant loaded beside the decoder (LoadOptions.graphCapture), if any. */
+  /**
+   * The static-cache decode variant loaded beside the decoder, if any: graph-captured on WebGPU
+   * (LoadOptions.graphCapture), the KV cache kept in place on cpu (LoadOptions.staticCache).
+   */
   readonly staticDecoder?: string;
   readonly hasVision: boolean;
   readonly imageTokenCount: number | undefined;

@@ -246,29 +246,31 @@ export async function syntheticInterleaveFiles(): Promise<PackageFiles> {
   });
   files.set('config.json', configJson());
   const seed = { next: 1000 };
-  for (const [dtype, linear] of [
-    ['q4', randomQ4Linear(seed)],
-    ['quantized', randomInt8Linear(seed)],
+  for (const [dtype, linearFrom] of [
+    ['q4', randomQ4Linear],
+    ['quantized', randomInt8Linear],
   ] as const) {
+    // The static-cache step graph beside each decoder, with its weights: a copy of the seed stream where
+    // the decoder starts draws them in the same order. WebGPU captures it (q4); the CPU backends run it
+    // with the cache kept in place (quantized, the file they load).
+    const start = { ...seed };
     files.set(
       `onnx/decoder_model_merged_${dtype}.onnx`,
-      buildLlamaDecoder(textWeights(TEXT_CONFIG), { linear }).model,
+      buildLlamaDecoder(textWeights(TEXT_CONFIG), { linear: linearFrom(seed) }).model,
+    );
+    files.set(
+      `onnx/decoder_model_static_${dtype}.onnx`,
+      buildStaticDecoder(textWeights(TEXT_CONFIG), { linear: linearFrom(start) }).model,
     );
     files.set(
       `onnx/vision_encoder_${dtype}.onnx`,
       buildFusedVisionEncoder(
         visionWeights(VISION_CONFIG),
         projectorWeights(VISION_CONFIG.hiddenSize, TEXT_CONFIG.hiddenSize),
-        { linear },
+        { linear: linearFrom(seed) },
       ).model,
     );
   }
-  // The static-cache step graph for the captured WebGPU decode, with the q4 decoder's weights: a fresh
-  // stream of the same seed draws them in the same order as the first (q4) decoder above.
-  files.set(
-    'onnx/decoder_model_static_q4.onnx',
-    buildStaticDecoder(textWeights(TEXT_CONFIG), { linear: randomQ4Linear({ next: 1000 }) }).model,
-  );
   files.set('onnx/embed_tokens_fp16.onnx', embedTokensFp16(TEXT_CONFIG.vocabSize, TEXT_CONFIG.hiddenSize));
   return files;
 }

@@ -23,7 +23,13 @@ const reps = Number(values.reps);
 const H = 16;
 const D = 64;
 
-function gqa(): Uint8Array {
+/**
+ * GroupQueryAttention alone. With `newRows`, its present.* stay inside the runtime and the graph hands back
+ * only the new position's keys and values (Slice at total - 1), for the caller to write into its past
+ * buffer of fixed capacity: what the cpu backend's static decoder does, since fetching a buffer makes
+ * onnxruntime-node copy all of it out (cpu-static-graph.ts).
+ */
+function gqa(newRows = false): Uint8Array {
   const g = new GraphBuilder('gqa');
   const q = g.input('q', 'float32', [1, 1, H * D]);
   const k = g.input('k', 'float32', [1, 1, H * D]);
@@ -39,8 +45,16 @@ function gqa(): Uint8Array {
     { domain: MS_DOMAIN, outputs: 3 },
   );
   g.output('out', 'float32', [1, 1, H * D], out);
-  g.output('present_k', 'float32', [1, H, 't', D], presentK);
-  g.output('present_v', 'float32', [1, H, 't', D], presentV);
+  if (!newRows) {
+    g.output('present_k', 'float32', [1, H, 't', D], presentK);
+    g.output('present_v', 'float32', [1, H, 't', D], presentV);
+    return g.serialize().model;
+  }
+  const end = g.op('Unsqueeze', [g.op('Cast', [total], { to: 7 }), g.int64('axis0', [0])]);
+  const start = g.op('Sub', [end, g.int64('one', [1])]);
+  const axis = g.int64('axis2', [2]);
+  g.output('new_k', 'float32', [1, H, 1, D], g.op('Slice', [presentK, start, end, axis]));
+  g.output('new_v', 'float32', [1, H, 1, D], g.op('Slice', [presentV, start, end, axis]));
   return g.serialize().model;
 }
 
@@ -74,7 +88,7 @@ function plain(): Uint8Array {
   return g.serialize().model;
 }
 
-type Fetch = 'all' | 'attention only' | 'into the past buffers';
+type Fetch = 'all' | 'attention only' | 'into the past buffers' | 'new rows';
 
 /**
  * Median ms of a run. 'attention only' leaves the present.* outputs inside the runtime; 'into the past
@@ -88,7 +102,7 @@ async function time(
   fetch: Fetch,
   extra: object = {},
 ): Promise<number> {
-  const shared = fetch === 'into the past buffers';
+  const shared = fetch === 'into the past buffers' || fetch === 'new rows';
   const session = await ort.InferenceSession.create(model, {
     ...extra,
     executionProviders: [ep],
@@ -115,7 +129,7 @@ async function time(
     total: new ort.Tensor('int32', Int32Array.of(P + 1), []),
   };
   const run = () =>
-    fetch === 'all'
+    fetch === 'all' || fetch === 'new rows'
       ? session.run(feeds)
       : session.run(feeds, fetch === 'attention only' ? ['out'] : { present_k: pk, present_v: pv });
   await run();
@@ -138,6 +152,7 @@ for (const backend of values.backends.split(',')) {
     ['GroupQueryAttention', gqa(), 'all'],
     ['GroupQueryAttention, present.* not fetched', gqa(), 'attention only'],
     ['GroupQueryAttention, present in the past buffers', gqa(), 'into the past buffers'],
+    ['GroupQueryAttention, past of fixed capacity, only the new position fetched', gqa(true), 'new rows'],
     ['GroupQueryAttention, no memory arena', gqa(), 'all', { enableCpuMemArena: false }],
     ['standard ops (Concat, MatMul, Softmax)', plain(), 'all'],
   ];

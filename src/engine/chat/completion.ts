@@ -1,11 +1,9 @@
 /** Plain text completion (BOS + prompt, no chat template), for text-only packages and the CLI's `generate`. */
-import { runDecoder } from '../decoder/decoder';
-import { KvCache } from '../decoder/kv-cache';
 import type { StaticDecoder } from '../decoder/static-decoder';
 import { timed } from '../decoder/step-times';
 import { GlimpseError } from '../errors';
 import type { GenerateEvent, GenerateOptions } from '../types';
-import { decoderSteps } from './decoder-steps';
+import { decoderSteps, openSequence } from './decoder-steps';
 import type { ModelRuntime } from './model-runtime';
 import { prefillInput, tokenInput } from './prefill';
 import { overflowError, type TurnSettings, turnSettings } from './sampling';
@@ -39,17 +37,13 @@ export async function* completeText(
     }
     return;
   }
-  const cache = new KvCache(model.ort, model.decoder, model.kvSlicer);
+  const cache = openSequence(model);
   const state = newLoopState();
   try {
     const prefillStart = performance.now();
     const layout = { slots: ids, rows: ids.map(() => -1) };
-    const firstLogits = await runDecoder(
-      model.ort,
-      model.decoder,
-      cache,
-      await prefillInput(model, layout, 0, []),
-    );
+    const [firstLogits] = await cache.run(await prefillInput(model, layout, 0, []), 1);
+    if (firstLogits === undefined) throw new GlimpseError('internal', 'A decoder run gave no logits.');
     const prefillMs = performance.now() - prefillStart;
     yield* decodeTokens(
       firstLogits,
@@ -58,7 +52,7 @@ export async function* completeText(
         detokenizer: model.codec.createDetokenizer(),
         signal: options.signal,
         context: ids,
-        ...decoderSteps(model, cache, undefined, state.times),
+        ...decoderSteps(model, cache, undefined, state.times, settings.sampler.argmaxOnly),
       },
       state,
     );

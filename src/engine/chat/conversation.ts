@@ -3,8 +3,7 @@
  * those positions; a new turn renders the whole conversation, reuses the longest common prefix and
  * prefills only the rest. Images are encoded once and kept by content.
  */
-import { runDecoder } from '../decoder/decoder';
-import { KvCache } from '../decoder/kv-cache';
+import type { DecoderSequence } from '../decoder/sequence';
 import { GlimpseError } from '../errors';
 import { preprocessImage } from '../image/preprocess';
 import type {
@@ -19,7 +18,7 @@ import type {
 } from '../types';
 import { encodeImage, type ImageEmbeds } from '../vision/encoder';
 import { imageKey } from '../vision/image-key';
-import { decoderSteps } from './decoder-steps';
+import { decoderSteps, openSequence } from './decoder-steps';
 import type { ModelRuntime } from './model-runtime';
 import { prefillInput } from './prefill';
 import {
@@ -36,7 +35,7 @@ const EMPTY: PromptLayout = { slots: [], rows: [] };
 
 export class ChatConversation implements Conversation {
   private history: readonly ChatMessage[];
-  private readonly cache: KvCache;
+  private readonly cache: DecoderSequence;
   /** What the KV cache holds, position by position. */
   private cached: PromptLayout = EMPTY;
   private readonly images: ImageEmbeds[] = [];
@@ -60,7 +59,7 @@ export class ChatConversation implements Conversation {
     this.history = [...(options.history ?? [])];
     this.systemPrompt = options.systemPrompt;
     this.overflow = options.overflow ?? 'error';
-    this.cache = new KvCache(model.ort, model.decoder, model.kvSlicer);
+    this.cache = openSequence(model);
   }
 
   get messages(): readonly ChatMessage[] {
@@ -156,7 +155,8 @@ export class ChatConversation implements Conversation {
 
     const prefillStart = performance.now();
     const input = await prefillInput(this.model, layout, keep, this.images);
-    const firstLogits = await runDecoder(this.model.ort, this.model.decoder, this.cache, input);
+    const [firstLogits] = await this.cache.run(input, 1);
+    if (firstLogits === undefined) throw new GlimpseError('internal', 'A decoder run gave no logits.');
     this.cached = layout;
     const prefillMs = performance.now() - prefillStart;
 
@@ -176,6 +176,7 @@ export class ChatConversation implements Conversation {
               if (this.disposed) throw new GlimpseError('aborted', 'The conversation was closed.');
             },
             state.times,
+            settings.sampler.argmaxOnly,
           ),
         },
         state,

@@ -1,4 +1,5 @@
 /** Everything a conversation needs from a loaded model. */
+import type { CpuStaticDecoder } from '../decoder/cpu-static-decoder';
 import type { KvSlicer } from '../decoder/kv-slicer';
 import type { StaticDecoder } from '../decoder/static-decoder';
 import type { ImagePreprocessSpec } from '../image/preprocess-config';
@@ -36,6 +37,8 @@ export interface ModelRuntime {
   readonly contextLength: number;
   /** The graph-captured decode path (static-part.ts), when loaded; one turn at a time uses it. */
   readonly staticDecoder: StaticDecoder | undefined;
+  /** The decoder over a KV cache kept in place on the cpu backend (static-part.ts), when loaded. */
+  readonly cpuStatic: CpuStaticDecoder | undefined;
   /** From generation_config.json, used for whatever a call leaves out. */
   readonly defaults: GenerationDefaults;
 }

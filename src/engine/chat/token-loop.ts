@@ -3,6 +3,7 @@
  * budget or an abort. Progress lives in a `LoopState` the caller owns, so that a consumer who stops
  * iterating midway still leaves a consistent record of what was generated and what the KV cache holds.
  */
+import type { StepRow } from '../decoder/sequence';
 import { newStepTimes, type StepTimes } from '../decoder/step-times';
 import type { Sampler } from '../sampler/sampler';
 import { StopStringMatcher } from '../text/stop-strings';
@@ -13,9 +14,6 @@ export interface Detokenizer {
   push(id: number): string;
   flush(): string;
 }
-
-/** What a decoder step gives per position: the logits, or the token the device already picked (argmax). */
-export type StepRow = Float32Array | number;
 
 export interface LoopParams {
   readonly sampler: Sampler;

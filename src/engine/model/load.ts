@@ -27,7 +27,7 @@ import { EngineModel } from './loaded-model';
 import { readPackageFiles } from './package-files';
 import { readPartSource } from './part-source';
 import { LoadProgressTracker } from './progress';
-import { loadStaticDecoder } from './static-part';
+import { loadCpuStaticDecoder, loadStaticDecoder } from './static-part';
 import { checkDecoder, checkEmbed, checkVision, type DecoderSpec } from './validate';
 
 interface LoadedPart {
@@ -111,6 +111,14 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
       staticPart = await loadStaticDecoder(ort, reader, decoderSpec, config.contextLength);
       throwIfAborted(signal);
     }
+    // onnxruntime-node's CPU provider: the cache kept in place (cpu-static-decoder.ts). Not under wasm,
+    // whose binding copies every input into its heap on each run, the cache's whole capacity included.
+    const cpuStatic =
+      backend === 'cpu' && options.staticCache !== false && embedSpec && decoderSpec.inputKind === 'embeds'
+        ? await loadCpuStaticDecoder(ort, reader, decoderSpec, config.contextLength)
+        : undefined;
+    if (cpuStatic) sessions.push(cpuStatic.decoder.session);
+    throwIfAborted(signal);
     let kvSlicer: KvSlicer | undefined;
     if (backend === 'webgpu') {
       kvSlicer = await createKvSlicer(ort, backend, decoderSpec.kvType, 2 * decoderSpec.numLayers);
@@ -122,6 +130,7 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
       codec: createEngineCodec(codec, imageTokenId),
       decoder: decoderSpec,
       staticDecoder: staticPart?.decoder,
+      cpuStatic: cpuStatic?.decoder,
       embed: embedSpec,
       vision:
         visionSpec && preprocess
@@ -136,6 +145,7 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
     const imageTokenCount = await warmUp(runtime, backend);
     tracker.report('ready');
 
+    const staticFile = staticPart?.file ?? cpuStatic?.file;
     const info: ModelInfo = {
       location: reader.location,
       modelType: config.modelType,
@@ -145,7 +155,7 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
           part ? [[partName(part.file), part.file]] : [],
         ),
       ),
-      ...(staticPart ? { staticDecoder: staticPart.file } : {}),
+      ...(staticFile ? { staticDecoder: staticFile } : {}),
       hasVision: runtime.vision !== undefined,
       imageTokenCount,
       contextLength: config.contextLength,

@@ -3,11 +3,17 @@
  * StaticDecoder when the runtime's WebGPU provider captures graphs (onnxruntime-web; onnxruntime-node 1.30
  * ignores enableGraphCapture). The file follows the merged decoder's dtype: the fp32 graph beside an fp32
  * decoder, the q4 one beside a q4 decoder, else whichever the package has.
+ *
+ * On onnxruntime-node's CPU provider it is loaded as a CpuStaticDecoder (the KV cache kept in place), only
+ * in the merged decoder's own dtype, so that answers stay those of the merged decoder.
  */
+
+import { CpuStaticDecoder } from '../decoder/cpu-static-decoder';
+import { cpuStaticGraph } from '../decoder/cpu-static-graph';
 import { type GpuDevice, StaticDecoder } from '../decoder/static-decoder';
 import { GlimpseError } from '../errors';
 import type { Ort, OrtSession } from '../runtime/ort';
-import { createSerially, sessionInputs, sessionOutputs } from '../runtime/session';
+import { createSerially, createSession, sessionInputs, sessionOutputs } from '../runtime/session';
 import type { PackageReader } from '../types';
 import type { DecoderSpec } from './validate';
 
@@ -82,4 +88,42 @@ export async function loadStaticDecoder(
     }
   }
   return undefined;
+}
+
+/**
+ * The CpuStaticDecoder beside a merged decoder on the cpu backend: decoder_model_static in the merged
+ * file's dtype (decoder_model_merged_q4.onnx → decoder_model_static_q4.onnx), or undefined when the package
+ * has none. The session is the caller's to release.
+ */
+export async function loadCpuStaticDecoder(
+  ort: Ort,
+  reader: PackageReader,
+  merged: DecoderSpec,
+  contextLength: number,
+): Promise<{ decoder: CpuStaticDecoder; file: string } | undefined> {
+  const file = merged.file.replace('decoder_model_merged', 'decoder_model_static');
+  if (file === merged.file) return undefined;
+  const bytes = await reader.read(file);
+  if (bytes === null) return undefined;
+  const data = await reader.read(`${file}_data`);
+  let rewired: Uint8Array;
+  try {
+    rewired = cpuStaticGraph(bytes, merged.numLayers);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new GlimpseError('package-invalid', `${file} could not be loaded on cpu: ${reason}`, {
+      cause: err,
+      details: { file, backend: 'cpu' },
+    });
+  }
+  const externalData = data ? [{ path: `${file.slice(file.lastIndexOf('/') + 1)}_data`, data }] : [];
+  const session = await createSession(ort, 'cpu', { file, bytes: rewired, externalData });
+  const decoder = new CpuStaticDecoder(ort, session, {
+    layers: merged.numLayers,
+    kvHeads: merged.kvHeads,
+    headDim: merged.headDim,
+    maxLength: contextLength,
+    positionIds: session.inputNames.includes('position_ids'),
+  });
+  return { decoder, file };
 }

@@ -1,6 +1,7 @@
 /**
  * Just enough of the ONNX protobuf wire format to write the engine's own small models (the KV slice, the
- * attention check, the CPU speed probe). Written directly: the engine shares no code with the model toolkit.
+ * attention check, the CPU speed probe) and to add outputs to a package's graph (cpu-static-graph.ts).
+ * Written directly: the engine shares no code with the model toolkit.
  */
 import type { FloatType } from './tensors';
 
@@ -25,7 +26,7 @@ function varint(value: number): number[] {
   return bytes;
 }
 
-function field(number: number, value: number | string | number[]): number[] {
+export function field(number: number, value: number | string | number[]): number[] {
   if (typeof value === 'number') return [...varint(number << 3), ...varint(value)];
   const bytes = typeof value === 'string' ? [...new TextEncoder().encode(value)] : value;
   return [...varint((number << 3) | 2), ...varint(bytes.length), ...bytes];
@@ -44,15 +45,17 @@ export interface WireNode {
   /** Integer attributes only: all the engine's own models need. */
   readonly attributes?: Readonly<Record<string, number>>;
   readonly domain?: string;
+  /** The node's name; `opType` and its index when absent. */
+  readonly name?: string;
 }
 
-function valueInfo({ name, type, dims }: WireValue): number[] {
+export function valueInfo({ name, type, dims }: WireValue): number[] {
   const shape = dims.flatMap((dim) => field(1, typeof dim === 'number' ? field(1, dim) : field(2, dim)));
   const tensorType = [...field(1, ELEM_TYPE[type]), ...field(2, shape)];
   return [...field(1, name), ...field(2, field(1, tensorType))];
 }
 
-function nodeProto(node: WireNode, index: number): number[] {
+export function nodeProto(node: WireNode, index: number): number[] {
   const attributes = Object.entries(node.attributes ?? {}).flatMap(([name, value]) =>
     // AttributeProto: name = 1, i = 3, type = 20 (INT = 2).
     field(5, [...field(1, name), ...field(3, value), ...field(20, 2)]),
@@ -60,7 +63,7 @@ function nodeProto(node: WireNode, index: number): number[] {
   return [
     ...node.inputs.flatMap((input) => field(1, input)),
     ...node.outputs.flatMap((output) => field(2, output)),
-    ...field(3, `${node.opType.toLowerCase()}${index}`),
+    ...field(3, node.name ?? `${node.opType.toLowerCase()}${index}`),
     ...field(4, node.opType),
     ...attributes,
     ...(node.domain ? field(7, node.domain) : []),
@@ -77,7 +80,7 @@ export interface WireInitializer {
 
 type Bytes = readonly number[] | Uint8Array;
 
-function concat(parts: readonly Bytes[]): Uint8Array {
+export function concat(parts: readonly Bytes[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let offset = 0;
   for (const part of parts) {
@@ -88,7 +91,7 @@ function concat(parts: readonly Bytes[]): Uint8Array {
 }
 
 /** A length-delimited field around bytes too many to spread into an array. */
-function bytesField(number: number, bytes: Uint8Array): Uint8Array {
+export function bytesField(number: number, bytes: Uint8Array): Uint8Array {
   return concat([varint((number << 3) | 2), varint(bytes.length), bytes]);
 }
 

@@ -1,0 +1,163 @@
+/**
+ * The decoder over a KV cache that stays in place, on onnxruntime-node's CPU provider: the package's
+ * decoder_model_static, rewired by cpu-static-graph.ts so that a run hands back only the positions it
+ * added. Each sequence owns one Float32Array per layer and kind, [kvHeads × capacity × headDim], fed as
+ * the past on every run; the new rows are copied in after it, a few KB a step instead of the whole cache.
+ * Rewinding (a wrong draft, a shorter common prefix) only lowers the length: the next run overwrites.
+ *
+ * The capacity grows in steps as the sequence does, up to the context length: GroupQueryAttention clears
+ * its internal present buffer, which is as long as the past, on every run, so a cache sized for the whole
+ * context at once would make short sequences pay for it.
+ */
+import type { Ort, OrtSession, OrtTensor } from '../runtime/ort';
+import { int64Tensor } from '../runtime/tensors';
+import { KV_ENDS, KV_STARTS, LOGITS_START, newRowsName } from './cpu-static-graph';
+import type { DecoderInput } from './decoder';
+import type { DecoderSequence, SequenceRunOptions, StepRow } from './sequence';
+import type { StaticDecoderShape } from './static-decoder';
+import { timed } from './step-times';
+
+export type CpuStaticShape = Pick<
+  StaticDecoderShape,
+  'layers' | 'kvHeads' | 'headDim' | 'maxLength' | 'positionIds'
+>;
+
+/** Capacity comes in whole blocks of this many positions. */
+const BLOCK = 256;
+
+/** The rewired graph's session, shared by every sequence of a model (the model releases the session). */
+export class CpuStaticDecoder {
+  readonly ort: Ort;
+  readonly session: OrtSession;
+  readonly shape: CpuStaticShape;
+
+  constructor(ort: Ort, session: OrtSession, shape: CpuStaticShape) {
+    this.ort = ort;
+    this.session = session;
+    this.shape = shape;
+  }
+
+  open(): CpuStaticSequence {
+    return new CpuStaticSequence(this);
+  }
+}
+
+export class CpuStaticSequence implements DecoderSequence {
+  private position = 0;
+  private capacity = 0;
+  private buffers: Float32Array[] = [];
+  private tensors: OrtTensor[] = [];
+
+  private readonly decoder: CpuStaticDecoder;
+
+  constructor(decoder: CpuStaticDecoder) {
+    this.decoder = decoder;
+  }
+
+  get length(): number {
+    return this.position;
+  }
+
+  async truncate(length: number): Promise<void> {
+    this.position = Math.max(0, Math.min(this.position, length));
+  }
+
+  clear(): void {
+    this.position = 0;
+    this.capacity = 0;
+    this.buffers = [];
+    this.tensors = [];
+  }
+
+  async run(input: DecoderInput, rows: number, options: SequenceRunOptions = {}): Promise<StepRow[]> {
+    if (input.kind !== 'embeds') throw new Error('the static decoder takes embeddings');
+    const { ort, session, shape } = this.decoder;
+    const count = input.length;
+    if (count < 1 || rows < 1 || rows > count) throw new Error(`cannot keep ${rows} rows of ${count}`);
+    const start = this.position;
+    const end = start + count;
+    if (end > shape.maxLength) throw new Error(`the context holds ${shape.maxLength} positions, not ${end}`);
+    this.reserve(end);
+    const { kvHeads, headDim, layers } = shape;
+    const feeds: Record<string, OrtTensor> = {
+      inputs_embeds: new ort.Tensor('float32', input.data, [1, count, input.hidden]),
+      seqlens_k: new ort.Tensor('int32', Int32Array.of(end - 1), [1]),
+      total_sequence_length: new ort.Tensor('int32', Int32Array.of(end), []),
+      [LOGITS_START]: int64Tensor(ort, [-rows], [1]),
+      [KV_STARTS]: int64Tensor(ort, [0, 0, start, 0], [4]),
+      [KV_ENDS]: int64Tensor(ort, [1, kvHeads, end, headDim], [4]),
+    };
+    if (shape.positionIds)
+      feeds.position_ids = int64Tensor(
+        ort,
+        Array.from({ length: count }, (_, i) => start + i),
+        [1, count],
+      );
+    const fetches = options.tokensOnly ? ['next_token'] : ['logits'];
+    for (let layer = 0; layer < layers; layer++) {
+      for (const [j, kind] of (['key', 'value'] as const).entries()) {
+        const past = this.tensors[layer * 2 + j];
+        if (!past) throw new Error('unreachable: missing KV buffer');
+        feeds[`past_key_values.${layer}.${kind}`] = past;
+        fetches.push(newRowsName(layer, kind));
+      }
+    }
+    const outputs = await timed(options.times, 'runMs', () => session.run(feeds, fetches));
+    return timed(options.times, 'readMs', async () => {
+      for (let layer = 0; layer < layers; layer++) {
+        for (const [j, kind] of (['key', 'value'] as const).entries()) {
+          const added = outputs[newRowsName(layer, kind)]?.data;
+          const buffer = this.buffers[layer * 2 + j];
+          if (!(added instanceof Float32Array) || !buffer) throw new Error(`no new ${kind} rows`);
+          for (let head = 0; head < kvHeads; head++)
+            buffer.set(
+              added.subarray(head * count * headDim, (head + 1) * count * headDim),
+              (head * this.capacity + start) * headDim,
+            );
+        }
+      }
+      this.position = end;
+      return this.rowsOf(outputs, rows, options.tokensOnly === true);
+    });
+  }
+
+  private rowsOf(outputs: Record<string, OrtTensor>, rows: number, tokensOnly: boolean): StepRow[] {
+    if (tokensOnly) {
+      const tokens = outputs.next_token?.data;
+      if (!(tokens instanceof Int32Array)) throw new Error('the decoder returned no next_token');
+      return Array.from(tokens);
+    }
+    const logits = outputs.logits?.data;
+    if (!(logits instanceof Float32Array) || logits.length % rows !== 0)
+      throw new Error('the decoder returned no logits of the rows asked for');
+    const vocab = logits.length / rows;
+    // Each run's outputs are new arrays: a row can be a view of them.
+    return Array.from({ length: rows }, (_, i) => logits.subarray(i * vocab, (i + 1) * vocab));
+  }
+
+  /** Buffers for at least `length` positions, the positions held copied over when they grow. */
+  private reserve(length: number): void {
+    if (length <= this.capacity) return;
+    const { kvHeads, headDim, layers, maxLength } = this.decoder.shape;
+    const grown = Math.max(length, Math.ceil((this.capacity * 1.5) / BLOCK) * BLOCK);
+    const capacity = Math.min(maxLength, Math.ceil(grown / BLOCK) * BLOCK);
+    const { ort } = this.decoder;
+    const buffers: Float32Array[] = [];
+    for (let i = 0; i < layers * 2; i++) {
+      const buffer = new Float32Array(kvHeads * capacity * headDim);
+      const old = this.buffers[i];
+      if (old)
+        for (let head = 0; head < kvHeads; head++)
+          buffer.set(
+            old.subarray(head * this.capacity * headDim, (head * this.capacity + this.position) * headDim),
+            head * capacity * headDim,
+          );
+      buffers.push(buffer);
+    }
+    this.buffers = buffers;
+    this.tensors = buffers.map(
+      (buffer) => new ort.Tensor('float32', buffer, [1, kvHeads, capacity, headDim]),
+    );
+    this.capacity = capacity;
+  }
+}
