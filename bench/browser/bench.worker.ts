@@ -28,7 +28,7 @@ async function glimpse(job: BenchJob): Promise<WorkerOutcome> {
     job.backend,
     job.image,
     job.plan,
-    job.dtype,
+    { dtype: job.dtype },
     noSample,
   );
   const start = performance.now();

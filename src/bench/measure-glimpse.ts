@@ -4,10 +4,9 @@
  */
 import {
   type Backend,
-  type Dtype,
   type GenerateEvent,
+  type LoadOptions,
   loadModel,
-  type ModelPart,
   type Ort,
   type PackageReader,
 } from '../engine/index';
@@ -66,7 +65,7 @@ export async function measureGlimpse(
   backend: Backend,
   image: BenchImage,
   plan: BenchPlan,
-  dtype: Partial<Record<ModelPart, Dtype>>,
+  load: Pick<LoadOptions, 'dtype' | 'staticCache'>,
   sample: Sampler,
 ): Promise<Measured> {
   const loadStart = performance.now();
@@ -74,7 +73,7 @@ export async function measureGlimpse(
   let readyAt: number | undefined;
   const model = await loadModel(ort, reader, {
     backend,
-    dtype,
+    ...load,
     onProgress: (progress) => {
       if (progress.phase === 'warmup') warmupStart = performance.now();
       if (progress.phase === 'ready') readyAt = performance.now();
@@ -111,8 +110,12 @@ export async function measureGlimpse(
       turnTimeToFirstTokenMs.push(runMeasure(await timed(events, start, sample)).timeToFirstTokenMs);
     }
     conversation.dispose();
+    const { staticDecoder } = model.info;
     const files = Object.fromEntries(
-      Object.entries(model.info.files).flatMap(([part, file]) => (file === undefined ? [] : [[part, file]])),
+      Object.entries({
+        ...model.info.files,
+        ...(staticDecoder ? { decoder_model_static: staticDecoder } : {}),
+      }).flatMap(([part, file]) => (file === undefined ? [] : [[part, file]])),
     );
     return { files, loadMs, warmupMs, runs, turnTimeToFirstTokenMs };
   } finally {

@@ -17,6 +17,8 @@ Options:
   --turns N              turns of the multi-turn conversation (default 5)
   --wasm-threads N       onnxruntime-web threads (default 1)
   --draft-tokens N       Glimpse's draft tokens per decoder run (default: its own, 4 on webgpu, else 0)
+  --no-static-cache      Glimpse on cpu decodes with the merged decoder even where the package has
+                         decoder_model_static in its dtype (the baseline of the KV cache kept in place)
   --dtype DTYPE          the decoder's and vision encoder's file variant (q4, quantized, int8, fp32, …) where
                          the package has it (default: the engine's choice per backend, as the app loads)
   --quick                tiny-llava only, few runs: under two minutes on 2 cores
@@ -33,6 +35,8 @@ export interface BenchOptions {
   readonly turns: number;
   readonly wasmThreads: number;
   readonly draftTokens: number | undefined;
+  /** LoadOptions.staticCache for Glimpse (default true). */
+  readonly staticCache: boolean;
   readonly dtype: Dtype | undefined;
   readonly quick: boolean;
   readonly timeout: number | undefined;
@@ -92,6 +96,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     turns: positiveInteger(values.turns, 'turns') ?? 5,
     wasmThreads: positiveInteger(values['wasm-threads'], 'wasm-threads') ?? 1,
     draftTokens: values['draft-tokens'] === '0' ? 0 : positiveInteger(values['draft-tokens'], 'draft-tokens'),
+    staticCache: !(values['no-static-cache'] ?? false),
     dtype: dtypeOption(values.dtype),
     quick,
     timeout: positiveInteger(values.timeout, 'timeout'),
@@ -114,6 +119,7 @@ function parse(argv: readonly string[]) {
       'wasm-threads': { type: 'string' },
       'draft-tokens': { type: 'string' },
       dtype: { type: 'string' },
+      'no-static-cache': { type: 'boolean' },
       quick: { type: 'boolean' },
       timeout: { type: 'string' },
       name: { type: 'string' },

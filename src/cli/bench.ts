@@ -195,6 +195,7 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
         dtype: setup.dtypes(backend),
         plan: setup.plan,
         wasmThreads: options.wasmThreads,
+        staticCache: options.staticCache,
       };
       try {
         results.push(await runChild(job, io, options.timeout));

@@ -3,11 +3,14 @@
  * per op type with onnxruntime's own profiler, so the kernels that take a step's time are named. Given
  * several files (e.g. the q4 and the 8-bit decoder), it runs their steps in turn within one process, so a
  * machine's changing load falls on each alike, and prints each median against the first file's.
+ * A decoder_model_static file runs as the cpu backend runs it (cpu-static-graph.ts): a greedy step over past
+ * buffers of fixed capacity, only next_token and the new position's keys and values fetched.
  * `npx tsx tools/profile/decoder-ops.ts FILE.onnx [FILE.onnx …] [--past 866] [--reps 5] [--threads 2]
  *  [--backend cpu|wasm] [--profile] [--no-arena] [--prealloc]`
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { cpuStaticGraph, KV_ENDS, KV_STARTS, LOGITS_START } from '../../src/engine/decoder/cpu-static-graph';
 import type { Ort, OrtSession, OrtTensor } from '../../src/engine/runtime/ort';
 
 const { values, positionals: files } = parseArgs({
@@ -42,12 +45,25 @@ function dims(session: OrtSession, name: string, outputs = false): readonly (num
   return meta && 'shape' in meta ? meta.shape : [];
 }
 
+/** The static decoder's past buffers hold whole blocks of 256 positions, as cpu-static-decoder.ts's do. */
+const capacity = Math.ceil((past + 1) / 256) * 256;
+
 /** Feeds for one new position after `past` cached ones (values do not change the speed). */
 function feeds(session: OrtSession): Record<string, OrtTensor> {
   const out: Record<string, OrtTensor> = {};
+  const int64 = (values: number[]) =>
+    new ort.Tensor('int64', BigInt64Array.from(values, BigInt), [values.length]);
+  const isStatic = session.inputNames.includes(KV_STARTS);
+  const [, kvHeads, , headDim] = dims(session, 'past_key_values.0.key').map(Number);
   for (const name of session.inputNames) {
     const shape = dims(session, name);
-    if (name === 'inputs_embeds') {
+    if (name === 'seqlens_k') out[name] = new ort.Tensor('int32', Int32Array.of(past), [1]);
+    else if (name === 'total_sequence_length')
+      out[name] = new ort.Tensor('int32', Int32Array.of(past + 1), []);
+    else if (name === LOGITS_START) out[name] = int64([-1]);
+    else if (name === KV_STARTS) out[name] = int64([0, 0, past, 0]);
+    else if (name === KV_ENDS) out[name] = int64([1, kvHeads ?? 1, past + 1, headDim ?? 1]);
+    else if (name === 'inputs_embeds') {
       const hidden = Number(shape[2]);
       out[name] = new ort.Tensor('float32', new Float32Array(hidden).fill(0.01), [1, 1, hidden]);
     } else if (name === 'attention_mask') {
@@ -58,8 +74,9 @@ function feeds(session: OrtSession): Record<string, OrtTensor> {
       out[name] = new ort.Tensor('int64', BigInt64Array.of(1n), []);
     } else if (name.startsWith('past_key_values.')) {
       const [heads, dim] = [Number(shape[1]), Number(shape[3])];
-      const data = new Float32Array(heads * past * dim).fill(0.01);
-      out[name] = new ort.Tensor('float32', data, [1, heads, past, dim]);
+      const length = isStatic ? capacity : past;
+      const data = new Float32Array(heads * length * dim).fill(0.01);
+      out[name] = new ort.Tensor('float32', data, [1, heads, length, dim]);
     } else {
       throw new Error(`no feed for ${name}`);
     }
@@ -83,7 +100,9 @@ function preallocated(session: OrtSession): Record<string, OrtTensor> {
 }
 
 async function open(file: string, index: number): Promise<Step> {
-  const session = await ort.InferenceSession.create(await readFile(file), {
+  const bytes = new Uint8Array(await readFile(file));
+  const isStatic = file.includes('decoder_model_static');
+  const session = await ort.InferenceSession.create(isStatic ? cpuStaticGraph(bytes) : bytes, {
     executionProviders: [backend],
     graphOptimizationLevel: 'all',
     intraOpNumThreads: threads,
@@ -95,7 +114,9 @@ async function open(file: string, index: number): Promise<Step> {
   });
   const input = feeds(session);
   const fetches = values.prealloc ? preallocated(session) : undefined;
-  const run = () => (fetches ? session.run(input, fetches) : session.run(input));
+  const greedy = session.outputNames.filter((name) => name !== 'logits');
+  const run = () =>
+    isStatic ? session.run(input, greedy) : fetches ? session.run(input, fetches) : session.run(input);
   await run();
   return { file, session, run, times: [] };
 }

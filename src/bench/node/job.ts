@@ -14,6 +14,8 @@ export interface NodeJob {
   readonly plan: BenchPlan;
   /** onnxruntime-web's wasm threads (1 unless asked: the engine's Node host sets none). */
   readonly wasmThreads: number;
+  /** Glimpse's LoadOptions.staticCache. */
+  readonly staticCache: boolean;
 }
 
 /** The line a child prints last, so the parent finds its result among any library logging. */

@@ -94,7 +94,7 @@ async function measure(
       job.backend,
       image,
       job.plan,
-      job.dtype,
+      { dtype: job.dtype, staticCache: job.staticCache },
       monitor.sample,
     );
     return { measured, runtime };

@@ -87,7 +87,7 @@ describe('CpuStaticSequence against the merged decoder', () => {
     const staticSource = await read('onnx/decoder_model_static.onnx');
     const session = await createSession(runtime, 'cpu', {
       ...staticSource,
-      bytes: cpuStaticGraph(staticSource.bytes, spec.numLayers),
+      bytes: cpuStaticGraph(staticSource.bytes),
     });
     decoder = new CpuStaticDecoder(runtime, session, {
       layers: spec.numLayers,

@@ -20,6 +20,7 @@ export const LOGITS_START = 'glimpse.logits_start';
 export const KV_STARTS = 'glimpse.kv_starts';
 export const KV_ENDS = 'glimpse.kv_ends';
 
+/** The output holding the keys or values a run added to a layer's cache: `present.N.*` renamed. */
 export function newRowsName(layer: number, kind: 'key' | 'value'): string {
   return `new.${layer}.${kind}`;
 }
@@ -82,28 +83,27 @@ const NODE = 1;
 const INPUT = 11;
 const OUTPUT = 12;
 
+const PRESENT = /^present\.\d+\.(key|value)$/;
+
 /**
- * The rewired model. `layers` is the decoder's layer count; throws when the graph is not a static decoder
- * of the toolkit's layout (no `logits/last` Slice, or missing present outputs).
+ * The rewired model; throws when the graph is not a static decoder of the toolkit's layout (no
+ * `logits/last` Slice, no logits, next_token or present outputs).
  */
-export function cpuStaticGraph(model: Uint8Array, layers: number): Uint8Array {
+export function cpuStaticGraph(model: Uint8Array): Uint8Array {
   const top = fields(model);
   const graph = top.find((f) => f.number === GRAPH)?.body;
   if (!graph) throw new Error('the model has no graph');
-  const presents = Array.from({ length: layers }, (_, i) => [
-    `present.${i}.key`,
-    `present.${i}.value`,
-  ]).flat();
-  const dropped = new Set([...presents, 'logits', 'next_token']);
   const kept: Uint8Array[] = [];
-  const removedOutputs = new Set<string>();
+  const presents: string[] = [];
+  const removed = new Set<string>();
   let lastRow: number[] | undefined;
   for (const f of fields(graph)) {
     const body = f.body;
     if (f.number === OUTPUT && body) {
       const [name = ''] = strings(body, 1);
-      if (dropped.has(name)) {
-        removedOutputs.add(name);
+      if (PRESENT.test(name)) presents.push(name);
+      if (PRESENT.test(name) || name === 'logits' || name === 'next_token') {
+        removed.add(name);
         continue;
       }
     }
@@ -122,14 +122,15 @@ export function cpuStaticGraph(model: Uint8Array, layers: number): Uint8Array {
     }
     kept.push(graph.subarray(f.start, f.end));
   }
-  if (!lastRow || removedOutputs.size !== dropped.size)
+  if (!lastRow || presents.length === 0 || !removed.has('logits') || !removed.has('next_token'))
     throw new Error('the graph is not a static decoder of the layout this engine rewires');
+  const added = presents.map((present) => present.replace('present.', 'new.'));
   const nodes = presents.map((present, i) =>
     nodeProto(
       {
         opType: 'Slice',
         inputs: [present, KV_STARTS, KV_ENDS],
-        outputs: [newRowsName(Math.floor(i / 2), i % 2 === 0 ? 'key' : 'value')],
+        outputs: [added[i] ?? ''],
         name: `${present}/new_rows`,
       },
       i,
@@ -143,8 +144,8 @@ export function cpuStaticGraph(model: Uint8Array, layers: number): Uint8Array {
   const outputs: WireValue[] = [
     { name: 'logits', type: 'float32', dims: ['batch_size', 'rows', 'vocab'] },
     { name: 'next_token', type: 'int32', dims: ['batch_size', 'rows'] },
-    ...presents.map((_, i) => ({
-      name: newRowsName(Math.floor(i / 2), i % 2 === 0 ? 'key' : 'value'),
+    ...added.map((name) => ({
+      name,
       type: 'float32' as const,
       dims: ['batch_size', 'kv_heads', 'new_positions', 'head_dim'],
     })),

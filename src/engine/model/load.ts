@@ -174,9 +174,10 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
 /**
  * Under WebGPU a decoder run costs about the same for one position or five (it is bound by kernel
  * dispatch, not arithmetic) and a wrong draft is cut from the cache on the GPU, so drafts come nearly free.
- * On the CPU backends the cache lives in JS memory and each wrong draft costs a copy of all of it: on a tiny
- * model under wasm that halved decode speed, and real answers have not been measured there yet
- * (bench/README.md).
+ * Under wasm the cache lives in JS memory and each wrong draft costs a copy of all of it: on a tiny model
+ * that halved decode speed. On cpu with a package's static decoder a wrong draft is only a length change
+ * (cpu-static-decoder.ts), but how often drafts come true on real answers is not measured yet
+ * (bench/README.md), so the default stays off there too.
  */
 const DRAFT_TOKENS: Readonly<Record<Backend, number>> = { webgpu: 4, wasm: 0, cpu: 0 };
 

@@ -108,7 +108,7 @@ export async function loadCpuStaticDecoder(
   const data = await reader.read(`${file}_data`);
   let rewired: Uint8Array;
   try {
-    rewired = cpuStaticGraph(bytes, merged.numLayers);
+    rewired = cpuStaticGraph(bytes);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new GlimpseError('package-invalid', `${file} could not be loaded on cpu: ${reason}`, {
