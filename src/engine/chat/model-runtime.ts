@@ -21,6 +21,7 @@ export interface EngineCodec extends PromptCodec {
 export interface ModelRuntime {
   readonly ort: Ort;
   readonly codec: EngineCodec;
+  /** The merged decoder; its session is released when `cpuStatic` is loaded, which then runs every sequence. */
   readonly decoder: DecoderSpec;
   /** Cuts the KV cache where it lives when it is kept in GPU memory (WebGPU). */
   readonly kvSlicer: KvSlicer | undefined;

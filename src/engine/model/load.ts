@@ -3,11 +3,12 @@
  * sessions on the chosen backend, I/O checks, and a warm-up run per session so shaders compile now rather
  * than at the first question.
  */
+
+import { openSequence } from '../chat/decoder-steps';
 import { createEngineCodec } from '../chat/engine-codec';
 import type { ModelRuntime } from '../chat/model-runtime';
 import { tokenInput } from '../chat/prefill';
-import { runDecoder } from '../decoder/decoder';
-import { KvCache, presentNames } from '../decoder/kv-cache';
+import { presentNames } from '../decoder/kv-cache';
 import { createKvSlicer, type KvSlicer } from '../decoder/kv-slicer';
 import { withRunLimit } from '../decoder/run-limit';
 import { GlimpseError, throwIfAborted } from '../errors';
@@ -28,7 +29,7 @@ import { readPackageFiles } from './package-files';
 import { readPartSource } from './part-source';
 import { LoadProgressTracker } from './progress';
 import { loadCpuStaticDecoder, loadStaticDecoder } from './static-part';
-import { checkDecoder, checkEmbed, checkVision, type DecoderSpec } from './validate';
+import { checkDecoder, checkEmbed, checkVision } from './validate';
 
 interface LoadedPart {
   readonly session: OrtSession;
@@ -117,7 +118,13 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
       backend === 'cpu' && options.staticCache !== false && embedSpec && decoderSpec.inputKind === 'embeds'
         ? await loadCpuStaticDecoder(ort, reader, decoderSpec, config.contextLength)
         : undefined;
-    if (cpuStatic) sessions.push(cpuStatic.decoder.session);
+    if (cpuStatic) {
+      // Every sequence then decodes through it (openSequence): the merged decoder's session, as large, is
+      // released and only its spec (layers, heads, input kind) is kept.
+      sessions.push(cpuStatic.decoder.session);
+      sessions.splice(sessions.indexOf(decoder.session), 1);
+      await decoder.session.release();
+    }
     throwIfAborted(signal);
     let kvSlicer: KvSlicer | undefined;
     if (backend === 'webgpu') {
@@ -221,16 +228,11 @@ async function warmUp(model: ModelRuntime, backend: Backend): Promise<number | u
       imageTokens = (await encodeImage(model.ort, spec, pixels, declaredRows)).rows;
     }
   }
-  await warmUpDecoder(model, model.decoder);
-  return imageTokens;
-}
-
-async function warmUpDecoder(model: ModelRuntime, spec: DecoderSpec): Promise<void> {
-  const cache = new KvCache(model.ort, spec);
+  const sequence = openSequence(model);
   try {
-    const id = model.codec.bosTokenId ?? 0;
-    await runDecoder(model.ort, spec, cache, await tokenInput(model, [id]));
+    await sequence.run(await tokenInput(model, [model.codec.bosTokenId ?? 0]), 1);
   } finally {
-    cache.clear();
+    sequence.clear();
   }
+  return imageTokens;
 }
