@@ -3,7 +3,9 @@
  * falls on both alike): the merged decoder, which hands the whole KV cache back on every run, against
  * decoder_model_static rewired to keep it in place (cpu-static-decoder.ts). Each rep prefills the same
  * `--prompt` positions and then runs `--steps` one-position steps on both, and checks that both pick the same
- * token (argmax) at every step.
+ * token (argmax) at every step; then `--drafts` runs of one token and 4 draft tokens, each followed by the
+ * cut of the 4 drafts (a draft that did not come true: a copy of the cache for the merged decoder, a length
+ * change for the static one).
  * `npx tsx tools/profile/cpu-static-cache.ts --package .cache/models/synthetic-interleave --dtype quantized
  *  [--prompt 866] [--steps 16] [--reps 2]`
  */
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     prompt: { type: 'string', default: '866' },
     steps: { type: 'string', default: '16' },
     reps: { type: 'string', default: '2' },
+    drafts: { type: 'string', default: '4' },
   },
 });
 const runtime = ort as unknown as Ort;
@@ -73,17 +76,30 @@ interface Timing {
   prefillMs: number;
   stepMs: number[];
   tokens: number[];
+  /** A run of 5 positions and the cut of the last 4. */
+  draftMs: number[];
 }
 
 async function measure(sequence: DecoderSequence, tokensOnly: boolean): Promise<Timing> {
   const start = performance.now();
   const first = await sequence.run(embeds(promptLength, 1), 1);
-  const timing: Timing = { prefillMs: performance.now() - start, stepMs: [], tokens: [argmax(first[0])] };
+  const timing: Timing = {
+    prefillMs: performance.now() - start,
+    stepMs: [],
+    tokens: [argmax(first[0])],
+    draftMs: [],
+  };
   for (let i = 0; i < steps; i++) {
     const stepStart = performance.now();
     const [row] = await sequence.run(embeds(1, 100 + i), 1, { tokensOnly });
     timing.stepMs.push(performance.now() - stepStart);
     timing.tokens.push(argmax(row));
+  }
+  for (let i = 0; i < Number(values.drafts); i++) {
+    const draftStart = performance.now();
+    await sequence.run(embeds(5, 200 + i), 5, { tokensOnly });
+    await sequence.truncate(sequence.length - 4);
+    timing.draftMs.push(performance.now() - draftStart);
   }
   sequence.clear();
   return timing;
@@ -101,7 +117,8 @@ for (let rep = 0; rep < Number(values.reps); rep++) {
   console.log(
     `rep ${rep + 1}: prefill merged ${merged.prefillMs.toFixed(0)} ms, static ${inPlace.prefillMs.toFixed(0)} ms; ` +
       `step median merged ${m.toFixed(1)} ms (${(1000 / m).toFixed(2)} tok/s), static ${s.toFixed(1)} ms ` +
-      `(${(1000 / s).toFixed(2)} tok/s), ${(m / s).toFixed(2)}×; same tokens: ${same}`,
+      `(${(1000 / s).toFixed(2)} tok/s), ${(m / s).toFixed(2)}×; same tokens: ${same}; ` +
+      `5-position run + cut of 4: merged ${median(merged.draftMs).toFixed(1)} ms, static ${median(inPlace.draftMs).toFixed(1)} ms`,
   );
 }
 console.log(
