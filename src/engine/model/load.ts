@@ -112,19 +112,20 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
       staticPart = await loadStaticDecoder(ort, reader, decoderSpec, config.contextLength);
       throwIfAborted(signal);
     }
-    // onnxruntime-node's CPU provider: the cache kept in place (cpu-static-decoder.ts). Not under wasm,
-    // whose binding copies every input into its heap on each run, the cache's whole capacity included.
-    const cpuStatic =
-      backend === 'cpu' && options.staticCache !== false && embedSpec && decoderSpec.inputKind === 'embeds'
-        ? await loadCpuStaticDecoder(ort, reader, decoderSpec, config.contextLength)
-        : undefined;
-    if (cpuStatic) {
-      // Every sequence then decodes through it (openSequence): the merged decoder's session, as large, is
-      // released and only its spec (layers, heads, input kind) is kept.
-      sessions.push(cpuStatic.decoder.session);
+    // onnxruntime-node's CPU provider: the cache kept in place (cpu-static-decoder.ts). Every sequence then
+    // decodes through it (openSequence), so the merged decoder's session, as large, is released before the
+    // static one is made; only its spec (layers, heads, input kind) is kept. Not under wasm: onnxruntime-web
+    // copies every input into its heap on each run, the past buffers whole, so a step gains less (0.80× in
+    // bench/README.md), and the app would download a second decoder for it.
+    const releaseMerged = async (): Promise<void> => {
       sessions.splice(sessions.indexOf(decoder.session), 1);
       await decoder.session.release();
-    }
+    };
+    const cpuStatic =
+      backend === 'cpu' && options.staticCache !== false && embedSpec && decoderSpec.inputKind === 'embeds'
+        ? await loadCpuStaticDecoder(ort, reader, decoderSpec, config.contextLength, releaseMerged)
+        : undefined;
+    if (cpuStatic) sessions.push(cpuStatic.decoder.session);
     throwIfAborted(signal);
     let kvSlicer: KvSlicer | undefined;
     if (backend === 'webgpu') {

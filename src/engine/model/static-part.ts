@@ -91,15 +91,17 @@ export async function loadStaticDecoder(
 }
 
 /**
- * The CpuStaticDecoder beside a merged decoder on the cpu backend: decoder_model_static in the merged
+ * The CpuStaticDecoder in place of a merged decoder on the cpu backend: decoder_model_static in the merged
  * file's dtype (decoder_model_merged_q4.onnx → decoder_model_static_q4.onnx), or undefined when the package
- * has none. The session is the caller's to release.
+ * has none. `releaseMerged` runs once the file is found and read, before its session is made, so that the
+ * two decoders (each the size of the weights) are not held at once. The session is the caller's to release.
  */
 export async function loadCpuStaticDecoder(
   ort: Ort,
   reader: PackageReader,
   merged: DecoderSpec,
   contextLength: number,
+  releaseMerged: () => Promise<void>,
 ): Promise<{ decoder: CpuStaticDecoder; file: string } | undefined> {
   const file = merged.file.replace('decoder_model_merged', 'decoder_model_static');
   if (file === merged.file) return undefined;
@@ -117,6 +119,7 @@ export async function loadCpuStaticDecoder(
     });
   }
   const externalData = data ? [{ path: `${file.slice(file.lastIndexOf('/') + 1)}_data`, data }] : [];
+  await releaseMerged();
   const session = await createSession(ort, 'cpu', { file, bytes: rewired, externalData });
   const decoder = new CpuStaticDecoder(ort, session, {
     layers: merged.numLayers,
