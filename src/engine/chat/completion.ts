@@ -1,4 +1,5 @@
 /** Plain text completion (BOS + prompt, no chat template), for text-only packages and the CLI's `generate`. */
+import { runLast } from '../decoder/sequence';
 import type { StaticDecoder } from '../decoder/static-decoder';
 import { timed } from '../decoder/step-times';
 import { GlimpseError } from '../errors';
@@ -42,8 +43,7 @@ export async function* completeText(
   try {
     const prefillStart = performance.now();
     const layout = { slots: ids, rows: ids.map(() => -1) };
-    const [firstLogits] = await cache.run(await prefillInput(model, layout, 0, []), 1);
-    if (firstLogits === undefined) throw new GlimpseError('internal', 'A decoder run gave no logits.');
+    const firstLogits = await runLast(cache, await prefillInput(model, layout, 0, []));
     const prefillMs = performance.now() - prefillStart;
     yield* decodeTokens(
       firstLogits,

@@ -3,7 +3,7 @@
  * those positions; a new turn renders the whole conversation, reuses the longest common prefix and
  * prefills only the rest. Images are encoded once and kept by content.
  */
-import type { DecoderSequence } from '../decoder/sequence';
+import { type DecoderSequence, runLast } from '../decoder/sequence';
 import { GlimpseError } from '../errors';
 import { preprocessImage } from '../image/preprocess';
 import type {
@@ -155,8 +155,7 @@ export class ChatConversation implements Conversation {
 
     const prefillStart = performance.now();
     const input = await prefillInput(this.model, layout, keep, this.images);
-    const [firstLogits] = await this.cache.run(input, 1);
-    if (firstLogits === undefined) throw new GlimpseError('internal', 'A decoder run gave no logits.');
+    const firstLogits = await runLast(this.cache, input);
     this.cached = layout;
     const prefillMs = performance.now() - prefillStart;
 

@@ -30,6 +30,13 @@ export interface DecoderSequence {
   clear(): void;
 }
 
+/** The row of a run's last position: after a prompt's prefill, what the first token is sampled from. */
+export async function runLast(sequence: DecoderSequence, input: DecoderInput): Promise<StepRow> {
+  const [row] = await sequence.run(input, 1);
+  if (row === undefined) throw new Error('a decoder run gave no row');
+  return row;
+}
+
 /** The merged decoder over a KvCache: each run hands back the whole cache as new tensors. */
 export function mergedSequence(ort: Ort, spec: DecoderSpec, slicer: KvSlicer | undefined): DecoderSequence {
   const cache = new KvCache(ort, spec, slicer);

@@ -11,6 +11,7 @@ import { tokenInput } from '../chat/prefill';
 import { presentNames } from '../decoder/kv-cache';
 import { createKvSlicer, type KvSlicer } from '../decoder/kv-slicer';
 import { withRunLimit } from '../decoder/run-limit';
+import { runLast } from '../decoder/sequence';
 import { GlimpseError, throwIfAborted } from '../errors';
 import { parseImagePreprocessSpec } from '../image/preprocess-config';
 import { checkBackend } from '../runtime/backend-check';
@@ -231,7 +232,7 @@ async function warmUp(model: ModelRuntime, backend: Backend): Promise<number | u
   }
   const sequence = openSequence(model);
   try {
-    await sequence.run(await tokenInput(model, [model.codec.bosTokenId ?? 0]), 1);
+    await runLast(sequence, await tokenInput(model, [model.codec.bosTokenId ?? 0]));
   } finally {
     sequence.clear();
   }
