@@ -60,25 +60,14 @@ async function run(command: Command, io: CliIo): Promise<void> {
     }));
   const bar = hub ? downloadBar() : undefined;
   const reader = hub ? hub.reader : folderReader(command.model);
-  // Only text completion has the captured decode path so far, and it has no draft tokens yet: chat, and
-  // a completion that asks for drafts, keep onnxruntime-node.
-  const captured = command.kind === 'generate' && !command.generate.draftTokens;
+  // The captured decode path has no draft tokens yet: a command that asks for them keeps onnxruntime-node.
+  const captured = !command.generate.draftTokens;
   const runtime = await loadRuntime(command.backend, reader, captured);
   const model = await loadModel(runtime.ort, reader, {
     backend: command.backend,
     graphCapture: runtime.graphCapture,
-    ...(dtype === undefined
-      ? hub
-        ? { dtype: hub.dtype }
-        : {}
-      : {
-          dtype: {
-            vision_encoder: dtype,
-            projector: dtype,
-            embed_tokens: dtype,
-            decoder_model_merged: dtype,
-          },
-        }),
+    // The parts the command line leaves out keep what the Hub download planned, if anything.
+    ...(hub || dtype ? { dtype: { ...hub?.dtype, ...dtype } } : {}),
     ...(bar ? { onProgress: (progress: LoadProgress) => bar.update(progress) } : {}),
   }).finally(() => bar?.stop());
   try {
