@@ -17,6 +17,7 @@ Options:
   --hub-endpoint URL     the Hub or a mirror (default: $HF_ENDPOINT, else https://huggingface.co)
   --image FILE           JPEG, PNG or WebP (ask); repeat it for several images in the turn
   --system TEXT          a system prompt (ask)
+  --follow-up TEXT       a further question in the same chat, after the answer (ask); repeatable
   --temperature N        0 is greedy (default: the package's generation_config)
   --top-p N, --top-k N, --repetition-penalty N, --seed N
   --max-new-tokens N
@@ -27,7 +28,7 @@ Options:
   --backend NAME         wasm (onnxruntime-web, default), cpu (onnxruntime-node), webgpu (onnxruntime-node;
                          without --draft-tokens, onnxruntime-web over Dawn with graph capture
                          when the package has decoder_model_static and Dawn finds an adapter)
-  --json                 print one JSON object: text, token ids, timings`;
+  --json                 print one JSON object per answer: text, token ids, timings`;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -41,6 +42,8 @@ export interface Command {
   readonly images: readonly string[];
   readonly system: string | undefined;
   readonly prompt: string;
+  /** Further questions of `ask`, each asked in the same conversation after the answer before it. */
+  readonly followUps: readonly string[];
   readonly backend: Backend;
   /** The parts whose dtype the command line names. */
   readonly dtype: Partial<Record<ModelPart, Dtype>> | undefined;
@@ -97,6 +100,9 @@ export function parseCommand(argv: readonly string[]): Command {
   const images = values.image ?? [];
   if (kind === 'ask' && images.length === 0) throw new UsageError('ask needs --image FILE.');
   if (kind === 'generate' && images.length > 0) throw new UsageError('generate takes no image; use ask.');
+  const followUps = values['follow-up'] ?? [];
+  if (kind === 'generate' && followUps.length > 0)
+    throw new UsageError('generate continues one text; --follow-up is for ask.');
 
   const sampling = {
     temperature: numberOption(values.temperature, 'temperature'),
@@ -117,6 +123,7 @@ export function parseCommand(argv: readonly string[]): Command {
     images,
     system: values.system,
     prompt: rest[0],
+    followUps,
     backend: values.backend === undefined ? 'wasm' : oneOf(BACKENDS, values.backend, 'backend'),
     dtype: dtypeOption(values.dtype),
     json: values.json ?? false,
@@ -133,6 +140,7 @@ function parse(argv: readonly string[]) {
       'hub-endpoint': { type: 'string' },
       image: { type: 'string', multiple: true },
       system: { type: 'string' },
+      'follow-up': { type: 'string', multiple: true },
       temperature: { type: 'string' },
       'top-p': { type: 'string' },
       'top-k': { type: 'string' },

@@ -1,6 +1,7 @@
 /**
  * `glimpse`: the engine in Node. `ask` answers a question about an image, `generate` continues a text;
- * the answer streams to stdout, or `--json` prints one object with the text, token ids and timings.
+ * the answer streams to stdout, or `--json` prints one object with the text, token ids and timings (one
+ * line per answer where `ask` has follow-up questions).
  */
 import { type GenerateEvent, GlimpseError, type LoadProgress, loadModel } from '../engine/index';
 import { deviceClass } from '../engine/model/files';
@@ -71,29 +72,33 @@ async function run(command: Command, io: CliIo): Promise<void> {
     ...(bar ? { onProgress: (progress: LoadProgress) => bar.update(progress) } : {}),
   }).finally(() => bar?.stop());
   try {
-    let events: AsyncIterable<GenerateEvent>;
+    const print = async (events: AsyncIterable<GenerateEvent>) => {
+      for await (const event of events) {
+        if (event.type === 'delta') {
+          if (!command.json) io.stdout(event.text);
+        } else if (command.json) {
+          const { text, tokenIds, reason, stats } = event;
+          const info = { ...model.info, runtime: runtime.name };
+          io.stdout(`${JSON.stringify({ text, tokenIds, reason, stats, model: info })}\n`);
+        } else {
+          io.stdout('\n');
+        }
+      }
+    };
     if (command.kind === 'generate') {
-      events = model.complete(command.prompt, command.generate);
-    } else {
-      const conversation = model.createConversation(
-        command.system === undefined ? {} : { systemPrompt: command.system },
-      );
-      events = conversation.send(
+      await print(model.complete(command.prompt, command.generate));
+      return;
+    }
+    const conversation = model.createConversation(
+      command.system === undefined ? {} : { systemPrompt: command.system },
+    );
+    await print(
+      conversation.send(
         images.length > 0 ? { text: command.prompt, images } : { text: command.prompt },
         command.generate,
-      );
-    }
-    for await (const event of events) {
-      if (event.type === 'delta') {
-        if (!command.json) io.stdout(event.text);
-      } else if (command.json) {
-        const { text, tokenIds, reason, stats } = event;
-        const info = { ...model.info, runtime: runtime.name };
-        io.stdout(`${JSON.stringify({ text, tokenIds, reason, stats, model: info })}\n`);
-      } else {
-        io.stdout('\n');
-      }
-    }
+      ),
+    );
+    for (const text of command.followUps) await print(conversation.send({ text }, command.generate));
   } finally {
     await model.dispose();
   }
