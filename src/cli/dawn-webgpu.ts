@@ -72,7 +72,7 @@ async function load(): Promise<DawnRuntime | string> {
   // Baseline (Liftoff) code only for onnxruntime-web's wasm module, whose work here is the session
   // bookkeeping around GPU kernels: V8's optimising tier-up of that ~25 MB module held up the event loop
   // for 45-80 s of CPU after the first session on this 2-core machine (a file read issued then waited
-  // that long), which Liftoff alone avoids; a decode step took the same time either way.
+  // that long), which Liftoff alone avoids; a decode step took about the same time either way.
   setFlagsFromString('--liftoff-only');
   const ort = (await import('onnxruntime-web/webgpu')) as unknown as Ort & {
     env: { wasm: { numThreads?: number } };
