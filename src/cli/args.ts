@@ -1,6 +1,7 @@
 /** The command line of `glimpse`, parsed with node:util parseArgs into one typed command. */
 import { parseArgs } from 'node:util';
-import type { Backend, Dtype, GenerateOptions } from '../engine/index';
+import type { Backend, Dtype, GenerateOptions, ModelPart } from '../engine/index';
+import { MODEL_PARTS } from '../engine/model/files';
 
 export const USAGE = `Usage:
   glimpse ask --model MODEL --image FILE "question"  answer a question about an image (or several)
@@ -16,15 +17,18 @@ Options:
   --hub-endpoint URL     the Hub or a mirror (default: $HF_ENDPOINT, else https://huggingface.co)
   --image FILE           JPEG, PNG or WebP (ask); repeat it for several images in the turn
   --system TEXT          a system prompt (ask)
+  --follow-up TEXT       a further question in the same chat, after the answer (ask); repeatable
   --temperature N        0 is greedy (default: the package's generation_config)
   --top-p N, --top-k N, --repetition-penalty N, --seed N
   --max-new-tokens N
   --draft-tokens N       draft tokens per decoder run, copied from the context (default: 4 on webgpu, else 0)
-  --dtype DTYPE          fp32, fp16, q4, q4f16, quantized, int8, uint8, bnb4 (every part)
+  --dtype DTYPE          fp32, fp16, q4, q4f16, quantized, int8, uint8, bnb4 (every part); PART=DTYPE
+                         for one part (vision_encoder, projector, embed_tokens, decoder_model_merged),
+                         repeatable, later ones winning; parts not named get the backend's choice
   --backend NAME         wasm (onnxruntime-web, default), cpu (onnxruntime-node), webgpu (onnxruntime-node;
-                         for generate without --draft-tokens, onnxruntime-web over Dawn with graph capture
+                         without --draft-tokens, onnxruntime-web over Dawn with graph capture
                          when the package has decoder_model_static and Dawn finds an adapter)
-  --json                 print one JSON object: text, token ids, timings`;
+  --json                 print one JSON object per answer: text, token ids, timings`;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -38,8 +42,11 @@ export interface Command {
   readonly images: readonly string[];
   readonly system: string | undefined;
   readonly prompt: string;
+  /** Further questions of `ask`, each asked in the same conversation after the answer before it. */
+  readonly followUps: readonly string[];
   readonly backend: Backend;
-  readonly dtype: Dtype | undefined;
+  /** The parts whose dtype the command line names. */
+  readonly dtype: Partial<Record<ModelPart, Dtype>> | undefined;
   readonly json: boolean;
   readonly generate: GenerateOptions;
 }
@@ -52,6 +59,19 @@ function oneOf<T extends string>(values: readonly T[], value: string, option: st
   if (found === undefined)
     throw new UsageError(`--${option} must be one of ${values.join(', ')}, not '${value}'.`);
   return found;
+}
+
+/** `--dtype DTYPE` names every part, `--dtype PART=DTYPE` one. */
+function dtypeOption(values: readonly string[] | undefined): Partial<Record<ModelPart, Dtype>> | undefined {
+  if (!values?.length) return undefined;
+  const chosen: Partial<Record<ModelPart, Dtype>> = {};
+  for (const value of values) {
+    const split = value.indexOf('=');
+    const dtype = oneOf(DTYPES, value.slice(split + 1), 'dtype');
+    const parts = split < 0 ? MODEL_PARTS : [oneOf(MODEL_PARTS, value.slice(0, split), 'dtype PART')];
+    for (const part of parts) chosen[part] = dtype;
+  }
+  return chosen;
 }
 
 function numberOption(value: string | undefined, option: string, integer = false): number | undefined {
@@ -80,6 +100,9 @@ export function parseCommand(argv: readonly string[]): Command {
   const images = values.image ?? [];
   if (kind === 'ask' && images.length === 0) throw new UsageError('ask needs --image FILE.');
   if (kind === 'generate' && images.length > 0) throw new UsageError('generate takes no image; use ask.');
+  const followUps = values['follow-up'] ?? [];
+  if (kind === 'generate' && followUps.length > 0)
+    throw new UsageError('generate continues one text; --follow-up is for ask.');
 
   const sampling = {
     temperature: numberOption(values.temperature, 'temperature'),
@@ -100,8 +123,9 @@ export function parseCommand(argv: readonly string[]): Command {
     images,
     system: values.system,
     prompt: rest[0],
+    followUps,
     backend: values.backend === undefined ? 'wasm' : oneOf(BACKENDS, values.backend, 'backend'),
-    dtype: values.dtype === undefined ? undefined : oneOf(DTYPES, values.dtype, 'dtype'),
+    dtype: dtypeOption(values.dtype),
     json: values.json ?? false,
     generate,
   };
@@ -116,6 +140,7 @@ function parse(argv: readonly string[]) {
       'hub-endpoint': { type: 'string' },
       image: { type: 'string', multiple: true },
       system: { type: 'string' },
+      'follow-up': { type: 'string', multiple: true },
       temperature: { type: 'string' },
       'top-p': { type: 'string' },
       'top-k': { type: 'string' },
@@ -123,7 +148,7 @@ function parse(argv: readonly string[]) {
       seed: { type: 'string' },
       'max-new-tokens': { type: 'string' },
       'draft-tokens': { type: 'string' },
-      dtype: { type: 'string' },
+      dtype: { type: 'string', multiple: true },
       backend: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

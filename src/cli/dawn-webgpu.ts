@@ -4,6 +4,7 @@
  * pass enableGraphCapture to its WebGPU provider). Resolves to undefined, with the reason, where Dawn
  * or an adapter is missing.
  */
+import { setFlagsFromString } from 'node:v8';
 import type { Ort } from '../engine/runtime/ort';
 
 export interface DawnRuntime {
@@ -68,6 +69,11 @@ async function load(): Promise<DawnRuntime | string> {
       value: { ...(globalThis as { navigator?: object }).navigator, gpu },
       configurable: true,
     });
+  // Baseline (Liftoff) code only for onnxruntime-web's wasm module, whose work here is the session
+  // bookkeeping around GPU kernels: V8's optimising tier-up of that ~25 MB module held up the event loop
+  // for 45-80 s of CPU after the first session on this 2-core machine (a file read issued then waited
+  // that long), which Liftoff alone avoids; a decode step took about the same time either way.
+  setFlagsFromString('--liftoff-only');
   const ort = (await import('onnxruntime-web/webgpu')) as unknown as Ort & {
     env: { wasm: { numThreads?: number } };
   };

@@ -1,6 +1,7 @@
 /**
  * `glimpse`: the engine in Node. `ask` answers a question about an image, `generate` continues a text;
- * the answer streams to stdout, or `--json` prints one object with the text, token ids and timings.
+ * the answer streams to stdout, or `--json` prints one object with the text, token ids and timings (one
+ * line per answer where `ask` has follow-up questions).
  */
 import { type GenerateEvent, GlimpseError, type LoadProgress, loadModel } from '../engine/index';
 import { deviceClass } from '../engine/model/files';
@@ -60,51 +61,44 @@ async function run(command: Command, io: CliIo): Promise<void> {
     }));
   const bar = hub ? downloadBar() : undefined;
   const reader = hub ? hub.reader : folderReader(command.model);
-  // Only text completion has the captured decode path so far, and it has no draft tokens yet: chat, and
-  // a completion that asks for drafts, keep onnxruntime-node.
-  const captured = command.kind === 'generate' && !command.generate.draftTokens;
+  // The captured decode path has no draft tokens yet: a command that asks for them keeps onnxruntime-node.
+  const captured = !command.generate.draftTokens;
   const runtime = await loadRuntime(command.backend, reader, captured);
   const model = await loadModel(runtime.ort, reader, {
     backend: command.backend,
     graphCapture: runtime.graphCapture,
-    ...(dtype === undefined
-      ? hub
-        ? { dtype: hub.dtype }
-        : {}
-      : {
-          dtype: {
-            vision_encoder: dtype,
-            projector: dtype,
-            embed_tokens: dtype,
-            decoder_model_merged: dtype,
-          },
-        }),
+    // The parts the command line leaves out keep what the Hub download planned, if anything.
+    ...(hub || dtype ? { dtype: { ...hub?.dtype, ...dtype } } : {}),
     ...(bar ? { onProgress: (progress: LoadProgress) => bar.update(progress) } : {}),
   }).finally(() => bar?.stop());
   try {
-    let events: AsyncIterable<GenerateEvent>;
+    const print = async (events: AsyncIterable<GenerateEvent>) => {
+      for await (const event of events) {
+        if (event.type === 'delta') {
+          if (!command.json) io.stdout(event.text);
+        } else if (command.json) {
+          const { text, tokenIds, reason, stats } = event;
+          const info = { ...model.info, runtime: runtime.name };
+          io.stdout(`${JSON.stringify({ text, tokenIds, reason, stats, model: info })}\n`);
+        } else {
+          io.stdout('\n');
+        }
+      }
+    };
     if (command.kind === 'generate') {
-      events = model.complete(command.prompt, command.generate);
-    } else {
-      const conversation = model.createConversation(
-        command.system === undefined ? {} : { systemPrompt: command.system },
-      );
-      events = conversation.send(
+      await print(model.complete(command.prompt, command.generate));
+      return;
+    }
+    const conversation = model.createConversation(
+      command.system === undefined ? {} : { systemPrompt: command.system },
+    );
+    await print(
+      conversation.send(
         images.length > 0 ? { text: command.prompt, images } : { text: command.prompt },
         command.generate,
-      );
-    }
-    for await (const event of events) {
-      if (event.type === 'delta') {
-        if (!command.json) io.stdout(event.text);
-      } else if (command.json) {
-        const { text, tokenIds, reason, stats } = event;
-        const info = { ...model.info, runtime: runtime.name };
-        io.stdout(`${JSON.stringify({ text, tokenIds, reason, stats, model: info })}\n`);
-      } else {
-        io.stdout('\n');
-      }
-    }
+      ),
+    );
+    for (const text of command.followUps) await print(conversation.send({ text }, command.generate));
   } finally {
     await model.dispose();
   }

@@ -1,7 +1,7 @@
 /**
  * The ONNX Runtime module per backend: onnxruntime-web (wasm) by default, onnxruntime-node for cpu and
- * webgpu, and for a text completion on webgpu from a package with a captured decode variant, onnxruntime-web
- * over Dawn (dawn-webgpu.ts), whose WebGPU provider captures graphs.
+ * webgpu, and on webgpu from a package with a captured decode variant, onnxruntime-web over Dawn
+ * (dawn-webgpu.ts), whose WebGPU provider captures graphs.
  */
 import type { Backend, Ort, PackageReader } from '../engine/index';
 import { loadDawnRuntime } from './dawn-webgpu';

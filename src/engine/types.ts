@@ -41,7 +41,8 @@ export interface LoadOptions {
   readonly shaderF16?: boolean;
   /**
    * The runtime's WebGPU provider honours enableGraphCapture (onnxruntime-web; onnxruntime-node 1.30 does
-   * not): text completion then decodes through the package's decoder_model_static, when it has one.
+   * not): text completion and chat turns then decode through the package's decoder_model_static, when it
+   * has one.
    */
   readonly graphCapture?: boolean;
   /**
@@ -156,7 +157,7 @@ export interface TurnStats {
    * over from the last user turn (with the images it is about). The UI should say so.
    */
   readonly contextReset?: boolean;
-  /** Whether the decode steps replayed a captured graph (set by text completion; chat turns leave it out). */
+  /** Whether the decode steps replayed a captured graph (the static decoder's greedy steps). */
   readonly graphCapture?: boolean;
 }
 

@@ -6,7 +6,7 @@
  * vision encoder and decoder for a q4 baseline (transformers.js: dtype { embed_tokens: 'fp32',
  * vision_encoder: 'q4', decoder_model_merged: 'q4' }).
  */
-import { buildLlamaDecoder, floatLinear } from '../../src/toolkit/decoder/llama-graph';
+import { buildLlamaDecoder, buildStaticDecoder, floatLinear } from '../../src/toolkit/decoder/llama-graph';
 import { q4Linear } from '../../src/toolkit/quantize/matmulnbits';
 import { buildFusedVisionEncoder } from '../../src/toolkit/vision/clip-graph';
 import type { ModelPackage } from './index';
@@ -36,6 +36,9 @@ export async function tinyLlavaFusedFiles(): Promise<PackageFiles> {
     buildFusedVisionEncoder(model.vision, model.projector, { linear: q4Linear }).model,
   );
   files.set('onnx/decoder_model_merged_q4.onnx', buildLlamaDecoder(model.text, { linear: q4Linear }).model);
+  // The static-cache step graphs for the captured WebGPU decode (static-decoder.ts), one per decoder dtype.
+  files.set('onnx/decoder_model_static.onnx', buildStaticDecoder(model.text, { linear: floatLinear }).model);
+  files.set('onnx/decoder_model_static_q4.onnx', buildStaticDecoder(model.text, { linear: q4Linear }).model);
   return files;
 }
 

@@ -1,13 +1,13 @@
 /** Plain text completion (BOS + prompt, no chat template), for text-only packages and the CLI's `generate`. */
 import { runLast } from '../decoder/sequence';
 import type { StaticDecoder } from '../decoder/static-decoder';
-import { timed } from '../decoder/step-times';
 import { GlimpseError } from '../errors';
 import type { GenerateEvent, GenerateOptions } from '../types';
 import { decoderSteps, openSequence } from './decoder-steps';
 import type { ModelRuntime } from './model-runtime';
-import { prefillInput, tokenInput } from './prefill';
+import { prefillInput } from './prefill';
 import { overflowError, type TurnSettings, turnSettings } from './sampling';
+import { leaseStaticDecoder, staticSteps } from './static-turn';
 import { decodeTokens, doneEvent, newLoopState, type TurnFacts } from './token-loop';
 
 export async function* completeText(
@@ -28,13 +28,12 @@ export async function* completeText(
     );
   if (ids.length >= model.contextLength) throw overflowError(ids.length, model.contextLength);
   const settings = turnSettings(model, options, ids.length);
-  const captured = model.staticDecoder && !busy.has(model.staticDecoder) ? model.staticDecoder : undefined;
-  if (captured) {
-    busy.add(captured);
+  const lease = leaseStaticDecoder(model, {});
+  if (lease) {
     try {
-      yield* completeCaptured(model, captured, ids, settings, options.signal, startedAt);
+      yield* completeCaptured(model, lease.decoder, ids, settings, options.signal, startedAt);
     } finally {
-      busy.delete(captured);
+      lease.release();
     }
     return;
   }
@@ -73,14 +72,10 @@ function textTurn(
   return { ...facts, contextReset: false, graphCapture };
 }
 
-/** The static decoder holds one sequence: a completion started while another runs takes today's path. */
-const busy = new WeakSet<StaticDecoder>();
-
 /**
  * Text completion over the graph-captured decoder: the prompt prefills uncaptured, then each step replays
  * the captured graph and reads back the device's argmax when the sampler is argmaxOnly; any other sampler
  * (temperature, top-k/p, repetition penalty) gets the logits from an uncaptured run of the same graph.
- * One token per step: draft tokens need a second captured variant that the package does not have yet.
  */
 async function* completeCaptured(
   model: ModelRuntime,
@@ -104,18 +99,10 @@ async function* completeCaptured(
     firstLogits,
     {
       ...settings,
-      draftTokens: 0,
       detokenizer: model.codec.createDetokenizer(),
       signal,
       context: ids,
-      step: async ([id]) => {
-        const input = await timed(times, 'embedMs', () => tokenInput(model, [id ?? 0]));
-        if (input.kind !== 'embeds') throw new Error('unreachable: the captured decoder takes embeddings');
-        times.steps++;
-        const result = await timed(times, 'runMs', () => decoder.step(input.data, !onDevice));
-        return [result.logits ?? result.token];
-      },
-      rewind: async (count) => decoder.rewind(Math.max(0, decoder.length - count)),
+      ...staticSteps(model, decoder, onDevice, times),
     },
     state,
   );

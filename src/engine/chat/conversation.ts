@@ -3,7 +3,7 @@
  * those positions; a new turn renders the whole conversation, reuses the longest common prefix and
  * prefills only the rest. Images are encoded once and kept by content.
  */
-import { type DecoderSequence, runLast } from '../decoder/sequence';
+import { type DecoderSequence, runLast, type StepRow } from '../decoder/sequence';
 import { GlimpseError } from '../errors';
 import { preprocessImage } from '../image/preprocess';
 import type {
@@ -28,7 +28,8 @@ import {
   type PromptLayout,
   templateMessages,
 } from './prompt';
-import { overflowError, turnSettings } from './sampling';
+import { overflowError, type TurnSettings, turnSettings } from './sampling';
+import { leaseStaticDecoder, type StaticLease, staticSteps } from './static-turn';
 import { decodeTokens, doneEvent, newLoopState, type TurnFacts } from './token-loop';
 
 const EMPTY: PromptLayout = { slots: [], rows: [] };
@@ -36,8 +37,12 @@ const EMPTY: PromptLayout = { slots: [], rows: [] };
 export class ChatConversation implements Conversation {
   private history: readonly ChatMessage[];
   private readonly cache: DecoderSequence;
-  /** What the KV cache holds, position by position. */
+  /** What the cache holds, position by position. */
   private cached: PromptLayout = EMPTY;
+  /** Which cache `cached` describes: the conversation's KV cache, or the model's static decoder. */
+  private cachedOnStatic = false;
+  /** Who this conversation is to the static decoder, which remembers whose sequence it holds. */
+  private readonly cacheOwner = {};
   private readonly images: ImageEmbeds[] = [];
   private readonly imageIndex = new Map<string, number>();
   private readonly keys = new WeakMap<RgbaImage, string>();
@@ -133,19 +138,52 @@ export class ChatConversation implements Conversation {
     const layout = this.layout(messages);
     if (!this.fits(layout)) throw this.overflowOf(layout, messages);
     const settings = turnSettings(this.model, options, layout.slots.length);
+    const lease = leaseStaticDecoder(this.model, this.cacheOwner);
+    try {
+      yield* this.decode(lease, options, messages, layout, settings, {
+        startedAt,
+        promptTokens: layout.slots.length,
+        visionMs,
+        contextReset,
+      });
+    } finally {
+      lease?.release();
+    }
+  }
 
+  /** Prefills what the cache lacks of `layout` and decodes the answer, on the static decoder when leased. */
+  private async *decode(
+    lease: StaticLease | undefined,
+    options: GenerateOptions,
+    messages: readonly ChatMessage[],
+    layout: PromptLayout,
+    settings: TurnSettings,
+    turn: Pick<TurnFacts, 'startedAt' | 'promptTokens' | 'visionMs' | 'contextReset'>,
+  ): AsyncGenerator<GenerateEvent> {
+    const decoder = lease?.decoder;
+    // What the store this turn runs on holds: the conversation's KV cache, or the static decoder's cache
+    // while no other turn has run on it since this conversation's last.
+    const onStatic = this.cachedOnStatic && lease?.ownCache === true;
+    const held = (decoder ? onStatic : !this.cachedOnStatic) ? this.cached : EMPTY;
     // At least one position is run, to get the logits after the prompt.
-    const keep = Math.min(commonPrefixLength(this.cached, layout), layout.slots.length - 1);
-    await this.cache.truncate(keep);
-    this.cached = { slots: this.cached.slots.slice(0, keep), rows: this.cached.rows.slice(0, keep) };
+    const keep = Math.min(
+      commonPrefixLength(held, layout),
+      layout.slots.length - 1,
+      decoder?.length ?? Number.POSITIVE_INFINITY,
+    );
+    if (decoder) {
+      decoder.rewind(keep);
+      await this.cache.truncate(0);
+    } else await this.cache.truncate(keep);
+    this.cachedOnStatic = decoder !== undefined;
+    this.cached = { slots: layout.slots.slice(0, keep), rows: layout.rows.slice(0, keep) };
     const state = newLoopState();
+    const onDevice = decoder !== undefined && settings.sampler.argmaxOnly;
     const facts = (prefillMs: number): TurnFacts => ({
-      startedAt,
-      promptTokens: layout.slots.length,
+      ...turn,
       prefillTokens: layout.slots.length - keep,
-      visionMs,
       prefillMs,
-      contextReset,
+      graphCapture: onDevice && state.times.steps > 0,
     });
     if (options.signal?.aborted) {
       this.history = [...messages, { role: 'assistant', text: '' }];
@@ -155,10 +193,17 @@ export class ChatConversation implements Conversation {
 
     const prefillStart = performance.now();
     const input = await prefillInput(this.model, layout, keep, this.images);
-    const firstLogits = await runLast(this.cache, input);
+    let firstLogits: StepRow;
+    if (decoder) {
+      if (input.kind !== 'embeds') throw new Error('unreachable: the static decoder takes embeddings');
+      firstLogits = await decoder.prefill(input.data);
+    } else firstLogits = await runLast(this.cache, input);
     this.cached = layout;
     const prefillMs = performance.now() - prefillStart;
 
+    const checkOpen = () => {
+      if (this.disposed) throw new GlimpseError('aborted', 'The conversation was closed.');
+    };
     this.history = [...messages, { role: 'assistant', text: '' }];
     try {
       yield* decodeTokens(
@@ -168,15 +213,9 @@ export class ChatConversation implements Conversation {
           detokenizer: this.model.codec.createDetokenizer(),
           signal: options.signal,
           context: layout.slots.filter((slot) => slot >= 0),
-          ...decoderSteps(
-            this.model,
-            this.cache,
-            () => {
-              if (this.disposed) throw new GlimpseError('aborted', 'The conversation was closed.');
-            },
-            state.times,
-            settings.sampler.argmaxOnly,
-          ),
+          ...(decoder
+            ? staticSteps(this.model, decoder, onDevice, state.times, checkOpen)
+            : decoderSteps(this.model, this.cache, checkOpen, state.times, settings.sampler.argmaxOnly)),
         },
         state,
       );

@@ -163,8 +163,8 @@ export interface TurnFacts {
   readonly visionMs: number;
   readonly prefillMs: number;
   readonly contextReset: boolean;
-  /** Whether the steps replayed a captured graph; left out of the stats when undefined (chat turns). */
-  readonly graphCapture?: boolean;
+  /** Whether the steps replayed a captured graph (static-turn.ts). */
+  readonly graphCapture: boolean;
 }
 
 /** Mean milliseconds per step after the first token; the rest is the decode time no part accounts for. */
@@ -206,7 +206,7 @@ export function doneEvent(state: LoopState, turn: TurnFacts): GenerateEvent {
       ...(steps ? { decodeSteps: steps } : {}),
       ...(state.drafted > 0 ? { drafts: { fed: state.drafted, accepted: state.accepted } } : {}),
       ...(turn.contextReset ? { contextReset: true } : {}),
-      ...(turn.graphCapture === undefined ? {} : { graphCapture: turn.graphCapture }),
+      graphCapture: turn.graphCapture,
     },
   };
 }

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommand, UsageError } from './args';
+
+const ASK = ['ask', '--model', 'm', '--image', 'a.jpg'];
+
+describe('parseCommand', () => {
+  it('takes --dtype for every part, then PART=DTYPE for one, the later winning', () => {
+    const command = parseCommand([...ASK, '--dtype', 'q4', '--dtype', 'vision_encoder=fp32', 'Q']);
+    expect(command.dtype).toEqual({
+      vision_encoder: 'fp32',
+      projector: 'q4',
+      embed_tokens: 'q4',
+      decoder_model_merged: 'q4',
+    });
+    expect(parseCommand([...ASK, '--dtype', 'decoder_model_merged=q4', 'Q']).dtype).toEqual({
+      decoder_model_merged: 'q4',
+    });
+    expect(parseCommand([...ASK, 'Q']).dtype).toBeUndefined();
+  });
+
+  it('names the parts and dtypes it knows when given another', () => {
+    expect(() => parseCommand([...ASK, '--dtype', 'decoder=q4', 'Q'])).toThrow(
+      /--dtype PART must be one of vision_encoder, .*, not 'decoder'/,
+    );
+    expect(() => parseCommand([...ASK, '--dtype', 'vision_encoder=q5', 'Q'])).toThrow(UsageError);
+  });
+
+  it('asks follow-ups in order, and only in ask', () => {
+    const command = parseCommand([...ASK, 'Q', '--follow-up', 'one', '--follow-up', 'two']);
+    expect(command.followUps).toEqual(['one', 'two']);
+    expect(() => parseCommand(['generate', '--model', 'm', '--follow-up', 'x', 'P'])).toThrow(
+      /--follow-up is for ask/,
+    );
+  });
+});
