@@ -87,6 +87,8 @@ describe('models/tiny-llava and models/tiny-llava-fused', () => {
       'generation_config.json',
       'onnx/decoder_model_merged.onnx',
       'onnx/decoder_model_merged_q4.onnx',
+      'onnx/decoder_model_static.onnx',
+      'onnx/decoder_model_static_q4.onnx',
       'onnx/embed_tokens.onnx',
       'onnx/vision_encoder.onnx',
       'onnx/vision_encoder_q4.onnx',
