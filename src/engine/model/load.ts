@@ -110,11 +110,13 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
       : undefined;
 
     if (backend === 'webgpu' && options.graphCapture) {
-      staticPart = await loadStaticDecoderOrNot(
-        ort,
-        (path) => readTracked(reader, path, tracker, signal),
-        decoderSpec,
-        config.contextLength,
+      staticPart = await loadStaticDecoderOrNot(signal, () =>
+        loadStaticDecoder(
+          ort,
+          (path) => readTracked(reader, path, tracker, signal),
+          decoderSpec,
+          config.contextLength,
+        ),
       );
       throwIfAborted(signal);
     }
@@ -189,14 +191,16 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
  * The captured decode variant is a speed-up, not a part: one the runtime or this adapter cannot run (a
  * broken file, a graph the provider rejects, no device to bind buffers on) leaves the model on the merged
  * decoder, which the load has already checked, and the reason goes to the console rather than failing the
- * load.
+ * load. An aborted load still fails as aborted.
  */
 async function loadStaticDecoderOrNot(
-  ...args: Parameters<typeof loadStaticDecoder>
+  signal: AbortSignal | undefined,
+  load: () => ReturnType<typeof loadStaticDecoder>,
 ): Promise<Awaited<ReturnType<typeof loadStaticDecoder>>> {
   try {
-    return await loadStaticDecoder(...args);
+    return await load();
   } catch (err) {
+    throwIfAborted(signal);
     console.warn(`Glimpse decodes without graph capture: ${GlimpseError.from(err).message}`);
     return undefined;
   }
