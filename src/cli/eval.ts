@@ -23,7 +23,7 @@ export const EVAL_USAGE = `Usage:
                       optional "before" lists questions asked first in the same conversation
   --dtype LIST        comma-separated dtypes to compare (default: those of fp32, q4, q4f16 the package has)
   --backend NAME      wasm (default), cpu or webgpu
-  --max-new-tokens N  per answer (default 48); decoding is greedy
+  --max-new-tokens N  per answer (default 128: a one-sentence description fits); decoding is greedy
   --json              one JSON object: items with each dtype's reply, accuracy, agreement`;
 
 const DEFAULT_DTYPES: readonly Dtype[] = ['fp32', 'q4', 'q4f16'];
@@ -71,7 +71,7 @@ function parseEvalCommand(argv: readonly string[]): EvalCommand {
     if (!(dtype in SUFFIX)) throw new EvalUsageError(`--dtype takes fp32, fp16, q4, q4f16, not '${dtype}'.`);
   }
   if (dtypes.length === 0) throw new EvalUsageError(`${values.model} has no fp32, q4 or q4f16 decoder.`);
-  const maxNewTokens = Number(values['max-new-tokens'] ?? 48);
+  const maxNewTokens = Number(values['max-new-tokens'] ?? 128);
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1)
     throw new EvalUsageError('--max-new-tokens takes a positive integer.');
   return {

@@ -5,6 +5,8 @@
  * 3. heldout.ts: the held-out evaluation set beside the checkpoint;
  * 4. the package models/shapes-llava through `glimpse convert`'s code path.
  * `npm run train -- --quick` runs a few steps of each stage on a few scenes, into .cache, to try changes.
+ * `npm run train -- --resume` continues the committed checkpoint's stage 2 where it stopped (a device's
+ * time limit, a killed job), on the data already prepared in .cache when it is there.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,16 +34,19 @@ function checkTorch(): void {
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
+  const resume = !quick && process.argv.includes('--resume');
   const checkpoint = quick ? join(TRAIN_DATA_DIR, 'quick-checkpoint') : CHECKPOINT_DIR;
   checkTorch();
   const started = performance.now();
-  await prepareTrainingData(quick ? 300 : TRAIN_SCENES, checkpoint);
+  const prepared = existsSync(join(TRAIN_DATA_DIR, 'data.json'));
+  if (!(resume && prepared)) await prepareTrainingData(quick ? 300 : TRAIN_SCENES, checkpoint);
   const prepareSeconds = (performance.now() - started) / 1000;
   const args = [join(REPO_ROOT, 'tools', 'train', 'train.py'), TRAIN_DATA_DIR, checkpoint];
-  const trained = spawnSync(PYTHON, quick ? [...args, '--quick'] : args, { stdio: 'inherit' });
+  const flags = quick ? ['--quick'] : resume ? ['--resume'] : [];
+  const trained = spawnSync(PYTHON, [...args, ...flags], { stdio: 'inherit' });
   if (trained.status !== 0) throw new Error(`train.py failed (exit ${trained.status ?? trained.signal}).`);
   const logPath = join(checkpoint, 'training-log.json');
-  if (existsSync(logPath)) {
+  if (existsSync(logPath) && !resume) {
     const log: unknown = JSON.parse(readFileSync(logPath, 'utf8'));
     writeFileSync(
       logPath,
