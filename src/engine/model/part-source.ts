@@ -9,8 +9,7 @@ export interface PartSource extends SessionSource {
   readonly dtype: Dtype;
 }
 
-/** Reads one package file, its bytes counted in the load's overall progress; null when it is absent. */
-export async function readTracked(
+async function readTracked(
   reader: PackageReader,
   path: string,
   tracker: LoadProgressTracker,
