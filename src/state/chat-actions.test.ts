@@ -172,6 +172,51 @@ describe('chat actions', () => {
   });
 });
 
+describe('the conversation list', () => {
+  const imported = { id: 'imported', title: 'Imported', modelId: 'm', createdAt: 0, updatedAt: 0, messageCount: 2 };
+
+  /** The first screen's catalog and list reads, and an import's list read, each finishing when the test says. */
+  function slowStart() {
+    const lists: ((summaries: (typeof imported)[]) => void)[] = [];
+    let catalogArrives = () => {};
+    const { store, actions } = startApp(recordingModel().model, undefined, undefined, {
+      fetchCatalog: () => new Promise((resolve) => (catalogArrives = () => resolve([]))),
+      conversations: {
+        list: () => new Promise((resolve) => lists.push(resolve)),
+        get: async () => undefined,
+        put: async () => {},
+        rename: async () => {},
+        delete: async () => {},
+      },
+    });
+    return { store, actions, lists, catalogArrives: () => catalogArrives() };
+  }
+
+  it('keeps what an import listed when the first screen finishes starting after it', async () => {
+    const { store, actions, lists, catalogArrives } = slowStart();
+    const started = actions.start();
+    lists[0]?.([]);
+    const refreshed = actions.refreshConversations();
+    lists[1]?.([imported]);
+    await refreshed;
+    catalogArrives();
+    await started;
+    expect(store.getState().summaries).toEqual([imported]);
+  });
+
+  it('drops a list read that finishes after a later one', async () => {
+    const { store, actions, lists, catalogArrives } = slowStart();
+    const started = actions.start();
+    const refreshed = actions.refreshConversations();
+    lists[1]?.([imported]);
+    await refreshed;
+    lists[0]?.([]);
+    catalogArrives();
+    await started;
+    expect(store.getState().summaries).toEqual([imported]);
+  });
+});
+
 describe('the speed probe before a download', () => {
   const speed = { rowBytesPerSecond: 1e9, macsPerSecond: 1e10, freshBytesPerSecond: 1e9 };
 

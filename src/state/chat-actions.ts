@@ -211,21 +211,32 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
     }
   }
 
+  /**
+   * Reads the conversation list; a read that finishes after a later one started is dropped, so the
+   * first screen's slow start cannot put back a list from before an import or another tab's write.
+   */
+  let listReads = 0;
+  async function loadSummaries(): Promise<void> {
+    const read = ++listReads;
+    try {
+      const summaries = await deps.conversations.list();
+      if (read === listReads) store.getState().setSummaries(summaries);
+    } catch (err) {
+      report(err);
+    }
+  }
+
   const actions: ChatActions = {
     async start(modelId) {
-      const [catalog, summaries] = await Promise.all([
+      const [catalog] = await Promise.all([
         deps.fetchCatalog().catch((err: unknown) => {
           report(err);
           return [];
         }),
-        deps.conversations.list().catch((err: unknown) => {
-          report(err);
-          return [];
-        }),
+        loadSummaries(),
       ]);
       const state = store.getState();
       state.setCatalog(catalog);
-      state.setSummaries(summaries);
       if (!state.active) state.openConversation(emptyConversation());
       const device = deps
         .probeDevice?.()
@@ -443,13 +454,7 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
       await deps.conversations.delete(id).catch(report);
     },
 
-    async refreshConversations() {
-      try {
-        store.getState().setSummaries(await deps.conversations.list());
-      } catch (err) {
-        report(err);
-      }
-    },
+    refreshConversations: loadSummaries,
 
     async conversationsChangedElsewhere(ids) {
       await actions.refreshConversations();
