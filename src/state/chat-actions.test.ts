@@ -173,7 +173,14 @@ describe('chat actions', () => {
 });
 
 describe('the conversation list', () => {
-  const imported = { id: 'imported', title: 'Imported', modelId: 'm', createdAt: 0, updatedAt: 0, messageCount: 2 };
+  const imported = {
+    id: 'imported',
+    title: 'Imported',
+    modelId: 'm',
+    createdAt: 0,
+    updatedAt: 0,
+    messageCount: 2,
+  };
 
   /** The first screen's catalog and list reads, and an import's list read, each finishing when the test says. */
   function slowStart() {
