@@ -5,7 +5,7 @@
  * The picker shows the total; the load then chooses the same files by the same rule.
  */
 import { GlimpseError } from '../engine/errors';
-import { type DeviceClass, dtypePreference, partFile } from '../engine/model/files';
+import { type DeviceClass, dtypePreference, partFile, staticDecoderFiles } from '../engine/model/files';
 import type { Dtype } from '../engine/types';
 import type { ManifestFile } from './cache-records';
 import { type DownloadPlan, HUB_PARTS, type HubPart, type PlannedFile, planFromFiles } from './hub-registry';
@@ -75,6 +75,15 @@ export async function probeDownloadPlan(
   }
   if (!vision || !embed || !decoder) throw new GlimpseError('internal', 'A part of the plan went missing.');
   const files = [vision.file, embed.file, decoder.file];
+  // On WebGPU the engine also loads the decode variant for graph capture, when the folder has one.
+  if (device !== 'wasm') {
+    for (const path of staticDecoderFiles(decoder.file.path)) {
+      const bytes = await size(path);
+      if (bytes === null) continue;
+      files.push({ path, bytes });
+      break;
+    }
+  }
   return {
     device,
     dtype: { vision_encoder: vision.dtype, embed_tokens: embed.dtype, decoder_model_merged: decoder.dtype },

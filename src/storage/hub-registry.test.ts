@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GlimpseError } from '../engine/errors';
 import { deviceClass } from '../engine/model/files';
-import { findEntry, parseRegistry, planDownload } from './hub-registry';
+import { findEntry, parseRegistry, planDownload, planFromFiles } from './hub-registry';
 
 const registryJson: unknown = JSON.parse(
   readFileSync(new URL('../../models/registry/hub-models.json', import.meta.url), 'utf8'),
@@ -63,6 +63,35 @@ describe('the Hub registry', () => {
     const plan = planDownload(entry, 'webgpu-f16');
     expect(plan.complete).toBe(false);
     expect(plan.files.find((file) => file.bytes === null)?.path).toBe('onnx/vision_encoder_fp16.onnx');
+  });
+
+  it('plans the captured decode variant beside the decoder on WebGPU only, in its dtype where it can', () => {
+    const sizes = new Map([
+      ['onnx/vision_encoder_q4.onnx', 100],
+      ['onnx/embed_tokens.onnx', 200],
+      ['onnx/decoder_model_merged.onnx', 4000],
+      ['onnx/decoder_model_merged_q4.onnx', 1000],
+      ['onnx/decoder_model_static.onnx', 3990],
+      ['onnx/decoder_model_static_q4.onnx', 990],
+    ]);
+    const webgpu = planFromFiles(sizes, 10, 'webgpu');
+    expect(webgpu.files.map((file) => file.path)).toEqual([
+      'onnx/vision_encoder_q4.onnx',
+      'onnx/embed_tokens.onnx',
+      'onnx/decoder_model_merged_q4.onnx',
+      'onnx/decoder_model_static_q4.onnx',
+    ]);
+    expect(webgpu.totalBytes).toBe(10 + 100 + 200 + 1000 + 990);
+    const wasm = planFromFiles(sizes, 10, 'wasm');
+    expect(wasm.files.some((file) => file.path.includes('static'))).toBe(false);
+    // A package with only the fp32 variant: the engine loads it beside a 4-bit decoder too.
+    sizes.delete('onnx/decoder_model_static_q4.onnx');
+    expect(planFromFiles(sizes, 10, 'webgpu-f16').files.at(-1)).toEqual({
+      path: 'onnx/decoder_model_static.onnx',
+      bytes: 3990,
+    });
+    sizes.delete('onnx/decoder_model_static.onnx');
+    expect(planFromFiles(sizes, 10, 'webgpu').files.at(-1)?.path).toBe('onnx/decoder_model_merged_q4.onnx');
   });
 
   it('rejects a part that lists no file', () => {

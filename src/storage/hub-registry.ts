@@ -4,7 +4,14 @@
  * engine's one dtype rule picks among them; the load itself plans again from the repository's own listing.
  */
 import { GlimpseError } from '../engine/errors';
-import { chooseDtypes, type DeviceClass, DTYPE_SUFFIX, MODEL_PARTS, partFile } from '../engine/model/files';
+import {
+  chooseDtypes,
+  type DeviceClass,
+  DTYPE_SUFFIX,
+  MODEL_PARTS,
+  partFile,
+  staticDecoderFiles,
+} from '../engine/model/files';
 import { isJsonObject, type JsonObject, numberField, stringField } from '../engine/model/json';
 import type { Dtype, ModelPart } from '../engine/types';
 
@@ -62,7 +69,8 @@ export interface DownloadPlan {
 
 /**
  * A plan from what a repository holds (`sizes`: every ONNX path it has → its size, or null when unknown)
- * and the bytes of its other files, by the engine's dtype rule for the device.
+ * and the bytes of its other files, by the engine's dtype rule for the device. On WebGPU it adds the
+ * decode variant the engine loads for graph capture beside the chosen decoder, when the package has one.
  */
 export function planFromFiles(
   sizes: ReadonlyMap<string, number | null>,
@@ -70,12 +78,17 @@ export function planFromFiles(
   device: DeviceClass,
 ): DownloadPlan {
   const dtype = chooseDtypes(sizes.keys(), device);
-  const files = MODEL_PARTS.flatMap((part) => {
+  const paths = MODEL_PARTS.flatMap((part) => {
     const chosen = dtype[part];
-    if (chosen === undefined) return [];
-    const path = partFile(part, chosen);
-    return [{ path, bytes: sizes.get(path) ?? null }];
+    return chosen === undefined ? [] : [partFile(part, chosen)];
   });
+  const decoder = dtype.decoder_model_merged;
+  const captured =
+    device === 'wasm' || decoder === undefined
+      ? undefined
+      : staticDecoderFiles(partFile('decoder_model_merged', decoder)).find((path) => sizes.has(path));
+  if (captured) paths.push(captured);
+  const files = paths.map((path) => ({ path, bytes: sizes.get(path) ?? null }));
   return {
     device,
     dtype,

@@ -55,6 +55,18 @@ function hostWith(engine: GlimpseEngine, deps: Partial<Parameters<typeof createI
   return { host, replies };
 }
 
+/** An engine that keeps the options of every load it is asked for. */
+function recordingLoads() {
+  const loads: LoadOptions[] = [];
+  const engine = {
+    loadModel: async (_reader: unknown, options: LoadOptions) => {
+      loads.push(options);
+      return new RecordingModel('a');
+    },
+  };
+  return { engine, loads };
+}
+
 const loadRequest = (id: number, model: string, backend: BackendPreference = 'wasm'): Request => ({
   id,
   kind: 'load',
@@ -97,14 +109,21 @@ describe('inference host', () => {
     expect(completed).toEqual({ seed: 3, signal: expect.any(AbortSignal) });
   });
 
+  it('asks the engine for graph capture only where the runtime honours it', async () => {
+    const { engine, loads } = recordingLoads();
+    const gpu = { requestAdapter: async () => ({ features: new Set<string>(), info: {} }) };
+    for (const graphCapture of [true, undefined]) {
+      const { host } = hostWith(engine, { gpu, ...(graphCapture ? { graphCapture } : {}) });
+      await host.handle(loadRequest(1, 'a', 'webgpu'));
+    }
+    expect(loads.map((options) => [options.backend, options.graphCapture])).toEqual([
+      ['webgpu', true],
+      ['webgpu', false],
+    ]);
+  });
+
   it("loads no f16 file when the runtime's device lacks shader-f16, whatever the adapter lists", async () => {
-    const loads: LoadOptions[] = [];
-    const engine = {
-      loadModel: async (_reader: unknown, options: LoadOptions) => {
-        loads.push(options);
-        return new RecordingModel('a');
-      },
-    };
+    const { engine, loads } = recordingLoads();
     const adapter = { features: new Set(['shader-f16']), info: { vendor: 'acme', device: 'gpu' } };
     const gpu = { requestAdapter: async () => adapter };
     for (const runtimeF16 of [false, true, undefined]) {

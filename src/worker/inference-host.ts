@@ -35,6 +35,11 @@ export interface HostDeps {
    * adapter may list the feature while the runtime's device lacks it (capabilities.ts).
    */
   readonly runtimeShaderF16?: () => Promise<boolean | undefined>;
+  /**
+   * The runtime's WebGPU provider honours enableGraphCapture (onnxruntime-web; onnxruntime-node 1.30 does
+   * not): a WebGPU load then decodes through the package's captured decode variant where it has one.
+   */
+  readonly graphCapture?: boolean;
   /** Times the WebAssembly backend on this device (`measureCpuSpeed` with the worker's runtime). */
   readonly measureCpuSpeed?: () => Promise<CpuSpeed>;
 }
@@ -123,6 +128,7 @@ export function createInferenceHost(deps: HostDeps): InferenceHost {
       loaded = await deps.engine.loadModel(await deps.createReader(source), {
         backend: choice.backend,
         shaderF16: choice.shaderF16,
+        graphCapture: deps.graphCapture === true,
         dtype: sourceDtypes(source, choice),
         signal,
         onProgress: (progress) => deps.post({ id, kind: 'progress', payload: progress }),

@@ -21,6 +21,7 @@ const host = createInferenceHost({
   createReader: createModelReader,
   gpu: navigator.gpu,
   post,
+  graphCapture: true,
   watchDevice: () => deviceLostReason(Promise.resolve().then(() => ort.env.webgpu.device)),
   runtimeShaderF16: () => runtimeShaderF16(ort),
   measureCpuSpeed: () => measureCpuSpeed(ort, 'wasm'),

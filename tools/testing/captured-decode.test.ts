@@ -7,10 +7,12 @@
  * replays stale inputs, a KV cache that is not shared between past and present (the sample drifts after
  * the first step), a wrong argmax, a prompt of image features past SwiftShader's 32-position attention
  * fault that is not prefilled in chunks, a follow-up that does not continue the static cache where the
- * answer left it, and a CLI that silently stays on onnxruntime-node.
+ * answer left it, and a CLI that silently stays on onnxruntime-node. A static decoder that does not load
+ * (a truncated file) leaves the load on the merged decoder, with the reason on stderr, instead of failing it.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -78,6 +80,28 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
       });
       expect(output.stats.graphCapture).toBe(true);
       expect(output.tokenIds).toEqual(expected);
+    }, 600_000);
+
+    it('decodes on the merged decoder, saying why, when the static decoder does not load', async () => {
+      const expected = (await readFile(`${STORIES_SAMPLE}.ids`, 'utf8')).trim().split(/\s+/).map(Number);
+      const dir = await mkdtemp(join(tmpdir(), 'glimpse-broken-static-'));
+      try {
+        await cp(join(ROOT, 'models/stories260k'), dir, { recursive: true });
+        // Cut short, as a download interrupted by a disk that filled up would leave it.
+        const whole = await readFile(join(dir, 'onnx/decoder_model_static.onnx'));
+        await writeFile(join(dir, 'onnx/decoder_model_static.onnx'), whole.subarray(0, whole.length >> 1));
+        const args = ['--temperature', '0', '--json', '--max-new-tokens', '16', ''];
+        const run = await glimpseWith(ENV, 'generate', '--model', dir, '--backend', 'webgpu', ...args);
+        expect(run.code).toBe(0);
+        expect(run.stderr).toMatch(/without graph capture: .*decoder_model_static\.onnx/);
+        const output = JSON.parse(run.stdout) as Output;
+        expect(output.model.runtime).toBe('onnxruntime-web+dawn');
+        expect(output.model.staticDecoder).toBeUndefined();
+        expect(output.stats.graphCapture).toBe(false);
+        expect(output.tokenIds).toEqual(expected.slice(0, 16));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     }, 600_000);
 
     it.each([

@@ -39,6 +39,16 @@ export function partFile(part: ModelPart, dtype: Dtype): string {
   return `onnx/${part}${DTYPE_SUFFIX[dtype]}.onnx`;
 }
 
+/**
+ * The package's graph-capture decode variants (toolkit/decoder/llama-graph.ts), in the order the WebGPU
+ * loader tries them beside a merged decoder file: the 4-bit graph first beside a 4-bit decoder, else the
+ * fp32 one. The download plan lists the first the package has, on WebGPU devices only.
+ */
+export function staticDecoderFiles(mergedFile: string): readonly string[] {
+  const files = ['onnx/decoder_model_static.onnx', 'onnx/decoder_model_static_q4.onnx'];
+  return mergedFile.includes('_q4') ? files.reverse() : files;
+}
+
 /** The part and dtype a package path names (`onnx/embed_tokens_fp16.onnx`), or undefined for other files. */
 export function parsePartFile(path: string): { part: ModelPart; dtype: Dtype } | undefined {
   for (const part of MODEL_PARTS) {

@@ -27,7 +27,7 @@ import { generationDefaults } from './generation-defaults';
 import { resolveImageTokenId } from './image-token';
 import { EngineModel } from './loaded-model';
 import { readPackageFiles } from './package-files';
-import { readPartSource } from './part-source';
+import { readPartSource, readTracked } from './part-source';
 import { LoadProgressTracker } from './progress';
 import { loadCpuStaticDecoder, loadStaticDecoder } from './static-part';
 import { checkDecoder, checkEmbed, checkVision } from './validate';
@@ -110,7 +110,14 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
       : undefined;
 
     if (backend === 'webgpu' && options.graphCapture) {
-      staticPart = await loadStaticDecoder(ort, reader, decoderSpec, config.contextLength);
+      staticPart = await loadStaticDecoderOrNot(signal, () =>
+        loadStaticDecoder(
+          ort,
+          (path) => readTracked(reader, path, tracker, signal),
+          decoderSpec,
+          config.contextLength,
+        ),
+      );
       throwIfAborted(signal);
     }
     // onnxruntime-node's CPU provider: the cache kept in place (cpu-static-decoder.ts). Every sequence then
@@ -177,6 +184,25 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
       ...(staticPart ? [staticPart.decoder.release()] : []),
     ]);
     throw GlimpseError.from(err);
+  }
+}
+
+/**
+ * The captured decode variant is a speed-up, not a part: one the runtime or this adapter cannot run (a
+ * broken file, a graph the provider rejects, no device to bind buffers on) leaves the model on the merged
+ * decoder, which the load has already checked, and the reason goes to the console rather than failing the
+ * load. An aborted load still fails as aborted.
+ */
+async function loadStaticDecoderOrNot(
+  signal: AbortSignal | undefined,
+  load: () => ReturnType<typeof loadStaticDecoder>,
+): Promise<Awaited<ReturnType<typeof loadStaticDecoder>>> {
+  try {
+    return await load();
+  } catch (err) {
+    throwIfAborted(signal);
+    console.warn(`Glimpse decodes without graph capture: ${GlimpseError.from(err).message}`);
+    return undefined;
   }
 }
 

@@ -9,7 +9,8 @@ export interface PartSource extends SessionSource {
   readonly dtype: Dtype;
 }
 
-async function readTracked(
+/** Reads one package file, its bytes counted in the load's overall progress; null when it is absent. */
+export async function readTracked(
   reader: PackageReader,
   path: string,
   tracker: LoadProgressTracker,

@@ -15,31 +15,28 @@ import { GlimpseError } from '../errors';
 import type { Ort, OrtSession } from '../runtime/ort';
 import { createSerially, createSession, sessionInputs, sessionOutputs } from '../runtime/session';
 import type { PackageReader } from '../types';
+import { staticDecoderFiles } from './files';
 import type { DecoderSpec } from './validate';
-
-const STATIC_FILES = ['onnx/decoder_model_static.onnx', 'onnx/decoder_model_static_q4.onnx'];
-
-function candidates(mergedFile: string): string[] {
-  const q4 = mergedFile.includes('_q4');
-  return q4 ? [...STATIC_FILES].reverse() : STATIC_FILES;
-}
 
 function lastDim(shape: readonly (number | string)[] | undefined): number | undefined {
   const dim = shape?.at(-1);
   return typeof dim === 'number' && dim > 0 ? dim : undefined;
 }
 
-/** The StaticDecoder for the package and its file, or undefined when the package has no decode variant. */
+/**
+ * The StaticDecoder for the package and its file, or undefined when the package has no decode variant.
+ * `read` fetches a package file (null when absent), so that its bytes count in the load's progress.
+ */
 export async function loadStaticDecoder(
   ort: Ort,
-  reader: PackageReader,
+  read: (path: string) => Promise<Uint8Array | null>,
   merged: DecoderSpec,
   contextLength: number,
 ): Promise<{ decoder: StaticDecoder; file: string } | undefined> {
-  for (const file of candidates(merged.file)) {
-    const bytes = await reader.read(file);
+  for (const file of staticDecoderFiles(merged.file)) {
+    const bytes = await read(file);
     if (bytes === null) continue;
-    const data = await reader.read(`${file}_data`);
+    const data = await read(`${file}_data`);
     const base = {
       executionProviders: [{ name: 'webgpu', validationMode: 'disabled' }],
       graphOptimizationLevel: 'all',

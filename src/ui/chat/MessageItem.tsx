@@ -94,7 +94,11 @@ export const MessageItem = memo(function MessageItem({
             </span>
           )}
           {stats && (
-            <span className="stats">
+            <span
+              className="stats"
+              data-graph-capture={stats.graphCapture === true}
+              title={stats.graphCapture ? 'Decoded by replaying a captured GPU graph' : undefined}
+            >
               {formatMs(stats.timeToFirstTokenMs)} to first token · {stats.decodeTokensPerSecond.toFixed(1)}{' '}
               tok/s · {stats.generatedTokens} tokens
             </span>

@@ -1,0 +1,34 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeDownloadPlan } from './hub-plan';
+import { type ModelServer, startModelServer } from './test-model-server';
+
+let server: ModelServer;
+
+beforeAll(async () => {
+  server = await startModelServer({
+    'pkg/config.json': '{}',
+    'pkg/onnx/vision_encoder_q4.onnx': new Uint8Array(10),
+    'pkg/onnx/embed_tokens.onnx': new Uint8Array(20),
+    'pkg/onnx/decoder_model_merged_q4.onnx': new Uint8Array(40),
+    'pkg/onnx/decoder_model_static_q4.onnx': new Uint8Array(39),
+  });
+});
+afterAll(() => server.close());
+
+describe('the download plan of a plain folder of package files', () => {
+  it('asks for the captured decode variant on WebGPU devices only', async () => {
+    const base = `${server.origin}/models/pkg/`;
+    const webgpu = await probeDownloadPlan(base, 'webgpu');
+    expect(webgpu.files).toEqual([
+      { path: 'onnx/vision_encoder_q4.onnx', bytes: 10 },
+      { path: 'onnx/embed_tokens.onnx', bytes: 20 },
+      { path: 'onnx/decoder_model_merged_q4.onnx', bytes: 40 },
+      { path: 'onnx/decoder_model_static_q4.onnx', bytes: 39 },
+    ]);
+    expect(webgpu.totalBytes).toBe(2 + 10 + 20 + 40 + 39);
+    const from = server.requests.length;
+    const wasm = await probeDownloadPlan(base, 'wasm');
+    expect(wasm.files.map((file) => file.path)).not.toContain('onnx/decoder_model_static_q4.onnx');
+    expect(server.requests.slice(from).some((request) => request.url.includes('static'))).toBe(false);
+  });
+});
