@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { Browser } from '@playwright/test';
 import { expect, openApp, photoPath, test } from './fixtures';
 
@@ -45,7 +46,11 @@ async function greedyAnswer(browser: Browser, backend: string, ask: Ask): Promis
     await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByLabel('Temperature').fill('0');
     await page.getByRole('button', { name: 'Close settings' }).click();
-    if (ask.image) await page.getByTestId('image-input').setInputFiles(ask.image);
+    if (ask.image) {
+      await page.getByTestId('image-input').setInputFiles(ask.image);
+      // Attaching decodes the image first: a question sent before its preview shows goes without it.
+      await expect(page.getByAltText(`Attached: ${basename(ask.image)}`)).toBeVisible();
+    }
     await page.getByTestId('prompt-input').fill(ask.question);
     await page.getByTestId('prompt-input').press('Enter');
     const answer = page.getByTestId('assistant-message').first();
