@@ -41,7 +41,11 @@ describe('glimpse convert', () => {
     const to = join(root, 'stories260k-package');
     const { out, io } = captureIo();
     expect(await runConvert(['--from', checkpoint, '--to', to], io)).toBe(0);
-    expect(readdirSync(join(to, 'onnx')).sort()).toEqual(['decoder_model_merged.onnx', 'embed_tokens.onnx']);
+    expect(readdirSync(join(to, 'onnx')).sort()).toEqual([
+      'decoder_model_merged.onnx',
+      'decoder_model_static.onnx',
+      'embed_tokens.onnx',
+    ]);
     expect(readdirSync(to).sort()).toEqual([
       'config.json',
       'generation_config.json',
