@@ -1,8 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convertCheckpoint } from '../../src/toolkit/convert/convert';
+import { cpuStaticGraph } from '../../src/engine/decoder/cpu-static-graph';
+import { type ConvertEvent, convertCheckpoint } from '../../src/toolkit/convert/convert';
 import { EOS_ID } from '../llama2c/tokenizer';
 import { loadTinyLlavaModel, type TinyLlavaModel, tinyLlavaFiles } from '../packages/tiny-llava';
 import { type PackageFiles, writePackage } from '../packages/write';
@@ -70,13 +72,32 @@ describe('glimpse convert on a LlavaForConditionalGeneration checkpoint', () => 
     const checkpoint = join(root, 'hf-old');
     writeTinyLlavaCheckpoint(checkpoint, model, files, 'old');
     const converted = join(root, 'converted');
-    const summary = await convertCheckpoint({ from: checkpoint, to: converted, dtype: 'fp32' });
+    const events: ConvertEvent[] = [];
+    const summary = await convertCheckpoint({
+      from: checkpoint,
+      to: converted,
+      dtype: 'fp32',
+      onEvent: (event) => events.push(event),
+    });
     expect(summary.parts.map((p) => p.part)).toEqual([
       'vision_encoder',
       'projector',
       'embed_tokens',
       'decoder_model_merged',
+      'decoder_model_static',
     ]);
+    // The static decoder is built from the merged decoder's reads: each tensor is read once, so the
+    // progress counts each once and rises with every read (the unused last vision layer stays unread).
+    const reads = events.flatMap((event) => (event.type === 'tensor' ? [event] : []));
+    expect(new Set(reads.map((r) => r.name)).size).toBe(reads.length);
+    expect(reads.every((r, i) => r.readBytes === (reads[i - 1]?.readBytes ?? 0) + r.bytes)).toBe(true);
+    expect(reads.at(-1)?.readBytes).toBeLessThanOrEqual(reads.at(-1)?.totalBytes ?? 0);
+    // The converter writes each large initializer as a graph fragment of its own: the cpu backend's
+    // rewiring must take them as one graph (a model that repeats its nodes does not load).
+    const step = readFileSync(join(converted, 'onnx/decoder_model_static.onnx'));
+    const session = await ort.InferenceSession.create(cpuStaticGraph(step));
+    expect(session.outputNames).toContain('new.0.key');
+    await session.release();
     expect(summary.copied).toEqual(
       expect.arrayContaining(['config.json', 'preprocessor_config.json', 'tokenizer_config.json']),
     );

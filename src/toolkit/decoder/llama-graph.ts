@@ -111,7 +111,34 @@ export function addLlamaDecoder(
   source: DecoderWeightSource,
   options: DecoderOptions = {},
 ): void {
-  const { config } = source;
+  addLlamaDecoders([{ g, options }], source);
+}
+
+/**
+ * Adds a decoder to each graph (the merged and the static-cache variant, say) in one pass over `source`:
+ * every layer's weights are read once and handed to all of them, so a converter reads the checkpoint once.
+ */
+export function addLlamaDecoders(
+  graphs: readonly { readonly g: GraphBuilder; readonly options: DecoderOptions }[],
+  source: DecoderWeightSource,
+): void {
+  const decoders = graphs.map(({ g, options }) => startDecoder(g, source.config, options));
+  for (let i = 0; i < source.config.numLayers; i++) {
+    const weights = source.layer(i);
+    for (const decoder of decoders) decoder.layer(i, weights);
+  }
+  const norm = source.norm();
+  const lmHead = source.lmHead();
+  for (const decoder of decoders) decoder.finish(norm, lmHead);
+}
+
+/** A decoder graph under construction: its inputs are declared, its layers and outputs come as weights arrive. */
+interface DecoderInProgress {
+  layer(index: number, weights: DecoderLayerWeights): void;
+  finish(norm: Float32Array, lmHead: Float32Array): void;
+}
+
+function startDecoder(g: GraphBuilder, config: LlamaConfig, options: DecoderOptions): DecoderInProgress {
   const staticCache = options.staticCache === true;
   const pastLength = staticCache ? 'max_length' : 'past_sequence_length';
   const kvShape = ['batch_size', config.numKvHeads, pastLength, config.headDim];
@@ -142,13 +169,28 @@ export function addLlamaDecoder(
   const presentLength = staticCache ? 'max_length' : 'total_sequence_length';
   const presentShape = ['batch_size', config.numKvHeads, presentLength, config.headDim];
   let stream: ResidualStream = { residual: embeds, delta: undefined };
-  for (let i = 0; i < config.numLayers; i++) {
-    const out = decoderLayer(g, context, i, source.layer(i), stream);
-    stream = out.stream;
-    g.output(`present.${i}.key`, 'float32', presentShape, out.presentKey);
-    g.output(`present.${i}.value`, 'float32', presentShape, out.presentValue);
-  }
-  const [normed] = addAndNorm(g, context, stream, source.norm(), 'model.norm');
+  return {
+    layer: (i, weights) => {
+      const out = decoderLayer(g, context, i, weights, stream);
+      stream = out.stream;
+      g.output(`present.${i}.key`, 'float32', presentShape, out.presentKey);
+      g.output(`present.${i}.value`, 'float32', presentShape, out.presentValue);
+    },
+    finish: (norm, lmHead) => addLogits(g, context, stream, norm, lmHead, staticCache),
+  };
+}
+
+/** The final norm, lm_head and the logits outputs (and next_token, for the static-cache step). */
+function addLogits(
+  g: GraphBuilder,
+  context: LayerContext,
+  stream: ResidualStream,
+  norm: Float32Array,
+  lmHead: Float32Array,
+  staticCache: boolean,
+): void {
+  const { config } = context;
+  const [normed] = addAndNorm(g, context, stream, norm, 'model.norm');
   if (staticCache) {
     const last = g.op(
       'Slice',
@@ -161,7 +203,7 @@ export function addLlamaDecoder(
       {},
       { name: 'logits/last' },
     );
-    const logits = context.linear(g, last, source.lmHead(), config.vocabSize, config.hiddenSize, 'lm_head');
+    const logits = context.linear(g, last, lmHead, config.vocabSize, config.hiddenSize, 'lm_head');
     // A graph output that another node also reads is copied to the caller's buffer after the run, a
     // copy that onnxruntime's captured graph does not replay: the logits output gets a node of its own.
     const copied = g.op('Add', [logits, g.float32('logits.zero', [0], [])], {}, { name: 'logits/copy' });
@@ -181,7 +223,7 @@ export function addLlamaDecoder(
   const first = g.op('Neg', [g.op('Unsqueeze', [keep, g.int64('logits.axis0', [0])])]);
   const end = g.int64('logits.end', [Number.MAX_SAFE_INTEGER]);
   const kept = g.op('Slice', [normed, first, end, g.int64('logits.axis1', [1])], {}, { name: 'logits/kept' });
-  const logits = context.linear(g, kept, source.lmHead(), config.vocabSize, config.hiddenSize, 'lm_head');
+  const logits = context.linear(g, kept, lmHead, config.vocabSize, config.hiddenSize, 'lm_head');
   g.output('logits', 'float32', ['batch_size', 'kept_length', config.vocabSize], logits);
 }
 
