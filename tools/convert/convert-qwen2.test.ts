@@ -1,8 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as ortNode from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CpuStaticDecoder } from '../../src/engine/decoder/cpu-static-decoder';
+import { cpuStaticGraph } from '../../src/engine/decoder/cpu-static-graph';
+import type { DecoderInput } from '../../src/engine/decoder/decoder';
 import { DTYPE_SUFFIX } from '../../src/engine/model/files';
+import type { Ort } from '../../src/engine/runtime/ort';
+import { createSession } from '../../src/engine/runtime/session';
 import { convertCheckpoint } from '../../src/toolkit/convert/convert';
 import type { PackageDtype } from '../../src/toolkit/decoder/linears';
 import type { LlamaConfig } from '../../src/toolkit/llama2c/checkpoint';
@@ -10,7 +17,7 @@ import { bfloat16ToFloat32, toBfloat16Bits } from '../../src/toolkit/safetensors
 import { SeededRandom } from '../../src/toolkit/vision/seeded-random';
 import { HfDecoderReference, type ReferenceLayer, type ReferenceWeights } from '../reference/hf-decoder';
 import { logitsInChunks } from '../testing/ort-greedy';
-import { openTextSessions } from '../testing/package-sessions';
+import { openSession, openTextSessions } from '../testing/package-sessions';
 import { textTensors, writeHfCheckpoint } from './hf-checkpoints';
 
 const CONFIG: LlamaConfig = {
@@ -137,10 +144,60 @@ describe('glimpse convert on a Qwen2ForCausalLM checkpoint (q/k/v biases, rope_t
     return logits;
   }
 
+  /**
+   * The same runs through the converted decoder_model_static as the cpu backend runs it (rewired, its KV
+   * cache kept in place): heads of 16 values make the graph rotate inside GroupQueryAttention (do_rotary),
+   * at positions it takes from the lengths, with the q/k/v biases and rope_theta 1e6 of Qwen2.
+   */
+  async function convertedStaticLogits(): Promise<Float32Array[]> {
+    const to = join(root, 'package-static');
+    await convertCheckpoint({ from: checkpoint, to, dtype: 'fp32' });
+    const file = 'onnx/decoder_model_static.onnx';
+    const bytes = readFileSync(join(to, file));
+    expect(bytes.includes('do_rotary')).toBe(true);
+    const runtime = ortNode as unknown as Ort;
+    const session = await createSession(runtime, 'cpu', {
+      file,
+      bytes: cpuStaticGraph(bytes),
+      externalData: [],
+    });
+    const { numLayers: layers, numKvHeads: kvHeads, headDim, hiddenSize: hidden } = CONFIG;
+    const decoder = new CpuStaticDecoder(runtime, session, {
+      layers,
+      kvHeads,
+      headDim,
+      maxLength: 64,
+      positionIds: false,
+    });
+    const embed = await openSession(join(to, 'onnx/embed_tokens.onnx'));
+    const embeds = async (ids: readonly number[]): Promise<DecoderInput> => {
+      const input_ids = new ortWeb.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
+      const out = (await embed.run({ input_ids })).inputs_embeds?.data;
+      if (!(out instanceof Float32Array)) throw new Error('no inputs_embeds');
+      return { kind: 'embeds', data: out, length: ids.length, hidden };
+    };
+    const sequence = decoder.open();
+    const rows = [...(await sequence.run(await embeds(IDS.slice(0, 5)), 5))];
+    for (const id of IDS.slice(5)) rows.push(...(await sequence.run(await embeds([id]), 1)));
+    await embed.release();
+    await session.release();
+    return rows.map((row) => {
+      if (!(row instanceof Float32Array)) throw new Error('logits expected');
+      return row;
+    });
+  }
+
   it('gives the logits of the independent TypeScript forward pass, float32', async () => {
     const logits = await convertedLogits('fp32');
     const scale = Math.max(...reference.flatMap((row) => Array.from(row, Math.abs)));
     expect(scale).toBeGreaterThan(1);
+    expect(maxAbsDiff(logits, reference)).toBeLessThan(1e-4 * scale);
+  });
+
+  it('gives them through the static decoder on the cpu backend too (do_rotary), float32', async () => {
+    const logits = await convertedStaticLogits();
+    const scale = Math.max(...reference.flatMap((row) => Array.from(row, Math.abs)));
+    expect(logits.length).toBe(reference.length);
     expect(maxAbsDiff(logits, reference)).toBeLessThan(1e-4 * scale);
   });
 
