@@ -2,7 +2,8 @@
  * models/shapes-llava: the tiny LLaVA trained by tools/train (stage 0 CLIP pre-training, stage 1 projector
  * alignment, stage 2 instruction tuning of stories260K) on generated scenes, so its answers about a
  * picture can be checked. Built from the committed Hugging Face checkpoint through `glimpse convert`'s
- * code path, in float32 and the two 4-bit variants.
+ * code path, in float32 and the two 4-bit variants, each with its decoder_model_static (the captured WebGPU
+ * step and the cpu backend's in-place cache; heads of 8 values rotate at position_ids).
  */
 import { existsSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
