@@ -115,6 +115,27 @@ describe('chat actions', () => {
     ]);
   });
 
+  it('sends a question asked while its image is still decoding with that image, and keeps later ones', async () => {
+    const { model, turns } = recordingModel();
+    let finishDecode = () => {};
+    const decodeImage = () =>
+      new Promise<RgbaImage>((resolve) => {
+        finishDecode = () => resolve(pixel);
+      });
+    const { store, actions } = startApp(model, decodeImage);
+    await actions.start('m');
+    const attaching = actions.attachImages([{ blob: new Blob(['x'], { type: 'image/png' }), name: 'a.png' }]);
+    expect(store.getState().preparingImages).toBe(1);
+    store.getState().setDraft('What colour is it?');
+    const sending = actions.send();
+    store.getState().setDraft('What colour is it? And the next one?');
+    finishDecode();
+    await Promise.all([attaching, sending]);
+    expect(turns.map((t) => [t.turn?.text, t.turn?.images?.length])).toEqual([['What colour is it?', 1]]);
+    expect(store.getState()).toMatchObject({ preparingImages: 0, attachments: [] });
+    expect(store.getState().draft).toBe('What colour is it? And the next one?');
+  });
+
   it('refuses, before anything runs, more images than the model context can hold, keeping them', async () => {
     const { model, turns } = recordingModel();
     const { store, actions } = startApp(model);

@@ -86,6 +86,8 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
   const open = new Map<string, Conversation>();
   // Conversations whose user chose to go on past the context limit.
   const keepLastTurn = new Set<string>();
+  // Attached images still decoding, one promise per attach; a send waits for those running when it starts.
+  const preparing = new Set<Promise<void>>();
 
   // What the next load asks the worker for; a lost GPU device turns it to wasm for the rest of the session.
   let backend: BackendPreference = deps.backend;
@@ -301,20 +303,29 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
     },
 
     async attachImages(files) {
-      for (const file of files) {
-        try {
-          const image = await deps.decodeImage(file.blob);
-          store.getState().addAttachment({ id: deps.newId(), blob: file.blob, name: file.name, image });
-        } catch (err) {
-          const error = GlimpseError.from(err, 'image-invalid').toObject();
-          store.getState().showError({ ...error, message: `${file.name}: ${error.message}` });
+      store.getState().preparingImagesChanged(files.length);
+      const decoding = (async () => {
+        for (const file of files) {
+          try {
+            const image = await deps.decodeImage(file.blob);
+            store.getState().addAttachment({ id: deps.newId(), blob: file.blob, name: file.name, image });
+          } catch (err) {
+            const error = GlimpseError.from(err, 'image-invalid').toObject();
+            store.getState().showError({ ...error, message: `${file.name}: ${error.message}` });
+          } finally {
+            store.getState().preparingImagesChanged(-1);
+          }
         }
-      }
+      })();
+      preparing.add(decoding);
+      await decoding.finally(() => preparing.delete(decoding));
     },
 
     async send() {
+      const text = store.getState().draft.trim();
+      // A question asked while its image is still decoding goes with that image, not before it.
+      if (preparing.size > 0) await Promise.all(preparing);
       const state = store.getState();
-      const text = state.draft.trim();
       const { attachments, active } = state;
       if ((text === '' && attachments.length === 0) || !active) return;
       if (!model) {
@@ -364,7 +375,7 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
       };
       const previousCount = active.messages.length;
       const begin = () => {
-        state.clearComposer();
+        state.clearComposer({ text, attachmentIds: attachments.map((attachment) => attachment.id) });
         state.turnStarted(user, deps.newId(), deps.now(), deps.clock());
       };
       await runTurn(controller, active.id, begin, async (options) =>

@@ -17,8 +17,19 @@ describe('composer slice', () => {
     store.getState().addAttachment(attachment('b'));
     expect(store.getState().draft).toBe('What is this?');
     expect(store.getState().attachments.map((a) => a.name)).toEqual(['a.png', 'b.png']);
-    store.getState().clearComposer();
+    store.getState().clearComposer({ text: 'What is this?', attachmentIds: ['a', 'b'] });
     expect(store.getState()).toMatchObject({ draft: '', attachments: [] });
+  });
+
+  it('keeps what was typed or attached after the message it sends was taken', () => {
+    const store = testStore();
+    store.getState().setDraft('What is this?');
+    store.getState().addAttachment(attachment('a'));
+    store.getState().addAttachment(attachment('b'));
+    store.getState().setDraft('And this one?');
+    store.getState().clearComposer({ text: 'What is this?', attachmentIds: ['a'] });
+    expect(store.getState().draft).toBe('And this one?');
+    expect(store.getState().attachments.map((a) => a.id)).toEqual(['b']);
   });
 
   it('removes only the image the user takes off', () => {

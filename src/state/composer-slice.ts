@@ -13,19 +13,31 @@ export interface ComposerSlice {
   readonly draft: string;
   /** In the order they were attached: the order the model reads them in. */
   readonly attachments: readonly Attachment[];
+  /** Images still being decoded: a send waits for them, and the composer says so. */
+  readonly preparingImages: number;
   setDraft(draft: string): void;
   addAttachment(attachment: Attachment): void;
   removeAttachment(id: string): void;
-  /** After a send: the text and images now belong to the conversation. */
-  clearComposer(): void;
+  preparingImagesChanged(delta: number): void;
+  /**
+   * After a send: the text and images sent now belong to the conversation. What was typed or attached
+   * while the send waited for its images stays for the next message.
+   */
+  clearComposer(sent: { readonly text: string; readonly attachmentIds: readonly string[] }): void;
 }
 
 export const createComposerSlice: SliceCreator<ComposerSlice> = (set) => ({
   draft: '',
   attachments: [],
+  preparingImages: 0,
   setDraft: (draft) => set({ draft }),
   addAttachment: (attachment) => set((state) => ({ attachments: [...state.attachments, attachment] })),
   removeAttachment: (id) =>
     set((state) => ({ attachments: state.attachments.filter((attachment) => attachment.id !== id) })),
-  clearComposer: () => set({ draft: '', attachments: [] }),
+  preparingImagesChanged: (delta) => set((state) => ({ preparingImages: state.preparingImages + delta })),
+  clearComposer: ({ text, attachmentIds }) =>
+    set((state) => ({
+      draft: state.draft.trim() === text ? '' : state.draft,
+      attachments: state.attachments.filter((attachment) => !attachmentIds.includes(attachment.id)),
+    })),
 });

@@ -12,6 +12,7 @@ export function Composer() {
   const draft = useAppState((s) => s.draft);
   const setDraft = useAppState((s) => s.setDraft);
   const attachments = useAppState((s) => s.attachments);
+  const preparingImages = useAppState((s) => s.preparingImages);
   const removeAttachment = useAppState((s) => s.removeAttachment);
   const generating = useAppState((s) => s.generation !== undefined);
   const ready = useAppState((s) => s.load.status === 'ready');
@@ -25,7 +26,8 @@ export function Composer() {
   const camera = useCameraKind();
   const [cameraOpen, setCameraOpen] = useState(false);
 
-  const canSend = ready && !generating && (draft.trim() !== '' || attachments.length > 0);
+  const canSend =
+    ready && !generating && (draft.trim() !== '' || attachments.length > 0 || preparingImages > 0);
 
   // Grow with the text up to a limit, then scroll.
   // biome-ignore lint/correctness/useExhaustiveDependencies: measures again whenever the draft changes
@@ -62,7 +64,7 @@ export function Composer() {
           send();
         }}
       >
-        {attachments.length > 0 && (
+        {attachments.length + preparingImages > 0 && (
           <ul className="attachments" aria-label="Images to send">
             {attachments.map((attachment) => (
               <li key={attachment.id} className="attachment" data-testid="attachment">
@@ -81,6 +83,13 @@ export function Composer() {
                 </button>
               </li>
             ))}
+            {preparingImages > 0 && (
+              <li className="attachment preparing" aria-busy="true">
+                <span className="attachment-name">
+                  {preparingImages === 1 ? 'Reading the image…' : `Reading ${preparingImages} images…`}
+                </span>
+              </li>
+            )}
           </ul>
         )}
         <div className="composer-row">
