@@ -52,7 +52,10 @@ async function load(): Promise<DawnRuntime | string> {
     return `the webgpu package (Dawn for Node) is not installed: ${err instanceof Error ? err.message : err}`;
   }
   Object.assign(globalThis, dawn.globals);
-  const gpu = dawn.create([]) as {
+  // Dawn quantises GPU timestamps unless told not to (to multiples of 131,072 ns on SwiftShader here; a
+  // guard against timing attacks in pages), which would read a GPU machine's passes of a few µs as
+  // nothing (dawn-kernels.ts).
+  const gpu = dawn.create(['disable-dawn-features=timestamp_quantization']) as {
     requestAdapter(): Promise<{ info?: { description?: string; vendor?: string } } | null>;
   };
   const adapter = await gpu.requestAdapter();

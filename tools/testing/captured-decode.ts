@@ -5,17 +5,31 @@
  *
  *   npx tsx tools/testing/captured-decode.ts --package models/stories260k [--static onnx/decoder_model_static.onnx]
  *     [--embed onnx/embed_tokens.onnx] [--prompt 1 | --prompt-length 64] [--max-new-tokens 256]
- *     [--expect .cache/reference/greedy-from-bos.ids] [--compare-uncaptured 16] [--bandwidth 4.8e12]
+ *     [--expect .cache/reference/greedy-from-bos.ids] [--compare-uncaptured 16] [--merged 16]
+ *     [--bandwidth 4.8e12]
  *
  * The reference ids are the generated ones, as the documented sample lists them (without the prompt).
  * --compare-uncaptured N also runs the first N steps of the same graph without replay (the provider
  * recording nothing), and reports their rate beside the captured one and whether the tokens agree.
+ * --merged N also decodes N tokens of the text prompt --merged-prompt through the engine as it runs a
+ * package without the static graph on this runtime: the merged decoder (same dtype), growing KV cache.
+ *
+ * Each decode path's steps after the first token also report, from dawn-kernels.ts: kernels (compute
+ * dispatches, embed_tokens' included) per token, GPU milliseconds inside compute passes per token where
+ * the device has timestamp-query (else `timestampsMissing` says why), and wall milliseconds per token
+ * over the same steps. `kernelsPerStep` lists the distinct counts one replayed decoder run took,
+ * `embedKernelsPerStep` embed_tokens' run, and `capturingStepKernels` what the decoder run that
+ * captured the graph dispatched: onnxruntime runs the graph twice in it ("Start another run for
+ * necessary memory allocation or graph capture"), once plainly and once from the capture.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { KernelCounter, type KernelWindow } from '../../src/cli/dawn-kernels';
 import { dawnDevice, loadDawnRuntime } from '../../src/cli/dawn-webgpu';
 import { type GpuDevice, StaticDecoder } from '../../src/engine/decoder/static-decoder';
+import { loadModel } from '../../src/engine/index';
+import { folderReader } from '../../src/engine/node/folder-reader';
 import type { OrtSession, OrtTensor } from '../../src/engine/runtime/ort';
 
 const { values } = parseArgs({
@@ -29,6 +43,8 @@ const { values } = parseArgs({
     'max-length': { type: 'string', default: '1024' },
     expect: { type: 'string' },
     'compare-uncaptured': { type: 'string', default: '0' },
+    merged: { type: 'string', default: '0' },
+    'merged-prompt': { type: 'string', default: 'Once upon a time' },
     bandwidth: { type: 'string', default: '4.8e12' },
   },
 });
@@ -100,6 +116,7 @@ const decoder = await StaticDecoder.create(
   },
 );
 const loadMs = performance.now() - loadStart;
+const counter = KernelCounter.install(device);
 
 function decoderSessionOutputs(): readonly string[] {
   return decoderSession.outputNames;
@@ -134,31 +151,106 @@ const prompt = promptLength
   : values.prompt.split(',').map(Number);
 const maxNew = Number(values['max-new-tokens']);
 
+/** What one decode path's steps after the first token cost, per token. */
+interface StepCost {
+  readonly kernelsPerToken: number;
+  readonly gpuMsPerToken?: number;
+  readonly wallMsPerToken: number;
+  readonly timestampsMissing?: string;
+}
+
+function stepCost(window: KernelWindow, steps: number, wallMs: number): StepCost | undefined {
+  if (steps < 1) return undefined;
+  const round = (value: number) => Number(value.toFixed(3));
+  return {
+    kernelsPerToken: round(window.dispatches / steps),
+    ...(window.gpuMs === undefined ? {} : { gpuMsPerToken: round(window.gpuMs / steps) }),
+    wallMsPerToken: round(wallMs / steps),
+    ...(window.timestampsMissing ? { timestampsMissing: window.timestampsMissing } : {}),
+  };
+}
+
 /** Greedy generation; `captured` false runs every step without replay. */
 async function generate(
   count: number,
   captured: boolean,
-): Promise<{ tokens: number[]; ttftMs: number; decodeMs: number }> {
+): Promise<{
+  tokens: number[];
+  ttftMs: number;
+  decodeMs: number;
+  cost?: StepCost;
+  embedKernels: number[];
+  stepKernels: number[];
+}> {
   decoder.rewind(0);
   const start = performance.now();
   const first = argmax(await decoder.prefill(await embedOnCpu(prompt)));
   const ttftMs = performance.now() - start;
   const tokens = [first];
+  const embedKernels: number[] = [];
+  const stepKernels: number[] = [];
   const decodeStart = performance.now();
+  counter.start();
   while (tokens.length < count) {
+    const before = counter.dispatched;
     const embedding = await embedIds([tokens[tokens.length - 1] ?? 0]);
+    const embedded = counter.dispatched;
     const result = await decoder.step(embedding, !captured);
     embedding.dispose();
     tokens.push(captured ? result.token : argmax(result.logits ?? new Float32Array()));
+    embedKernels.push(embedded - before);
+    stepKernels.push(counter.dispatched - embedded);
   }
-  return { tokens, ttftMs, decodeMs: performance.now() - decodeStart };
+  const decodeMs = performance.now() - decodeStart;
+  const cost = stepCost(await counter.stop(), tokens.length - 1, decodeMs);
+  return { tokens, ttftMs, decodeMs, ...(cost ? { cost } : {}), embedKernels, stepKernels };
+}
+
+/**
+ * The engine's decode of the text prompt on this runtime without graph capture: the merged decoder in
+ * the static graph's dtype. Counted from the first streamed token, before whose step nothing of the
+ * window ran; the steps in the window are the decoder runs after the first token less those before it.
+ */
+async function mergedCost(count: number): Promise<StepCost | undefined> {
+  const dtype = staticFile.includes('_q4') ? 'q4' : 'fp32';
+  const model = await loadModel(ort, folderReader(dir ?? ''), {
+    backend: 'webgpu',
+    graphCapture: false,
+    dtype: { decoder_model_merged: dtype },
+  });
+  try {
+    let tokensBefore: number | undefined;
+    let windowStart = 0;
+    const events = model.complete(values['merged-prompt'], {
+      maxNewTokens: count,
+      temperature: 0,
+      draftTokens: 0,
+    });
+    for await (const event of events) {
+      if (event.type === 'delta' && tokensBefore === undefined) {
+        tokensBefore = event.tokenIds.length;
+        windowStart = performance.now();
+        counter.start();
+      } else if (event.type === 'done') {
+        if (tokensBefore === undefined) return undefined;
+        const wallMs = performance.now() - windowStart;
+        const steps = (event.stats.decodeSteps?.steps ?? 0) - (tokensBefore - 1);
+        return stepCost(await counter.stop(), steps, wallMs);
+      }
+    }
+    return undefined;
+  } finally {
+    await model.dispose();
+  }
 }
 
 const compare = Number(values['compare-uncaptured']);
-// A first generation of a few tokens captures the graph, so the timed one replays it.
-await generate(3, true);
+// A first generation of a few tokens captures the graph (at its first step), so the timed one replays it.
+const warm = await generate(3, true);
 const run = await generate(maxNew, true);
 const uncaptured = compare > 0 ? await generate(compare, false) : undefined;
+const mergedSteps = Number(values.merged);
+const merged = mergedSteps > 0 ? await mergedCost(mergedSteps) : undefined;
 
 let expectedMatch: number | undefined;
 if (values.expect) {
@@ -172,6 +264,7 @@ if (values.expect) {
 let weightBytes = 0;
 for (const file of [staticFile, `${staticFile}_data`])
   weightBytes += (await stat(join(dir, file)).catch(() => ({ size: 0 }))).size;
+const distinct = (counts: readonly number[]) => [...new Set(counts)];
 const rate = (tokens: number, ms: number) => (tokens > 1 ? ((tokens - 1) * 1000) / ms : 0);
 const decodeTokS = rate(run.tokens.length, run.decodeMs);
 console.log(
@@ -188,10 +281,17 @@ console.log(
     expectedLength: values.expect ? run.tokens.length : undefined,
     ttftMs: Number(run.ttftMs.toFixed(1)),
     decodeTokS: Number(decodeTokS.toFixed(1)),
+    ...run.cost,
+    kernelsPerStep: distinct(run.stepKernels),
+    embedKernelsPerStep: distinct(run.embedKernels),
+    capturingStepKernels: warm.stepKernels[0],
     uncapturedTokS: uncaptured
       ? Number(rate(uncaptured.tokens.length, uncaptured.decodeMs).toFixed(1))
       : undefined,
     uncapturedAgrees: uncaptured ? uncaptured.tokens.every((t, i) => t === run.tokens[i]) : undefined,
+    uncaptured: uncaptured?.cost,
+    uncapturedKernelsPerStep: uncaptured ? distinct(uncaptured.stepKernels) : undefined,
+    merged,
     weightBytes,
     bandwidthFraction: Number(((weightBytes * decodeTokS) / Number(values.bandwidth)).toFixed(4)),
   }),
