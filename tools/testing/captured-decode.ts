@@ -249,6 +249,9 @@ const compare = Number(values['compare-uncaptured']);
 const warm = await generate(3, true);
 const run = await generate(maxNew, true);
 const uncaptured = compare > 0 ? await generate(compare, false) : undefined;
+await decoder.release();
+await embed.release();
+// After the static decoder's two sessions are gone: a large package's weights are then held once.
 const mergedSteps = Number(values.merged);
 const merged = mergedSteps > 0 ? await mergedCost(mergedSteps) : undefined;
 
@@ -296,5 +299,3 @@ console.log(
     bandwidthFraction: Number(((weightBytes * decodeTokS) / Number(values.bandwidth)).toFixed(4)),
   }),
 );
-await decoder.release();
-await embed.release();
