@@ -48,8 +48,11 @@ interface PassDescriptor {
 
 type Method = (this: unknown, ...args: never[]) => unknown;
 
-// The most queries one query set may hold (WebGPU's limit), two per pass.
+// The most queries one query set may hold (WebGPU's limit), two per pass; a window that fills one takes
+// another (a GPU machine's 256 steps of some 40 passes each take several). Each set resolves at a
+// multiple of its size in bytes, which resolveQuerySet needs to be a multiple of 256.
 const QUERY_CAPACITY = 4096;
+const MAX_QUERY_SETS = 64;
 // GPUBufferUsage: MAP_READ, COPY_SRC, COPY_DST, QUERY_RESOLVE; GPUMapMode.READ.
 const MAP_READ_USAGE = 0x0001 | 0x0008;
 const RESOLVE_USAGE = 0x0004 | 0x0200;
@@ -57,7 +60,9 @@ const MAP_READ = 0x0001;
 
 interface Timing {
   readonly device: TimingDevice;
-  readonly querySet: unknown;
+  /** The window's query sets, all full but the last. */
+  readonly querySets: unknown[];
+  /** Queries used in the last set. */
   used: number;
   /** Why this window's sum would be short, once a pass went untimed. */
   untimed: string | undefined;
@@ -67,7 +72,7 @@ export class KernelCounter {
   private active = false;
   private dispatches = 0;
   private passes = 0;
-  private timing: Timing | string;
+  private readonly timing: Timing | string;
 
   private constructor(timing: Timing | string) {
     this.timing = timing;
@@ -107,20 +112,21 @@ export class KernelCounter {
     this.dispatches = 0;
     this.passes = 0;
     if (typeof this.timing !== 'string') {
+      this.timing.querySets.splice(1);
       this.timing.used = 0;
       this.timing.untimed = undefined;
     }
     this.active = true;
   }
 
-  /** Ends the window once the GPU has finished its work. */
+  /** Ends the window; its GPU time is read once the GPU has run the window's work. */
   async stop(): Promise<KernelWindow> {
     this.active = false;
     const counts = { dispatches: this.dispatches, passes: this.passes };
     const timing = this.timing;
     if (typeof timing === 'string') return { ...counts, timestampsMissing: timing };
     if (timing.untimed) return { ...counts, timestampsMissing: timing.untimed };
-    if (timing.used === 0) return { ...counts, gpuMs: 0 };
+    if (timing.querySets.length === 1 && timing.used === 0) return { ...counts, gpuMs: 0 };
     return { ...counts, gpuMs: await passMilliseconds(timing) };
   }
 
@@ -135,15 +141,19 @@ export class KernelCounter {
       return descriptor;
     }
     if (timing.used + 2 > QUERY_CAPACITY) {
-      timing.untimed = `more than ${QUERY_CAPACITY / 2} compute passes in one window`;
-      return descriptor;
+      if (timing.querySets.length >= MAX_QUERY_SETS) {
+        timing.untimed = `more than ${(MAX_QUERY_SETS * QUERY_CAPACITY) / 2} compute passes in one window`;
+        return descriptor;
+      }
+      timing.querySets.push(timing.device.createQuerySet({ type: 'timestamp', count: QUERY_CAPACITY }));
+      timing.used = 0;
     }
     const first = timing.used;
     timing.used += 2;
     return {
       ...descriptor,
       timestampWrites: {
-        querySet: timing.querySet,
+        querySet: timing.querySets.at(-1),
         beginningOfPassWriteIndex: first,
         endOfPassWriteIndex: first + 1,
       },
@@ -167,7 +177,7 @@ function timingOn(device: TimingDevice | undefined): Timing | string {
     return "the device has no 'timestamp-query' feature: kernels counted, not timed";
   return {
     device,
-    querySet: device.createQuerySet({ type: 'timestamp', count: QUERY_CAPACITY }),
+    querySets: [device.createQuerySet({ type: 'timestamp', count: QUERY_CAPACITY })],
     used: 0,
     untimed: undefined,
   };
@@ -175,22 +185,26 @@ function timingOn(device: TimingDevice | undefined): Timing | string {
 
 /** The window's pass timestamps, resolved after all its work (the queue runs in order). */
 async function passMilliseconds(timing: Timing): Promise<number> {
-  const { device, querySet, used } = timing;
-  const bytes = used * 8;
+  const { device, querySets, used } = timing;
+  const counts = querySets.map((_, i) => (i === querySets.length - 1 ? used : QUERY_CAPACITY));
+  const bytes = querySets.length * QUERY_CAPACITY * 8;
   const resolved = device.createBuffer({ size: bytes, usage: RESOLVE_USAGE });
   const readable = device.createBuffer({ size: bytes, usage: MAP_READ_USAGE });
   try {
     const encoder = device.createCommandEncoder();
-    encoder.resolveQuerySet(querySet, 0, used, resolved, 0);
+    for (const [i, set] of querySets.entries())
+      encoder.resolveQuerySet(set, 0, counts[i] ?? 0, resolved, i * QUERY_CAPACITY * 8);
     encoder.copyBufferToBuffer(resolved, 0, readable, 0, bytes);
     device.queue.submit([encoder.finish()]);
     await readable.mapAsync(MAP_READ);
     const stamps = new BigUint64Array(readable.getMappedRange());
     let nanoseconds = 0n;
-    for (let i = 0; i + 1 < used; i += 2) {
-      const begin = stamps[i] ?? 0n;
-      const end = stamps[i + 1] ?? 0n;
-      if (end > begin) nanoseconds += end - begin;
+    for (const [set, count] of counts.entries()) {
+      for (let i = set * QUERY_CAPACITY; i + 1 < set * QUERY_CAPACITY + count; i += 2) {
+        const begin = stamps[i] ?? 0n;
+        const end = stamps[i + 1] ?? 0n;
+        if (end > begin) nanoseconds += end - begin;
+      }
     }
     return Number(nanoseconds) / 1e6;
   } finally {
