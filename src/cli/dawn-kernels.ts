@@ -72,19 +72,21 @@ export class KernelCounter {
   private active = false;
   private dispatches = 0;
   private passes = 0;
-  private readonly timing: Timing | string;
+  private timing: Timing | string = 'no window started yet';
+  private readonly device: () => unknown;
 
-  private constructor(timing: Timing | string) {
-    this.timing = timing;
+  private constructor(device: () => unknown) {
+    this.device = device;
   }
 
   /**
    * Wraps the global WebGPU classes (once per process: a second counter would count twice). `device`
-   * is the one onnxruntime runs on (dawn-webgpu.ts's dawnDevice, once a session exists).
+   * gives the one onnxruntime runs on now (dawn-webgpu.ts's dawnDevice): onnxruntime-web makes a new
+   * device once every session of the last one is released, and timestamps must come from the passes' own.
    */
-  static install(device: unknown): KernelCounter {
+  static install(device: () => unknown): KernelCounter {
     if (installed) throw new Error('a KernelCounter is already installed in this process');
-    const counter = new KernelCounter(timingOn(device as TimingDevice | undefined));
+    const counter = new KernelCounter(device);
     const pass = prototypeOf('GPUComputePassEncoder');
     for (const name of ['dispatchWorkgroups', 'dispatchWorkgroupsIndirect']) {
       const original = pass[name] as Method;
@@ -111,7 +113,9 @@ export class KernelCounter {
   start(): void {
     this.dispatches = 0;
     this.passes = 0;
-    if (typeof this.timing !== 'string') {
+    const device = this.device() as TimingDevice | undefined;
+    if (typeof this.timing === 'string' || this.timing.device !== device) this.timing = timingOn(device);
+    else {
       this.timing.querySets.splice(1);
       this.timing.used = 0;
       this.timing.untimed = undefined;

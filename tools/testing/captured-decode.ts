@@ -116,7 +116,7 @@ const decoder = await StaticDecoder.create(
   },
 );
 const loadMs = performance.now() - loadStart;
-const counter = KernelCounter.install(device);
+const counter = KernelCounter.install(() => dawnDevice(ort));
 
 function decoderSessionOutputs(): readonly string[] {
   return decoderSession.outputNames;

@@ -30,7 +30,7 @@ const session = await ort.InferenceSession.create(model, {
   executionProviders: ['webgpu'],
   graphOptimizationLevel: 'disabled',
 });
-const counter = KernelCounter.install(dawnDevice(ort));
+const counter = KernelCounter.install(() => dawnDevice(ort));
 const input = new ort.Tensor('float32', new Float32Array(1024).fill(0.5), [1024]);
 const windows: KernelWindow[] = [];
 for (let run = 0; run < Number(values.runs); run++) {
