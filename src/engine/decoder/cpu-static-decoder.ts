@@ -13,7 +13,7 @@
  * Under the two-part attention a run is handed the past at its valid length, not its capacity, where that
  * costs no copy or little: a view of the buffer when there is one KV head (each head's rows lie at the
  * start), a compact copy for a run of many new positions (a prefill chunk reads the past once per query
- * row; the copy costs once).
+ * row; the copy costs once), nothing at all for a prefill from the start.
  */
 import type { Ort, OrtSession, OrtTensor } from '../runtime/ort';
 import { int64Tensor } from '../runtime/tensors';
@@ -104,7 +104,7 @@ export class CpuStaticSequence implements DecoderSequence {
       feeds[KV_STARTS] = int64Tensor(ort, [0, 0, start, 0], [4]);
       feeds[KV_ENDS] = int64Tensor(ort, [1, kvHeads, end, headDim], [4]);
     }
-    const compact = twoPart && start > 0 && (kvHeads === 1 || count >= COMPACT_PAST_RUN);
+    const compact = twoPart && (kvHeads === 1 || count >= COMPACT_PAST_RUN);
     if (shape.positionIds)
       feeds.position_ids = int64Tensor(
         ort,

@@ -255,6 +255,10 @@ const CASES: readonly [string, Case][] = [
     { heads: 4, kvHeads: 4, headDim: 8, past: 0, capacity: 16, count: 7 },
   ],
   [
+    'a prefill handed an empty past (the cpu backend compacts the past of long runs)',
+    { heads: 4, kvHeads: 2, headDim: 8, past: 0, capacity: 0, count: 6 },
+  ],
+  [
     'rotary in the attention (do_rotary), halves',
     { heads: 6, kvHeads: 2, headDim: 16, past: 11, capacity: 32, count: 3, rotary: { interleaved: 0 } },
   ],
