@@ -11,7 +11,7 @@ import { folderReader } from '../node/folder-reader';
 import type { Ort } from '../runtime/ort';
 import { createSession } from '../runtime/session';
 import type { GenerateEvent, LoadedModel } from '../types';
-import { COMPACT_PAST_RUN, CpuStaticDecoder } from './cpu-static-decoder';
+import { COMPACT_PAST_RUN, CpuStaticDecoder, PREFILL_CHUNK } from './cpu-static-decoder';
 import { cpuStaticGraph } from './cpu-static-graph';
 import type { DecoderInput } from './decoder';
 import { type DecoderSequence, mergedSequence, type StepRow } from './sequence';
@@ -124,11 +124,13 @@ describe.each(['two-part', 'group-query'] as const)(
 
     /**
      * The same runs and cuts on a sequence: a prefill past one capacity block, drafts, rewinds, a regrowth,
-     * runs short of COMPACT_PAST_RUN (the past at its capacity, masked) and past it (the past compacted).
+     * runs short of COMPACT_PAST_RUN (the past at its capacity, masked) and past it (the past compacted), a
+     * run longer than PREFILL_CHUNK.
      */
     async function script(sequence: DecoderSequence): Promise<StepRow[]> {
       const rows: StepRow[] = [];
-      rows.push(...(await sequence.run(embeds(300, 1), 2)));
+      // Past PREFILL_CHUNK under the two-part attention, with rows asked for from both chunks.
+      rows.push(...(await sequence.run(embeds(PREFILL_CHUNK + 44, 1), 50)));
       rows.push(...(await sequence.run(embeds(1, 6), 1)));
       rows.push(...(await sequence.run(embeds(4, 2), 4)));
       await sequence.truncate(sequence.length - 3);
