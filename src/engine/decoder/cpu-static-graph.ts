@@ -10,6 +10,10 @@
  * which the caller writes into its own buffers (cpu-static-decoder.ts). The past inputs keep their fixed
  * capacity; GroupQueryAttention reads the lengths from seqlens_k.
  *
+ * By default each GroupQueryAttention is then replaced by the two-part attention (two-part-attention.ts),
+ * which reads the past buffers in place instead of clearing and filling a present as long as them on
+ * every run, and itself outputs the new rows (no present, no Slice).
+ *
  * The last-position Slice before lm_head (the node `logits/last`) takes its start from an input, so a
  * run with draft tokens gets the logits, and `next_token` the argmax, of each of its last positions.
  */
