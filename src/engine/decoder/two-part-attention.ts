@@ -15,7 +15,9 @@
  * grouped under their KV head as rows ([B, kvHeads, groups × S, D]), so K and V are never expanded.
  * Rotary (do_rotary) runs as onnxruntime's RotaryEmbedding on q and the new k at positions from the
  * past's valid length, as GroupQueryAttention derives them. The new positions' rotated keys and values
- * are the node's new-rows outputs, for the caller to write into its buffers.
+ * are the node's new-rows outputs, for the caller to write into its buffers. Lengths come from
+ * total_sequence_length alone, not seqlens_k: every sequence of a batch has the same length, as the engine's
+ * single sequence does.
  *
  * Attribute combinations it does not reproduce (a sliding window, softcap, smooth softmax, packed QKV,
  * extra inputs) leave the graph to GroupQueryAttention: `unsupportedReason` says which.
