@@ -1,6 +1,6 @@
 /** The command line of `glimpse`, parsed with node:util parseArgs into one typed command. */
 import { parseArgs } from 'node:util';
-import type { Backend, Dtype, GenerateOptions, ModelPart } from '../engine/index';
+import type { Backend, CpuAttentionKind, Dtype, GenerateOptions, ModelPart } from '../engine/index';
 import { MODEL_PARTS } from '../engine/model/files';
 
 export const USAGE = `Usage:
@@ -28,6 +28,8 @@ Options:
   --backend NAME         wasm (onnxruntime-web, default), cpu (onnxruntime-node), webgpu (onnxruntime-node;
                          without --draft-tokens, onnxruntime-web over Dawn with graph capture
                          when the package has decoder_model_static and Dawn finds an adapter)
+  --cpu-attention KIND   two-part (default) or group-query (onnxruntime's): the attention of the cpu
+                         backend's static decoder
   --json                 print one JSON object per answer: text, token ids, timings`;
 
 export class UsageError extends Error {
@@ -47,11 +49,14 @@ export interface Command {
   readonly backend: Backend;
   /** The parts whose dtype the command line names. */
   readonly dtype: Partial<Record<ModelPart, Dtype>> | undefined;
+  /** LoadOptions.cpuAttention, when named. */
+  readonly cpuAttention: CpuAttentionKind | undefined;
   readonly json: boolean;
   readonly generate: GenerateOptions;
 }
 
 const BACKENDS: readonly Backend[] = ['wasm', 'cpu', 'webgpu'];
+const CPU_ATTENTIONS: readonly CpuAttentionKind[] = ['two-part', 'group-query'];
 const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q4', 'q4f16', 'quantized', 'int8', 'uint8', 'bnb4'];
 
 function oneOf<T extends string>(values: readonly T[], value: string, option: string): T {
@@ -126,6 +131,10 @@ export function parseCommand(argv: readonly string[]): Command {
     followUps,
     backend: values.backend === undefined ? 'wasm' : oneOf(BACKENDS, values.backend, 'backend'),
     dtype: dtypeOption(values.dtype),
+    cpuAttention:
+      values['cpu-attention'] === undefined
+        ? undefined
+        : oneOf(CPU_ATTENTIONS, values['cpu-attention'], 'cpu-attention'),
     json: values.json ?? false,
     generate,
   };
@@ -150,6 +159,7 @@ function parse(argv: readonly string[]) {
       'draft-tokens': { type: 'string' },
       dtype: { type: 'string', multiple: true },
       backend: { type: 'string' },
+      'cpu-attention': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

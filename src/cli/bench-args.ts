@@ -1,7 +1,7 @@
 /** The command line of `glimpse bench`, parsed into one typed options object. */
 import { parseArgs } from 'node:util';
 import type { BenchBackend, SystemName } from '../bench/report';
-import type { Dtype } from '../engine/index';
+import type { CpuAttentionKind, Dtype } from '../engine/index';
 import { DTYPE_SUFFIX } from '../engine/model/files';
 
 export const BENCH_USAGE = `Usage: glimpse bench [options]
@@ -19,6 +19,7 @@ Options:
   --draft-tokens N       Glimpse's draft tokens per decoder run (default: its own, 4 on webgpu, else 0)
   --no-static-cache      Glimpse on cpu decodes with the merged decoder even where the package has
                          decoder_model_static in its dtype (the baseline of the KV cache kept in place)
+  --cpu-attention KIND   two-part (default) or group-query: the attention of Glimpse's static decoder on cpu
   --dtype DTYPE          the decoder's and vision encoder's file variant (q4, quantized, int8, fp32, …) where
                          the package has it (default: the engine's choice per backend, as the app loads)
   --quick                tiny-llava only, few runs: under two minutes on 2 cores
@@ -37,6 +38,8 @@ export interface BenchOptions {
   readonly draftTokens: number | undefined;
   /** LoadOptions.staticCache for Glimpse (default true). */
   readonly staticCache: boolean;
+  /** LoadOptions.cpuAttention for Glimpse (default: the engine's). */
+  readonly cpuAttention: CpuAttentionKind | undefined;
   readonly dtype: Dtype | undefined;
   readonly quick: boolean;
   readonly timeout: number | undefined;
@@ -50,6 +53,7 @@ export class BenchUsageError extends Error {
 
 const BACKENDS: readonly BenchBackend[] = ['wasm', 'cpu', 'webgpu'];
 const SYSTEMS: readonly SystemName[] = ['glimpse', 'transformers.js'];
+const CPU_ATTENTIONS: readonly CpuAttentionKind[] = ['two-part', 'group-query'];
 
 function list<T extends string>(value: string | undefined, allowed: readonly T[], option: string): T[] {
   if (value === undefined) return [...allowed];
@@ -97,6 +101,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     wasmThreads: positiveInteger(values['wasm-threads'], 'wasm-threads') ?? 1,
     draftTokens: values['draft-tokens'] === '0' ? 0 : positiveInteger(values['draft-tokens'], 'draft-tokens'),
     staticCache: !(values['no-static-cache'] ?? false),
+    cpuAttention:
+      values['cpu-attention'] === undefined
+        ? undefined
+        : list(values['cpu-attention'], CPU_ATTENTIONS, 'cpu-attention')[0],
     dtype: dtypeOption(values.dtype),
     quick,
     timeout: positiveInteger(values.timeout, 'timeout'),
@@ -120,6 +128,7 @@ function parse(argv: readonly string[]) {
       'draft-tokens': { type: 'string' },
       dtype: { type: 'string' },
       'no-static-cache': { type: 'boolean' },
+      'cpu-attention': { type: 'string' },
       quick: { type: 'boolean' },
       timeout: { type: 'string' },
       name: { type: 'string' },

@@ -196,6 +196,7 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
         plan: setup.plan,
         wasmThreads: options.wasmThreads,
         staticCache: options.staticCache,
+        ...(options.cpuAttention ? { cpuAttention: options.cpuAttention } : {}),
       };
       try {
         results.push(await runChild(job, io, options.timeout));

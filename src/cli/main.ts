@@ -67,6 +67,7 @@ async function run(command: Command, io: CliIo): Promise<void> {
   const model = await loadModel(runtime.ort, reader, {
     backend: command.backend,
     graphCapture: runtime.graphCapture,
+    ...(command.cpuAttention ? { cpuAttention: command.cpuAttention } : {}),
     // The parts the command line leaves out keep what the Hub download planned, if anything.
     ...(hub || dtype ? { dtype: { ...hub?.dtype, ...dtype } } : {}),
     ...(bar ? { onProgress: (progress: LoadProgress) => bar.update(progress) } : {}),

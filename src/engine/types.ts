@@ -50,6 +50,11 @@ export interface LoadOptions {
    * KV cache kept in place (the default); false keeps the merged decoder, as the benchmark's baseline.
    */
   readonly staticCache?: boolean;
+  /**
+   * The attention of the cpu backend's static decoder: 'two-part' (the default; GroupQueryAttention is
+   * kept for what it does not cover) or 'group-query', onnxruntime's, as a baseline.
+   */
+  readonly cpuAttention?: CpuAttentionKind;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: LoadProgress) => void;
 }
@@ -65,6 +70,9 @@ export interface LoadProgress {
   readonly totalBytes: number | undefined;
 }
 
+/** How the cpu backend's static decoder attends: its own two-part attention, or GroupQueryAttention. */
+export type CpuAttentionKind = 'two-part' | 'group-query';
+
 export interface ModelInfo {
   readonly location: string;
   readonly modelType: string;
@@ -76,6 +84,11 @@ export interface ModelInfo {
    * (LoadOptions.graphCapture), the KV cache kept in place on cpu (LoadOptions.staticCache).
    */
   readonly staticDecoder?: string;
+  /**
+   * The attention the cpu backend's static decoder runs: its own two-part attention, or onnxruntime's
+   * GroupQueryAttention with the reason it was kept (cpu-static-graph.ts).
+   */
+  readonly cpuAttention?: { readonly kind: CpuAttentionKind; readonly fallback?: string };
   readonly hasVision: boolean;
   readonly imageTokenCount: number | undefined;
   readonly contextLength: number;

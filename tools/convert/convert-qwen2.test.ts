@@ -156,11 +156,10 @@ describe('glimpse convert on a Qwen2ForCausalLM checkpoint (q/k/v biases, rope_t
     const bytes = readFileSync(join(to, file));
     expect(bytes.includes('do_rotary')).toBe(true);
     const runtime = ortNode as unknown as Ort;
-    const session = await createSession(runtime, 'cpu', {
-      file,
-      bytes: cpuStaticGraph(bytes),
-      externalData: [],
-    });
+    // The two-part attention (the cpu backend's default): rotary applied outside GroupQueryAttention.
+    const rewired = cpuStaticGraph(bytes);
+    expect(rewired.attention).toBe('two-part');
+    const session = await createSession(runtime, 'cpu', { file, bytes: rewired.bytes, externalData: [] });
     const { numLayers: layers, numKvHeads: kvHeads, headDim, hiddenSize: hidden } = CONFIG;
     const decoder = new CpuStaticDecoder(runtime, session, {
       layers,
@@ -168,6 +167,7 @@ describe('glimpse convert on a Qwen2ForCausalLM checkpoint (q/k/v biases, rope_t
       headDim,
       maxLength: 64,
       positionIds: false,
+      attention: rewired.attention,
     });
     const embed = await openSession(join(to, 'onnx/embed_tokens.onnx'));
     const embeds = async (ids: readonly number[]): Promise<DecoderInput> => {

@@ -1,11 +1,16 @@
 /**
  * Times one layer's attention for a one-token decode step at a given past length: onnxruntime's fused
- * GroupQueryAttention against the same attention from standard ops (Concat, MatMul, Softmax), on
- * onnxruntime-node's CPU EP and onnxruntime-web's wasm EP.
- * `npx tsx tools/profile/attention-kernels.ts [--past 866] [--threads 1] [--reps 20]`
+ * GroupQueryAttention against the same attention from standard ops (Concat, MatMul, Softmax), and the
+ * cpu backend's rewired static graph with each of its attentions (cpu-static-graph.ts: GroupQueryAttention
+ * with only the new rows fetched, and two-part-attention.ts), on onnxruntime-node's CPU EP and
+ * onnxruntime-web's wasm EP.
+ * `npx tsx tools/profile/attention-kernels.ts [--past 866] [--capacity 1024] [--threads 1] [--reps 20]
+ *  [--kv-heads 16]`
  */
 import { parseArgs } from 'node:util';
+import { cpuStaticGraph, KV_ENDS, KV_STARTS, LOGITS_START } from '../../src/engine/decoder/cpu-static-graph';
 import type { Ort } from '../../src/engine/index';
+import type { CpuAttentionKind } from '../../src/engine/types';
 import { GraphBuilder, MS_DOMAIN } from '../../src/toolkit/onnx/graph';
 
 const { values } = parseArgs({
@@ -15,6 +20,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1' },
     reps: { type: 'string', default: '20' },
     backends: { type: 'string', default: 'cpu,wasm' },
+    'kv-heads': { type: 'string', default: '16' },
   },
 });
 const P = Number(values.past);
@@ -22,6 +28,46 @@ const threads = Number(values.threads);
 const reps = Number(values.reps);
 const H = 16;
 const D = 64;
+const KV = Number(values['kv-heads']);
+
+/**
+ * GroupQueryAttention in the static decoder's layout (`logits/last`, present.* outputs), rewired as the
+ * cpu backend rewires it, with `attention`: the attention output is the "logits", the new rows come out.
+ */
+function rewired(attention: CpuAttentionKind): Uint8Array {
+  const g = new GraphBuilder('static');
+  const q = g.input('q', 'float32', [1, 1, H * D]);
+  const k = g.input('k', 'float32', [1, 1, KV * D]);
+  const v = g.input('v', 'float32', [1, 1, KV * D]);
+  const pk = g.input('pk', 'float32', [1, KV, 'p', D]);
+  const pv = g.input('pv', 'float32', [1, KV, 'p', D]);
+  const seqlens = g.input('seqlens', 'int32', [1]);
+  const total = g.input('total', 'int32', []);
+  const [out = '', presentK = '', presentV = ''] = g.node(
+    'GroupQueryAttention',
+    [q, k, v, pk, pv, seqlens, total],
+    { num_heads: H, kv_num_heads: KV },
+    { domain: MS_DOMAIN, outputs: 3, name: 'attention' },
+  );
+  g.output('present.0.key', 'float32', [1, KV, 't', D], presentK);
+  g.output('present.0.value', 'float32', [1, KV, 't', D], presentV);
+  const last = g.op(
+    'Slice',
+    [out, g.int64('last.start', [-1]), g.int64('last.end', [1 << 30]), g.int64('last.axes', [1])],
+    {},
+    { name: 'logits/last' },
+  );
+  g.output('logits', 'float32', [1, 1, H * D], last);
+  g.output(
+    'next_token',
+    'int32',
+    [1, 1],
+    g.op('Cast', [g.op('ArgMax', [last], { axis: -1, keepdims: 0 })], { to: 6 }),
+  );
+  const model = cpuStaticGraph(g.serialize().model, { attention });
+  if (model.attention !== attention) throw new Error(`${attention} fell back: ${model.fallback}`);
+  return model.bytes;
+}
 
 /**
  * GroupQueryAttention alone. With `newRows`, its present.* stay inside the runtime and the graph hands back
@@ -88,7 +134,14 @@ function plain(): Uint8Array {
   return g.serialize().model;
 }
 
-type Fetch = 'all' | 'attention only' | 'into the past buffers' | 'new rows';
+type Fetch =
+  | 'all'
+  | 'attention only'
+  | 'into the past buffers'
+  | 'new rows'
+  | 'rewired, group-query'
+  | 'rewired, two-part'
+  | 'rewired, two-part, past at its length';
 
 /**
  * Median ms of a run. 'attention only' leaves the present.* outputs inside the runtime; 'into the past
@@ -102,7 +155,11 @@ async function time(
   fetch: Fetch,
   extra: object = {},
 ): Promise<number> {
-  const shared = fetch === 'into the past buffers' || fetch === 'new rows';
+  const rewiredRun = fetch.startsWith('rewired');
+  const shared =
+    (fetch === 'into the past buffers' || fetch === 'new rows' || rewiredRun) &&
+    !fetch.endsWith('its length');
+  const kv = rewiredRun ? KV : H;
   const session = await ort.InferenceSession.create(model, {
     ...extra,
     executionProviders: [ep],
@@ -117,21 +174,33 @@ async function time(
       dims,
     );
   const C = Number(values.capacity);
-  const pk = f32([1, H, shared ? C : P, D]);
-  const pv = f32([1, H, shared ? C : P, D]);
-  const feeds = {
+  const pk = f32([1, kv, shared ? C : P, D]);
+  const pv = f32([1, kv, shared ? C : P, D]);
+  const int64 = (values: number[]) =>
+    new ort.Tensor('int64', BigInt64Array.from(values, BigInt), [values.length]);
+  const feeds: Record<string, unknown> = {
     q: f32([1, 1, H * D]),
-    k: f32([1, 1, H * D]),
-    v: f32([1, 1, H * D]),
+    k: f32([1, 1, kv * D]),
+    v: f32([1, 1, kv * D]),
     pk,
     pv,
     seqlens: new ort.Tensor('int32', Int32Array.of(P), [1]),
     total: new ort.Tensor('int32', Int32Array.of(P + 1), []),
   };
+  if (rewiredRun) feeds[LOGITS_START] = int64([-1]);
+  if (fetch === 'rewired, group-query') {
+    feeds[KV_STARTS] = int64([0, 0, P, 0]);
+    feeds[KV_ENDS] = int64([1, kv, P + 1, D]);
+  }
   const run = () =>
-    fetch === 'all' || fetch === 'new rows'
-      ? session.run(feeds)
-      : session.run(feeds, fetch === 'attention only' ? ['out'] : { present_k: pk, present_v: pv });
+    rewiredRun
+      ? session.run(feeds as never, ['logits', 'new.0.key', 'new.0.value'])
+      : fetch === 'all' || fetch === 'new rows'
+        ? session.run(feeds as never)
+        : session.run(
+            feeds as never,
+            fetch === 'attention only' ? ['out'] : { present_k: pk, present_v: pv },
+          );
   await run();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
@@ -155,6 +224,17 @@ for (const backend of values.backends.split(',')) {
     ['GroupQueryAttention, past of fixed capacity, only the new position fetched', gqa(true), 'new rows'],
     ['GroupQueryAttention, no memory arena', gqa(), 'all', { enableCpuMemArena: false }],
     ['standard ops (Concat, MatMul, Softmax)', plain(), 'all'],
+    [
+      `rewired static graph, GroupQueryAttention (kv heads ${KV})`,
+      rewired('group-query'),
+      'rewired, group-query',
+    ],
+    [`rewired static graph, two-part attention (kv heads ${KV})`, rewired('two-part'), 'rewired, two-part'],
+    [
+      `rewired static graph, two-part attention, past at its length (kv heads ${KV})`,
+      rewired('two-part'),
+      'rewired, two-part, past at its length',
+    ],
   ];
   for (const [name, model, fetch, extra] of cases) {
     try {

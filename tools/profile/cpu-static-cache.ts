@@ -6,6 +6,8 @@
  * token (argmax) at every step; then `--drafts` runs of one token and 4 draft tokens, each followed by the
  * cut of the 4 drafts (a draft that did not come true: a copy of the cache for the merged decoder, a length
  * change for the static one).
+ * Each static run is timed with both attentions of the rewired graph (two-part-attention.ts, then
+ * onnxruntime's GroupQueryAttention).
  * `npx tsx tools/profile/cpu-static-cache.ts --package .cache/models/synthetic-interleave --dtype quantized
  *  [--prompt 866] [--steps 16] [--reps 2]`
  */
@@ -21,6 +23,7 @@ import { parseModelConfig } from '../../src/engine/model/config';
 import { checkDecoder } from '../../src/engine/model/validate';
 import type { Ort } from '../../src/engine/runtime/ort';
 import { createSession, sessionInputs } from '../../src/engine/runtime/session';
+import type { CpuAttentionKind } from '../../src/engine/types';
 
 const { values } = parseArgs({
   options: {
@@ -43,19 +46,23 @@ const source = async (file: string) => ({ file, bytes: await readFile(join(dir, 
 const mergedFile = `onnx/decoder_model_merged${suffix}.onnx`;
 const spec = checkDecoder(await createSession(runtime, 'cpu', await source(mergedFile)), mergedFile, config);
 const staticSource = await source(`onnx/decoder_model_static${suffix}.onnx`);
-const staticSession = await createSession(runtime, 'cpu', {
-  ...staticSource,
-  bytes: cpuStaticGraph(staticSource.bytes),
-});
-const cpuStatic = new CpuStaticDecoder(runtime, staticSession, {
-  layers: spec.numLayers,
-  kvHeads: spec.kvHeads,
-  headDim: spec.headDim,
-  maxLength: config.contextLength,
-  positionIds: staticSession.inputNames.includes('position_ids'),
-});
+async function staticDecoder(attention: CpuAttentionKind): Promise<CpuStaticDecoder> {
+  const rewired = cpuStaticGraph(staticSource.bytes, { attention });
+  if (rewired.fallback) console.log(`${attention} asked, fell back: ${rewired.fallback}`);
+  const session = await createSession(runtime, 'cpu', { ...staticSource, bytes: rewired.bytes });
+  return new CpuStaticDecoder(runtime, session, {
+    layers: spec.numLayers,
+    kvHeads: spec.kvHeads,
+    headDim: spec.headDim,
+    maxLength: config.contextLength,
+    positionIds: session.inputNames.includes('position_ids'),
+    attention: rewired.attention,
+  });
+}
+const twoPart = await staticDecoder('two-part');
+const groupQuery = await staticDecoder('group-query');
 const hidden = Number(
-  sessionInputs(staticSession)
+  sessionInputs(twoPart.session)
     .find((v) => v.name === 'inputs_embeds')
     ?.shape?.at(-1),
 );
@@ -111,18 +118,28 @@ console.log(
 );
 for (let rep = 0; rep < Number(values.reps); rep++) {
   const merged = await measure(mergedSequence(runtime, spec, undefined), false);
-  const inPlace = await measure(cpuStatic.open(), true);
-  const same = merged.tokens.every((token, i) => token === inPlace.tokens[i]);
-  const [m, s] = [median(merged.stepMs), median(inPlace.stepMs)];
+  const m = median(merged.stepMs);
   console.log(
-    `rep ${rep + 1}: prefill merged ${merged.prefillMs.toFixed(0)} ms, static ${inPlace.prefillMs.toFixed(0)} ms; ` +
-      `step median merged ${m.toFixed(1)} ms (${(1000 / m).toFixed(2)} tok/s), static ${s.toFixed(1)} ms ` +
-      `(${(1000 / s).toFixed(2)} tok/s), ${(m / s).toFixed(2)}×; same tokens: ${same}; ` +
-      `5-position run + cut of 4: merged ${median(merged.draftMs).toFixed(1)} ms, static ${median(inPlace.draftMs).toFixed(1)} ms`,
+    `rep ${rep + 1}: merged: prefill ${merged.prefillMs.toFixed(0)} ms, step median ${m.toFixed(1)} ms ` +
+      `(${(1000 / m).toFixed(2)} tok/s), 5-position run + cut of 4 ${median(merged.draftMs).toFixed(1)} ms`,
   );
+  for (const [name, decoder] of [
+    ['static, two-part attention', twoPart],
+    ['static, GroupQueryAttention', groupQuery],
+  ] as const) {
+    const inPlace = await measure(decoder.open(), true);
+    const same = merged.tokens.every((token, i) => token === inPlace.tokens[i]);
+    const s = median(inPlace.stepMs);
+    console.log(
+      `  ${name}: prefill ${inPlace.prefillMs.toFixed(0)} ms, step median ${s.toFixed(1)} ms ` +
+        `(${(1000 / s).toFixed(2)} tok/s, ${(m / s).toFixed(2)}× the merged), same tokens: ${same}, ` +
+        `5-position run + cut of 4 ${median(inPlace.draftMs).toFixed(1)} ms`,
+    );
+  }
 }
 console.log(
   `load average after ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}`,
 );
 await spec.session.release();
-await staticSession.release();
+await twoPart.session.release();
+await groupQuery.session.release();

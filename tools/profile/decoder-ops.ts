@@ -4,14 +4,16 @@
  * several files (e.g. the q4 and the 8-bit decoder), it runs their steps in turn within one process, so a
  * machine's changing load falls on each alike, and prints each median against the first file's.
  * A decoder_model_static file runs as the cpu backend runs it (cpu-static-graph.ts): a greedy step over past
- * buffers of fixed capacity, only next_token and the new position's keys and values fetched.
+ * buffers of fixed capacity, only next_token and the new position's keys and values fetched, once per
+ * attention of `--attention` (two-part-attention.ts, GroupQueryAttention).
  * `npx tsx tools/profile/decoder-ops.ts FILE.onnx [FILE.onnx …] [--past 866] [--reps 5] [--threads 2]
- *  [--backend cpu|wasm] [--profile] [--no-arena] [--prealloc]`
+ *  [--backend cpu|wasm] [--profile] [--no-arena] [--prealloc] [--attention two-part,group-query]`
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { cpuStaticGraph, KV_ENDS, KV_STARTS, LOGITS_START } from '../../src/engine/decoder/cpu-static-graph';
 import type { Ort, OrtSession, OrtTensor } from '../../src/engine/runtime/ort';
+import type { CpuAttentionKind } from '../../src/engine/types';
 
 const { values, positionals: files } = parseArgs({
   allowPositionals: true,
@@ -23,6 +25,7 @@ const { values, positionals: files } = parseArgs({
     profile: { type: 'boolean', default: false },
     'no-arena': { type: 'boolean', default: false },
     prealloc: { type: 'boolean', default: false },
+    attention: { type: 'string', default: 'two-part,group-query' },
   },
 });
 if (files.length === 0) throw new Error('usage: decoder-ops.ts FILE.onnx [FILE.onnx …]');
@@ -53,7 +56,7 @@ function feeds(session: OrtSession): Record<string, OrtTensor> {
   const out: Record<string, OrtTensor> = {};
   const int64 = (values: number[]) =>
     new ort.Tensor('int64', BigInt64Array.from(values, BigInt), [values.length]);
-  const isStatic = session.inputNames.includes(KV_STARTS);
+  const isStatic = session.inputNames.includes(LOGITS_START);
   const [, kvHeads, , headDim] = dims(session, 'past_key_values.0.key').map(Number);
   for (const name of session.inputNames) {
     const shape = dims(session, name);
@@ -99,10 +102,12 @@ function preallocated(session: OrtSession): Record<string, OrtTensor> {
   );
 }
 
-async function open(file: string, index: number): Promise<Step> {
+async function open(file: string, index: number, attention?: CpuAttentionKind): Promise<Step> {
   const bytes = new Uint8Array(await readFile(file));
-  const isStatic = file.includes('decoder_model_static');
-  const session = await ort.InferenceSession.create(isStatic ? cpuStaticGraph(bytes) : bytes, {
+  const isStatic = attention !== undefined;
+  const model = attention ? cpuStaticGraph(bytes, { attention }) : undefined;
+  if (model?.fallback) console.log(`${file}: ${attention} asked, fell back: ${model.fallback}`);
+  const session = await ort.InferenceSession.create(model ? model.bytes : bytes, {
     executionProviders: [backend],
     graphOptimizationLevel: 'all',
     intraOpNumThreads: threads,
@@ -118,7 +123,7 @@ async function open(file: string, index: number): Promise<Step> {
   const run = () =>
     isStatic ? session.run(input, greedy) : fetches ? session.run(input, fetches) : session.run(input);
   await run();
-  return { file, session, run, times: [] };
+  return { file: attention ? `${file} (${attention})` : file, session, run, times: [] };
 }
 
 /** onnxruntime-node's profile of the runs, summed per op type (the lm_head's MatMulNBits apart). */
@@ -148,7 +153,12 @@ async function printProfile(step: Step, index: number): Promise<void> {
 }
 
 const steps: Step[] = [];
-for (const [index, file] of files.entries()) steps.push(await open(file, index));
+for (const file of files) {
+  const attentions = file.includes('decoder_model_static')
+    ? (values.attention.split(',') as CpuAttentionKind[])
+    : [undefined];
+  for (const attention of attentions) steps.push(await open(file, steps.length, attention));
+}
 for (let i = 0; i < reps; i++) {
   for (const step of steps) {
     const start = performance.now();

@@ -1,5 +1,5 @@
 /** One (system, backend) measurement in Node, as `glimpse bench` hands it to a child process. */
-import type { Dtype, ModelPart } from '../../engine/index';
+import type { CpuAttentionKind, Dtype, ModelPart } from '../../engine/index';
 import type { BenchPlan } from '../plan';
 import type { BenchBackend, SystemName } from '../report';
 
@@ -16,6 +16,8 @@ export interface NodeJob {
   readonly wasmThreads: number;
   /** Glimpse's LoadOptions.staticCache. */
   readonly staticCache: boolean;
+  /** Glimpse's LoadOptions.cpuAttention. */
+  readonly cpuAttention?: CpuAttentionKind;
 }
 
 /** The line a child prints last, so the parent finds its result among any library logging. */

@@ -94,7 +94,11 @@ async function measure(
       job.backend,
       image,
       job.plan,
-      { dtype: job.dtype, staticCache: job.staticCache },
+      {
+        dtype: job.dtype,
+        staticCache: job.staticCache,
+        ...(job.cpuAttention ? { cpuAttention: job.cpuAttention } : {}),
+      },
       monitor.sample,
     );
     return { measured, runtime };

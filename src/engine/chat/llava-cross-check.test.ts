@@ -1,7 +1,9 @@
 /**
  * The engine against an independent pipeline: transformers.js (its own processor, chat template, merge and
  * generation loop, on onnxruntime-node) must produce the same greedy answer, token for token, as the engine
- * (on onnxruntime-web wasm), for the fused package and for the split one with a separate projector.
+ * (on onnxruntime-web wasm), for the fused package and for the split one with a separate projector; and as
+ * the engine's cpu backend (onnxruntime-node), which decodes through the package's decoder_model_static
+ * rewired with its own two-part attention (cpu-static-graph.ts).
  */
 import { fileURLToPath } from 'node:url';
 import {
@@ -12,11 +14,14 @@ import {
   Tensor,
 } from '@huggingface/transformers';
 // biome-ignore lint/style/noRestrictedImports: a test is the host here and supplies the runtime.
+import * as ortNode from 'onnxruntime-node';
+// biome-ignore lint/style/noRestrictedImports: a test is the host here and supplies the runtime.
 import * as ort from 'onnxruntime-web';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../model/load';
 import { folderReader } from '../node/folder-reader';
+import type { Ort } from '../runtime/ort';
 import type { GenerateEvent } from '../types';
 
 const MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
@@ -53,12 +58,18 @@ async function transformersAnswer(rgb: Uint8Array): Promise<number[]> {
   }
 }
 
-async function engineAnswer(pkg: string, rgba: Uint8Array): Promise<number[]> {
-  const model = await loadModel(ort, folderReader(`${MODELS}${pkg}`), {
-    backend: 'wasm',
-    dtype: fp32Everywhere,
-  });
+async function engineAnswer(
+  pkg: string,
+  rgba: Uint8Array,
+  backend: 'wasm' | 'cpu' = 'wasm',
+): Promise<number[]> {
+  const runtime = backend === 'cpu' ? (ortNode as unknown as Ort) : ort;
+  const model = await loadModel(runtime, folderReader(`${MODELS}${pkg}`), { backend, dtype: fp32Everywhere });
   try {
+    if (backend === 'cpu') {
+      expect(model.info.staticDecoder).toBe('onnx/decoder_model_static.onnx');
+      expect(model.info.cpuAttention).toEqual({ kind: 'two-part' });
+    }
     const conversation = model.createConversation();
     let done: Extract<GenerateEvent, { type: 'done' }> | undefined;
     for await (const event of conversation.send(
@@ -81,11 +92,12 @@ const fp32Everywhere = {
 } as const;
 
 describe('greedy answers match transformers.js token for token', () => {
-  it('for the fused and the split package', async () => {
+  it('for the fused and the split package, and on the cpu backend (two-part attention)', async () => {
     const { rgb, rgba } = await boatsCrop();
     const reference = await transformersAnswer(rgb);
     expect(reference.length).toBeGreaterThan(10);
     expect(await engineAnswer('tiny-llava-fused', rgba)).toEqual(reference);
     expect(await engineAnswer('tiny-llava', rgba)).toEqual(reference);
+    expect(await engineAnswer('tiny-llava-fused', rgba, 'cpu')).toEqual(reference);
   });
 });

@@ -6,24 +6,45 @@
  * Rewinding (a wrong draft, a shorter common prefix) only lowers the length: the next run overwrites.
  *
  * The capacity grows in steps as the sequence does, up to the context length: GroupQueryAttention clears
- * its internal present buffer, which is as long as the past, on every run, so a cache sized for the whole
- * context at once would make short sequences pay for it.
+ * its internal present buffer, which is as long as the past, on every run, and the two-part attention
+ * (two-part-attention.ts) reads the past's whole capacity, masked past its length, so a cache sized for the
+ * whole context at once would make short sequences pay for it.
+ *
+ * Under the two-part attention a run is handed the past at its valid length, not its capacity, where that
+ * costs no copy or little: a view of the buffer when there is one KV head (each head's rows lie at the
+ * start), a compact copy for a run of many new positions (a prefill chunk reads the past once per query
+ * row; the copy costs once), nothing at all for a prefill from the start.
  */
 import type { Ort, OrtSession, OrtTensor } from '../runtime/ort';
 import { int64Tensor } from '../runtime/tensors';
+import type { CpuAttentionKind } from '../types';
 import { KV_ENDS, KV_STARTS, LOGITS_START, newRowsName } from './cpu-static-graph';
 import type { DecoderInput } from './decoder';
 import type { DecoderSequence, SequenceRunOptions, StepRow } from './sequence';
 import type { StaticDecoderShape } from './static-decoder';
 import { timed } from './step-times';
 
-export type CpuStaticShape = Pick<
-  StaticDecoderShape,
-  'layers' | 'kvHeads' | 'headDim' | 'maxLength' | 'positionIds'
->;
+export interface CpuStaticShape
+  extends Pick<StaticDecoderShape, 'layers' | 'kvHeads' | 'headDim' | 'maxLength' | 'positionIds'> {
+  /** The attention the rewired graph runs (cpuStaticGraph's). */
+  readonly attention: CpuAttentionKind;
+}
 
 /** Capacity comes in whole blocks of this many positions. */
 const BLOCK = 256;
+
+/**
+ * Runs of at least this many new positions get the past as a compact copy under the two-part attention:
+ * then the masked capacity would cost more than the copy.
+ */
+export const COMPACT_PAST_RUN = 64;
+
+/**
+ * Under the two-part attention a longer run goes through in chunks of this many positions: its scores
+ * ([heads, S, past + S], passed through mask, concatenation, softmax and split) then stay small enough
+ * to stay in cache; one run of 866 positions prefilled ~20 % slower than chunks of 256 (bench/README.md).
+ */
+export const PREFILL_CHUNK = 256;
 
 /** The rewired graph's session, shared by every sequence of a model (the model releases the session). */
 export class CpuStaticDecoder {
@@ -71,22 +92,46 @@ export class CpuStaticSequence implements DecoderSequence {
 
   async run(input: DecoderInput, rows: number, options: SequenceRunOptions = {}): Promise<StepRow[]> {
     if (input.kind !== 'embeds') throw new Error('the static decoder takes embeddings');
-    const { ort, session, shape } = this.decoder;
     const count = input.length;
     if (count < 1 || rows < 1 || rows > count) throw new Error(`cannot keep ${rows} rows of ${count}`);
+    if (this.decoder.shape.attention !== 'two-part' || count <= PREFILL_CHUNK)
+      return this.runOnce(input, rows, options);
+    // The rows asked for are the last `rows` positions: each chunk hands back those it holds (at least one).
+    const kept: StepRow[] = [];
+    for (let at = 0; at < count; at += PREFILL_CHUNK) {
+      const length = Math.min(PREFILL_CHUNK, count - at);
+      const chunk = input.data.subarray(at * input.hidden, (at + length) * input.hidden);
+      const wanted = at + length - Math.max(at, count - rows);
+      const out = await this.runOnce({ ...input, data: chunk, length }, Math.max(1, wanted), options);
+      if (wanted > 0) kept.push(...out);
+    }
+    return kept;
+  }
+
+  private async runOnce(
+    input: Extract<DecoderInput, { kind: 'embeds' }>,
+    rows: number,
+    options: SequenceRunOptions,
+  ): Promise<StepRow[]> {
+    const { ort, session, shape } = this.decoder;
+    const count = input.length;
     const start = this.position;
     const end = start + count;
     if (end > shape.maxLength) throw new Error(`the context holds ${shape.maxLength} positions, not ${end}`);
     this.reserve(end);
     const { kvHeads, headDim, layers } = shape;
+    const twoPart = shape.attention === 'two-part';
     const feeds: Record<string, OrtTensor> = {
       inputs_embeds: new ort.Tensor('float32', input.data, [1, count, input.hidden]),
       seqlens_k: new ort.Tensor('int32', Int32Array.of(end - 1), [1]),
       total_sequence_length: new ort.Tensor('int32', Int32Array.of(end), []),
       [LOGITS_START]: int64Tensor(ort, [-rows], [1]),
-      [KV_STARTS]: int64Tensor(ort, [0, 0, start, 0], [4]),
-      [KV_ENDS]: int64Tensor(ort, [1, kvHeads, end, headDim], [4]),
     };
+    if (!twoPart) {
+      feeds[KV_STARTS] = int64Tensor(ort, [0, 0, start, 0], [4]);
+      feeds[KV_ENDS] = int64Tensor(ort, [1, kvHeads, end, headDim], [4]);
+    }
+    const compact = twoPart && (kvHeads === 1 || count >= COMPACT_PAST_RUN);
     if (shape.positionIds)
       feeds.position_ids = int64Tensor(
         ort,
@@ -96,7 +141,7 @@ export class CpuStaticSequence implements DecoderSequence {
     const fetches = options.tokensOnly ? ['next_token'] : ['logits'];
     for (let layer = 0; layer < layers; layer++) {
       for (const [j, kind] of (['key', 'value'] as const).entries()) {
-        const past = this.tensors[layer * 2 + j];
+        const past = compact ? this.compactPast(layer * 2 + j, start) : this.tensors[layer * 2 + j];
         if (!past) throw new Error('unreachable: missing KV buffer');
         feeds[`past_key_values.${layer}.${kind}`] = past;
         fetches.push(newRowsName(layer, kind));
@@ -133,6 +178,23 @@ export class CpuStaticSequence implements DecoderSequence {
     const vocab = logits.length / rows;
     // Each run's outputs are new arrays: a row can be a view of them.
     return Array.from({ length: rows }, (_, i) => logits.subarray(i * vocab, (i + 1) * vocab));
+  }
+
+  /** Buffer `index`'s first `length` positions of each head as a tensor: a view with one head, else a copy. */
+  private compactPast(index: number, length: number): OrtTensor | undefined {
+    const buffer = this.buffers[index];
+    if (!buffer) return undefined;
+    const { kvHeads, headDim } = this.decoder.shape;
+    const dims = [1, kvHeads, length, headDim];
+    if (kvHeads === 1)
+      return new this.decoder.ort.Tensor('float32', buffer.subarray(0, length * headDim), dims);
+    const past = new Float32Array(kvHeads * length * headDim);
+    for (let head = 0; head < kvHeads; head++)
+      past.set(
+        buffer.subarray(head * this.capacity * headDim, (head * this.capacity + length) * headDim),
+        head * length * headDim,
+      );
+    return new this.decoder.ort.Tensor('float32', past, dims);
   }
 
   /** Buffers for at least `length` positions, the positions held copied over when they grow. */

@@ -10,10 +10,17 @@
  * which the caller writes into its own buffers (cpu-static-decoder.ts). The past inputs keep their fixed
  * capacity; GroupQueryAttention reads the lengths from seqlens_k.
  *
+ * By default each GroupQueryAttention is then replaced by the two-part attention (two-part-attention.ts),
+ * which reads the past buffers in place instead of clearing and filling a present as long as them on
+ * every run, and itself outputs the new rows (no present, no Slice).
+ *
  * The last-position Slice before lm_head (the node `logits/last`) takes its start from an input, so a
  * run with draft tokens gets the logits, and `next_token` the argmax, of each of its last positions.
  */
+import { type Field, fields, strings } from '../runtime/onnx-read';
 import { bytesField, concat, field, nodeProto, valueInfo, type WireValue } from '../runtime/onnx-wire';
+import type { CpuAttentionKind } from '../types';
+import { type AttentionNode, attentionNode, TwoPartAttention, unsupportedReason } from './two-part-attention';
 
 /** Inputs the rewired graph adds: the first logits row (negative, from the end) and the new KV rows' box. */
 export const LOGITS_START = 'glimpse.logits_start';
@@ -25,58 +32,6 @@ export function newRowsName(layer: number, kind: 'key' | 'value'): string {
   return `new.${layer}.${kind}`;
 }
 
-interface Field {
-  readonly number: number;
-  readonly start: number;
-  readonly end: number;
-  /** The payload of a length-delimited field. */
-  readonly body?: Uint8Array;
-}
-
-function readVarint(bytes: Uint8Array, at: number): [number, number] {
-  let value = 0;
-  let scale = 1;
-  let i = at;
-  for (;;) {
-    const byte = bytes[i++];
-    if (byte === undefined) throw new Error('truncated protobuf');
-    value += (byte & 0x7f) * scale;
-    if (byte < 0x80) return [value, i];
-    scale *= 128;
-  }
-}
-
-/** The top-level fields of a protobuf message, in order. */
-function fields(bytes: Uint8Array): Field[] {
-  const out: Field[] = [];
-  let at = 0;
-  while (at < bytes.length) {
-    const start = at;
-    const [key, afterKey] = readVarint(bytes, at);
-    const number = Math.floor(key / 8);
-    const wire = key % 8;
-    if (wire === 0) at = readVarint(bytes, afterKey)[1];
-    else if (wire === 1) at = afterKey + 8;
-    else if (wire === 5) at = afterKey + 4;
-    else if (wire === 2) {
-      const [length, bodyStart] = readVarint(bytes, afterKey);
-      at = bodyStart + length;
-      out.push({ number, start, end: at, body: bytes.subarray(bodyStart, at) });
-      continue;
-    } else throw new Error(`unsupported protobuf wire type ${wire}`);
-    out.push({ number, start, end: at });
-  }
-  if (at !== bytes.length) throw new Error('truncated protobuf');
-  return out;
-}
-
-const decoder = new TextDecoder();
-
-/** The strings of one repeated field of a message (a node's inputs, a value's name). */
-function strings(message: Uint8Array, number: number): string[] {
-  return fields(message).flatMap((f) => (f.number === number && f.body ? [decoder.decode(f.body)] : []));
-}
-
 // GraphProto: node = 1, input = 11, output = 12. NodeProto: input = 1, output = 2, name = 3, op_type = 4.
 const GRAPH = 7;
 const NODE = 1;
@@ -85,26 +40,94 @@ const OUTPUT = 12;
 
 const PRESENT = /^present\.\d+\.(key|value)$/;
 
+export interface CpuStaticGraph {
+  readonly bytes: Uint8Array;
+  /** The attention the graph runs. */
+  readonly attention: CpuAttentionKind;
+  /** Why the graph kept GroupQueryAttention when two-part attention was asked for. */
+  readonly fallback?: string;
+}
+
+/** The present outputs' new names by GroupQueryAttention node, or why they cannot be replaced. */
+function attentionRewrites(
+  nodes: readonly AttentionNode[],
+  presentOf: ReadonlyMap<string, string>,
+  readers: ReadonlySet<string>,
+): Map<AttentionNode, [string, string]> | string {
+  if (nodes.length === 0) return 'the graph has no GroupQueryAttention';
+  const rewrites = new Map<AttentionNode, [string, string]>();
+  for (const node of nodes) {
+    const reason = unsupportedReason(node);
+    if (reason) return reason;
+    const [, key = '', value = ''] = node.outputs;
+    const presentKey = presentOf.get(key);
+    const presentValue = presentOf.get(value);
+    // Another node reading a present (or a present that is not a graph output) would lose its input.
+    if (!presentKey || !presentValue || readers.has(key) || readers.has(value))
+      return `GroupQueryAttention ${node.name}: its present outputs are not only the graph's present.*`;
+    rewrites.set(node, [presentKey.replace('present.', 'new.'), presentValue.replace('present.', 'new.')]);
+  }
+  return rewrites;
+}
+
 /**
  * The rewired model; throws when the graph is not a static decoder of the toolkit's layout (no
- * `logits/last` Slice, no logits, next_token or present outputs).
+ * `logits/last` Slice, no logits, next_token or present outputs). With two-part attention asked for (the
+ * default), each GroupQueryAttention is replaced unless one of them has attributes it does not cover:
+ * then all stay, and `fallback` says why.
  */
-export function cpuStaticGraph(model: Uint8Array): Uint8Array {
+export function cpuStaticGraph(
+  model: Uint8Array,
+  options: { readonly attention?: CpuAttentionKind } = {},
+): CpuStaticGraph {
   const top = fields(model);
   // Protobuf merges the repeated occurrences of a message field: a model streamed in fragments (the
   // converter's graph, then each large initializer as a graph of its own) has one graph, their concatenation.
   const fragments = top.filter((f) => f.number === GRAPH);
   const graph = concat(fragments.flatMap((f) => (f.body ? [f.body] : [])));
   if (fragments.length === 0) throw new Error('the model has no graph');
-  const kept: Uint8Array[] = [];
-  const presents: string[] = [];
+  const graphFields = fields(graph);
+  const presents = new Set<string>();
+  const readers = new Set<string>();
+  const attentions = new Map<Field, AttentionNode>();
+  // The graph's present.* by the value each holds: itself, or the input of the Identity that names it.
+  const presentOf = new Map<string, string>();
+  const presentIdentities = new Set<Field>();
+  for (const f of graphFields) {
+    if (f.number === OUTPUT && f.body) {
+      const [name = ''] = strings(f.body, 1);
+      if (PRESENT.test(name)) {
+        presents.add(name);
+        presentOf.set(name, name);
+      }
+    }
+  }
+  for (const f of graphFields) {
+    if (f.number !== NODE || !f.body) continue;
+    const node = attentionNode(f.body);
+    const [output = ''] = strings(f.body, 2);
+    const [input = ''] = strings(f.body, 1);
+    if (node) attentions.set(f, node);
+    else if (strings(f.body, 4)[0] === 'Identity' && presents.has(output)) {
+      presentOf.set(input, output);
+      presentIdentities.add(f);
+    } else for (const read of strings(f.body, 1)) readers.add(read);
+  }
+  const rewrites =
+    options.attention === 'group-query'
+      ? undefined
+      : opsetOf(top) < 13
+        ? 'the graph is of opset < 13 (Split, Squeeze and Unsqueeze take their sizes and axes as inputs from 13)'
+        : attentionRewrites([...attentions.values()], presentOf, readers);
+  const twoPart = typeof rewrites === 'object' ? new TwoPartAttention() : undefined;
+  let emitted = 0;
+  const kept: (Uint8Array | number[])[] = [];
   const removed = new Set<string>();
   let lastRow: number[] | undefined;
-  for (const f of fields(graph)) {
+  for (const f of graphFields) {
     const body = f.body;
     if (f.number === OUTPUT && body) {
       const [name = ''] = strings(body, 1);
-      if (PRESENT.test(name)) presents.push(name);
       if (PRESENT.test(name) || name === 'logits' || name === 'next_token') {
         removed.add(name);
         continue;
@@ -123,26 +146,44 @@ export function cpuStaticGraph(model: Uint8Array): Uint8Array {
       );
       continue;
     }
+    // The two-part attention outputs the new rows itself: no present is left to name.
+    if (twoPart && presentIdentities.has(f)) continue;
+    const node = attentions.get(f);
+    const names = node && typeof rewrites === 'object' ? rewrites.get(node) : undefined;
+    if (twoPart && node && names) {
+      twoPart.replace(node, ...names);
+      // The shared values come with the first replacement, so each batch follows what it reads.
+      kept.push(...twoPart.list.slice(emitted).map((node, i) => field(NODE, nodeProto(node, emitted + i))));
+      emitted = twoPart.list.length;
+      continue;
+    }
     kept.push(graph.subarray(f.start, f.end));
   }
-  if (!lastRow || presents.length === 0 || !removed.has('logits') || !removed.has('next_token'))
+  if (!lastRow || presents.size === 0 || !removed.has('logits') || !removed.has('next_token'))
     throw new Error('the graph is not a static decoder of the layout this engine rewires');
-  const added = presents.map((present) => present.replace('present.', 'new.'));
-  const nodes = presents.map((present, i) =>
-    nodeProto(
-      {
-        opType: 'Slice',
-        inputs: [present, KV_STARTS, KV_ENDS],
-        outputs: [added[i] ?? ''],
-        name: `${present}/new_rows`,
-      },
-      i,
-    ),
-  );
+  const added = [...presents].map((present) => present.replace('present.', 'new.'));
+  // GroupQueryAttention's new rows are sliced out of its present; the two-part attention outputs them.
+  const nodes = twoPart
+    ? []
+    : [...presents].map((present, i) =>
+        nodeProto(
+          {
+            opType: 'Slice',
+            inputs: [present, KV_STARTS, KV_ENDS],
+            outputs: [added[i] ?? ''],
+            name: `${present}/new_rows`,
+          },
+          i,
+        ),
+      );
   const inputs: WireValue[] = [
     { name: LOGITS_START, type: 'int64', dims: [1] },
-    { name: KV_STARTS, type: 'int64', dims: [4] },
-    { name: KV_ENDS, type: 'int64', dims: [4] },
+    ...(twoPart
+      ? []
+      : [
+          { name: KV_STARTS, type: 'int64', dims: [4] } as const,
+          { name: KV_ENDS, type: 'int64', dims: [4] } as const,
+        ]),
   ];
   const outputs: WireValue[] = [
     { name: 'logits', type: 'float32', dims: ['batch_size', 'rows', 'vocab'] },
@@ -160,10 +201,26 @@ export function cpuStaticGraph(model: Uint8Array): Uint8Array {
     ...inputs.map((input) => field(INPUT, valueInfo(input))),
     ...outputs.map((output) => field(OUTPUT, valueInfo(output))),
   ]);
-  return concat(
+  const bytes = concat(
     top.flatMap((f) => {
       if (f.number !== GRAPH) return [model.subarray(f.start, f.end)];
       return f === fragments[0] ? [bytesField(GRAPH, rewired)] : [];
     }),
   );
+  if (twoPart) return { bytes, attention: 'two-part' };
+  return {
+    bytes,
+    attention: 'group-query',
+    ...(typeof rewrites === 'string' ? { fallback: rewrites } : {}),
+  };
+}
+
+/** The model's opset of the default domain (ModelProto: opset_import = 8; OperatorSetIdProto: domain 1, version 2). */
+function opsetOf(top: readonly Field[]): number {
+  for (const f of top) {
+    if (f.number !== 8 || !f.body) continue;
+    const parts = fields(f.body);
+    if ((strings(f.body, 1)[0] ?? '') === '') return Number(parts.find((p) => p.number === 2)?.varint ?? 0n);
+  }
+  return 0;
 }

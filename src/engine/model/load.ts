@@ -131,7 +131,14 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
     };
     const cpuStatic =
       backend === 'cpu' && options.staticCache !== false && embedSpec && decoderSpec.inputKind === 'embeds'
-        ? await loadCpuStaticDecoder(ort, reader, decoderSpec, config.contextLength, releaseMerged)
+        ? await loadCpuStaticDecoder(
+            ort,
+            reader,
+            decoderSpec,
+            config.contextLength,
+            releaseMerged,
+            options.cpuAttention,
+          )
         : undefined;
     if (cpuStatic) sessions.push(cpuStatic.decoder.session);
     throwIfAborted(signal);
@@ -172,6 +179,7 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
         ),
       ),
       ...(staticFile ? { staticDecoder: staticFile } : {}),
+      ...(cpuStatic ? { cpuAttention: cpuStatic.attention } : {}),
       hasVision: runtime.vision !== undefined,
       imageTokenCount,
       contextLength: config.contextLength,

@@ -9,12 +9,12 @@
  */
 
 import { CpuStaticDecoder } from '../decoder/cpu-static-decoder';
-import { cpuStaticGraph } from '../decoder/cpu-static-graph';
+import { type CpuStaticGraph, cpuStaticGraph } from '../decoder/cpu-static-graph';
 import { type GpuDevice, StaticDecoder } from '../decoder/static-decoder';
 import { GlimpseError } from '../errors';
 import type { Ort, OrtSession } from '../runtime/ort';
 import { createSerially, createSession, sessionInputs, sessionOutputs } from '../runtime/session';
-import type { PackageReader } from '../types';
+import type { CpuAttentionKind, ModelInfo, PackageReader } from '../types';
 import { staticDecoderFiles } from './files';
 import type { DecoderSpec } from './validate';
 
@@ -99,15 +99,18 @@ export async function loadCpuStaticDecoder(
   merged: DecoderSpec,
   contextLength: number,
   releaseMerged: () => Promise<void>,
-): Promise<{ decoder: CpuStaticDecoder; file: string } | undefined> {
+  attention: CpuAttentionKind = 'two-part',
+): Promise<
+  { decoder: CpuStaticDecoder; file: string; attention: NonNullable<ModelInfo['cpuAttention']> } | undefined
+> {
   const file = merged.file.replace('decoder_model_merged', 'decoder_model_static');
   if (file === merged.file) return undefined;
   const bytes = await reader.read(file);
   if (bytes === null) return undefined;
   const data = await reader.read(`${file}_data`);
-  let rewired: Uint8Array;
+  let rewired: CpuStaticGraph;
   try {
-    rewired = cpuStaticGraph(bytes);
+    rewired = cpuStaticGraph(bytes, { attention });
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new GlimpseError('package-invalid', `${file} could not be loaded on cpu: ${reason}`, {
@@ -117,13 +120,15 @@ export async function loadCpuStaticDecoder(
   }
   const externalData = data ? [{ path: `${file.slice(file.lastIndexOf('/') + 1)}_data`, data }] : [];
   await releaseMerged();
-  const session = await createSession(ort, 'cpu', { file, bytes: rewired, externalData });
+  const session = await createSession(ort, 'cpu', { file, bytes: rewired.bytes, externalData });
   const decoder = new CpuStaticDecoder(ort, session, {
     layers: merged.numLayers,
     kvHeads: merged.kvHeads,
     headDim: merged.headDim,
     maxLength: contextLength,
     positionIds: session.inputNames.includes('position_ids'),
+    attention: rewired.attention,
   });
-  return { decoder, file };
+  const { fallback } = rewired;
+  return { decoder, file, attention: { kind: rewired.attention, ...(fallback ? { fallback } : {}) } };
 }

@@ -15,14 +15,15 @@ const ELEM_TYPE: Readonly<Record<WireType, number>> = {
   float16: 10,
 };
 
+/** A varint; a negative number as its 64-bit two's complement (ten bytes), as protobuf writes int64. */
 function varint(value: number): number[] {
   const bytes: number[] = [];
-  let rest = value;
-  while (rest > 0x7f) {
-    bytes.push((rest & 0x7f) | 0x80);
-    rest = Math.floor(rest / 128);
+  let rest = value < 0 ? BigInt.asUintN(64, BigInt(value)) : BigInt(value);
+  while (rest > 0x7fn) {
+    bytes.push(Number(rest & 0x7fn) | 0x80);
+    rest >>= 7n;
   }
-  bytes.push(rest);
+  bytes.push(Number(rest));
   return bytes;
 }
 
@@ -38,12 +39,14 @@ export interface WireValue {
   readonly dims: readonly (number | string)[];
 }
 
+/** An attribute: an integer, a float, or a list of integers. */
+export type WireAttribute = number | { readonly float: number } | readonly number[];
+
 export interface WireNode {
   readonly opType: string;
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
-  /** Integer attributes only: all the engine's own models need. */
-  readonly attributes?: Readonly<Record<string, number>>;
+  readonly attributes?: Readonly<Record<string, WireAttribute>>;
   readonly domain?: string;
   /** The node's name; `opType` and its index when absent. */
   readonly name?: string;
@@ -55,10 +58,20 @@ export function valueInfo({ name, type, dims }: WireValue): number[] {
   return [...field(1, name), ...field(2, field(1, tensorType))];
 }
 
+// AttributeProto: name = 1, f = 2, i = 3, ints = 8, type = 20 (FLOAT = 1, INT = 2, INTS = 7).
+function attributeProto(name: string, value: WireAttribute): number[] {
+  if (typeof value === 'number') return [...field(1, name), ...field(3, value), ...field(20, 2)];
+  if ('float' in value) {
+    const f = new Uint8Array(4);
+    new DataView(f.buffer).setFloat32(0, value.float, true);
+    return [...field(1, name), ...varint((2 << 3) | 5), ...f, ...field(20, 1)];
+  }
+  return [...field(1, name), ...value.flatMap((v) => field(8, v)), ...field(20, 7)];
+}
+
 export function nodeProto(node: WireNode, index: number): number[] {
   const attributes = Object.entries(node.attributes ?? {}).flatMap(([name, value]) =>
-    // AttributeProto: name = 1, i = 3, type = 20 (INT = 2).
-    field(5, [...field(1, name), ...field(3, value), ...field(20, 2)]),
+    field(5, attributeProto(name, value)),
   );
   return [
     ...node.inputs.flatMap((input) => field(1, input)),

@@ -1,0 +1,111 @@
+/**
+ * Just enough of the ONNX protobuf wire format to read a package's graph at load and rewire it
+ * (cpu-static-graph.ts, two-part-attention.ts): a message's top-level fields, a node's names and its
+ * attributes. The writing side is onnx-wire.ts.
+ */
+
+export interface Field {
+  readonly number: number;
+  readonly start: number;
+  readonly end: number;
+  /** The payload of a length-delimited field. */
+  readonly body?: Uint8Array;
+  /** The value of a varint field, as the unsigned 64 bits it holds. */
+  readonly varint?: bigint;
+  /** The bytes of a fixed 32- or 64-bit field. */
+  readonly fixed?: Uint8Array;
+}
+
+function readVarint(bytes: Uint8Array, at: number): [bigint, number] {
+  let value = 0n;
+  let shift = 0n;
+  let i = at;
+  for (;;) {
+    const byte = bytes[i++];
+    if (byte === undefined) throw new Error('truncated protobuf');
+    value |= BigInt(byte & 0x7f) << shift;
+    if (byte < 0x80) return [value, i];
+    shift += 7n;
+  }
+}
+
+/** The top-level fields of a protobuf message, in order. */
+export function fields(bytes: Uint8Array): Field[] {
+  const out: Field[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const start = at;
+    const [key, afterKey] = readVarint(bytes, at);
+    const number = Number(key >> 3n);
+    const wire = Number(key & 7n);
+    if (wire === 0) {
+      const [varint, next] = readVarint(bytes, afterKey);
+      at = next;
+      out.push({ number, start, end: at, varint });
+    } else if (wire === 1 || wire === 5) {
+      at = afterKey + (wire === 1 ? 8 : 4);
+      out.push({ number, start, end: at, fixed: bytes.subarray(afterKey, at) });
+    } else if (wire === 2) {
+      const [length, bodyStart] = readVarint(bytes, afterKey);
+      at = bodyStart + Number(length);
+      out.push({ number, start, end: at, body: bytes.subarray(bodyStart, at) });
+    } else throw new Error(`unsupported protobuf wire type ${wire}`);
+  }
+  if (at !== bytes.length) throw new Error('truncated protobuf');
+  return out;
+}
+
+const decoder = new TextDecoder();
+
+/** The strings of one repeated field of a message (a node's inputs, a value's name). */
+export function strings(message: Uint8Array, number: number): string[] {
+  return fields(message).flatMap((f) => (f.number === number && f.body ? [decoder.decode(f.body)] : []));
+}
+
+/** An attribute's value: an integer, a float, a list of integers, or a kind this reader does not decode. */
+export type ReadAttribute =
+  | number
+  | { readonly float: number }
+  | readonly number[]
+  | { readonly other: true };
+
+function signed(value: bigint): number {
+  return Number(BigInt.asIntN(64, value));
+}
+
+/** A NodeProto's attributes by name (NodeProto: attribute = 5; AttributeProto: name 1, f 2, i 3, ints 8, type 20). */
+export function attributes(node: Uint8Array): Map<string, ReadAttribute> {
+  const out = new Map<string, ReadAttribute>();
+  for (const f of fields(node)) {
+    if (f.number !== 5 || !f.body) continue;
+    const parts = fields(f.body);
+    const name = strings(f.body, 1)[0] ?? '';
+    const type = Number(parts.find((p) => p.number === 20)?.varint ?? 0n);
+    if (type === 1) {
+      const fixed = parts.find((p) => p.number === 2)?.fixed;
+      const float = fixed ? new DataView(fixed.buffer, fixed.byteOffset, 4).getFloat32(0, true) : 0;
+      out.set(name, { float });
+    } else if (type === 2) out.set(name, signed(parts.find((p) => p.number === 3)?.varint ?? 0n));
+    else if (type === 7) out.set(name, intList(parts));
+    else out.set(name, { other: true });
+  }
+  return out;
+}
+
+/** The values of field 8 (ints), written packed or one field each. */
+function intList(parts: readonly Field[]): number[] {
+  const values: number[] = [];
+  for (const p of parts) {
+    if (p.number !== 8) continue;
+    if (p.varint !== undefined) values.push(signed(p.varint));
+    else if (p.body) {
+      let at = 0;
+      while (at < p.body.length) {
+        const [value, next] = readVarint(p.body, at);
+        values.push(signed(value));
+        at = next;
+      }
+    }
+  }
+  return values;
+}
