@@ -1,6 +1,13 @@
 /** The command line of `glimpse`, parsed with node:util parseArgs into one typed command. */
 import { parseArgs } from 'node:util';
-import type { Backend, CpuAttentionKind, Dtype, GenerateOptions, ModelPart } from '../engine/index';
+import {
+  type Backend,
+  CPU_ATTENTION_KINDS,
+  type CpuAttentionKind,
+  type Dtype,
+  type GenerateOptions,
+  type ModelPart,
+} from '../engine/index';
 import { MODEL_PARTS } from '../engine/model/files';
 
 export const USAGE = `Usage:
@@ -28,7 +35,7 @@ Options:
   --backend NAME         wasm (onnxruntime-web, default), cpu (onnxruntime-node), webgpu (onnxruntime-node;
                          without --draft-tokens, onnxruntime-web over Dawn with graph capture
                          when the package has decoder_model_static and Dawn finds an adapter)
-  --cpu-attention KIND   two-part (default) or group-query (onnxruntime's): the attention of the cpu
+  --cpu-attention KIND   group-query (onnxruntime's, default) or two-part: the attention of the cpu
                          backend's static decoder
   --json                 print one JSON object per answer: text, token ids, timings`;
 
@@ -56,7 +63,6 @@ export interface Command {
 }
 
 const BACKENDS: readonly Backend[] = ['wasm', 'cpu', 'webgpu'];
-const CPU_ATTENTIONS: readonly CpuAttentionKind[] = ['two-part', 'group-query'];
 const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q4', 'q4f16', 'quantized', 'int8', 'uint8', 'bnb4'];
 
 function oneOf<T extends string>(values: readonly T[], value: string, option: string): T {
@@ -134,7 +140,7 @@ export function parseCommand(argv: readonly string[]): Command {
     cpuAttention:
       values['cpu-attention'] === undefined
         ? undefined
-        : oneOf(CPU_ATTENTIONS, values['cpu-attention'], 'cpu-attention'),
+        : oneOf(CPU_ATTENTION_KINDS, values['cpu-attention'], 'cpu-attention'),
     json: values.json ?? false,
     generate,
   };

@@ -10,7 +10,7 @@ describe('glimpse bench --cpu-attention', () => {
 
   it('refuses an attention it does not know', () => {
     expect(() => parseBenchArgs(['--cpu-attention', 'flash'])).toThrow(
-      '--cpu-attention takes two-part, group-query',
+      '--cpu-attention takes group-query, two-part',
     );
   });
 });

@@ -1,7 +1,7 @@
 /** The command line of `glimpse bench`, parsed into one typed options object. */
 import { parseArgs } from 'node:util';
 import type { BenchBackend, SystemName } from '../bench/report';
-import type { CpuAttentionKind, Dtype } from '../engine/index';
+import { CPU_ATTENTION_KINDS, type CpuAttentionKind, type Dtype } from '../engine/index';
 import { DTYPE_SUFFIX } from '../engine/model/files';
 
 export const BENCH_USAGE = `Usage: glimpse bench [options]
@@ -19,7 +19,7 @@ Options:
   --draft-tokens N       Glimpse's draft tokens per decoder run (default: its own, 4 on webgpu, else 0)
   --no-static-cache      Glimpse on cpu decodes with the merged decoder even where the package has
                          decoder_model_static in its dtype (the baseline of the KV cache kept in place)
-  --cpu-attention KIND   two-part (default) or group-query: the attention of Glimpse's static decoder on cpu
+  --cpu-attention KIND   group-query (default) or two-part: the attention of Glimpse's static decoder on cpu
   --dtype DTYPE          the decoder's and vision encoder's file variant (q4, quantized, int8, fp32, …) where
                          the package has it (default: the engine's choice per backend, as the app loads)
   --quick                tiny-llava only, few runs: under two minutes on 2 cores
@@ -53,8 +53,6 @@ export class BenchUsageError extends Error {
 
 const BACKENDS: readonly BenchBackend[] = ['wasm', 'cpu', 'webgpu'];
 const SYSTEMS: readonly SystemName[] = ['glimpse', 'transformers.js'];
-const CPU_ATTENTIONS: readonly CpuAttentionKind[] = ['two-part', 'group-query'];
-
 function list<T extends string>(value: string | undefined, allowed: readonly T[], option: string): T[] {
   if (value === undefined) return [...allowed];
   return value.split(',').map((item) => {
@@ -104,7 +102,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     cpuAttention:
       values['cpu-attention'] === undefined
         ? undefined
-        : list(values['cpu-attention'], CPU_ATTENTIONS, 'cpu-attention')[0],
+        : list(values['cpu-attention'], CPU_ATTENTION_KINDS, 'cpu-attention')[0],
     dtype: dtypeOption(values.dtype),
     quick,
     timeout: positiveInteger(values.timeout, 'timeout'),

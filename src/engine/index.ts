@@ -2,6 +2,7 @@
 
 export type { ErrorCode, GlimpseErrorObject } from './errors';
 export { GlimpseError, isAbortError } from './errors';
+export { CPU_ATTENTION_KINDS } from './types';
 
 import { loadModel } from './model/load';
 import type { Ort } from './runtime/ort';

@@ -51,8 +51,8 @@ export interface LoadOptions {
    */
   readonly staticCache?: boolean;
   /**
-   * The attention of the cpu backend's static decoder: 'two-part' (the default; GroupQueryAttention is
-   * kept for what it does not cover) or 'group-query', onnxruntime's, as a baseline.
+   * The attention of the cpu backend's static decoder: 'group-query', onnxruntime's (the default), or
+   * 'two-part' (GroupQueryAttention is kept for what it does not cover).
    */
   readonly cpuAttention?: CpuAttentionKind;
   readonly signal?: AbortSignal;
@@ -70,8 +70,15 @@ export interface LoadProgress {
   readonly totalBytes: number | undefined;
 }
 
-/** How the cpu backend's static decoder attends: its own two-part attention, or GroupQueryAttention. */
-export type CpuAttentionKind = 'two-part' | 'group-query';
+/**
+ * How the cpu backend's static decoder attends: onnxruntime's GroupQueryAttention (the default), or the
+ * two-part attention (decoder/two-part-attention.ts). The default is the kernel WebGPU runs, so that the
+ * cpu and WebGPU backends give the same greedy answer from q4 files, whose 8-bit activations turn a token
+ * under the two-part attention's different rounding; it was no faster in the whole benchmark on an idle
+ * machine either (bench/README.md, issue 15).
+ */
+export const CPU_ATTENTION_KINDS = ['group-query', 'two-part'] as const;
+export type CpuAttentionKind = (typeof CPU_ATTENTION_KINDS)[number];
 
 export interface ModelInfo {
   readonly location: string;

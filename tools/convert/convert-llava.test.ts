@@ -95,7 +95,7 @@ describe('glimpse convert on a LlavaForConditionalGeneration checkpoint', () => 
     // The converter writes each large initializer as a graph fragment of its own: the cpu backend's
     // rewiring must take them as one graph (a model that repeats its nodes does not load).
     const step = readFileSync(join(converted, 'onnx/decoder_model_static.onnx'));
-    const rewired = cpuStaticGraph(step);
+    const rewired = cpuStaticGraph(step, { attention: 'two-part' });
     expect(rewired.attention).toBe('two-part');
     const session = await ort.InferenceSession.create(rewired.bytes);
     expect(session.outputNames).toContain('new.0.key');

@@ -10,6 +10,7 @@ import type { DecoderInput } from '../../src/engine/decoder/decoder';
 import { DTYPE_SUFFIX } from '../../src/engine/model/files';
 import type { Ort } from '../../src/engine/runtime/ort';
 import { createSession } from '../../src/engine/runtime/session';
+import { CPU_ATTENTION_KINDS, type CpuAttentionKind } from '../../src/engine/types';
 import { convertCheckpoint } from '../../src/toolkit/convert/convert';
 import type { PackageDtype } from '../../src/toolkit/decoder/linears';
 import type { LlamaConfig } from '../../src/toolkit/llama2c/checkpoint';
@@ -149,16 +150,16 @@ describe('glimpse convert on a Qwen2ForCausalLM checkpoint (q/k/v biases, rope_t
    * cache kept in place): heads of 16 values make the graph rotate inside GroupQueryAttention (do_rotary),
    * at positions it takes from the lengths, with the q/k/v biases and rope_theta 1e6 of Qwen2.
    */
-  async function convertedStaticLogits(): Promise<Float32Array[]> {
-    const to = join(root, 'package-static');
+  async function convertedStaticLogits(attention: CpuAttentionKind): Promise<Float32Array[]> {
+    const to = join(root, `package-static-${attention}`);
     await convertCheckpoint({ from: checkpoint, to, dtype: 'fp32' });
     const file = 'onnx/decoder_model_static.onnx';
     const bytes = readFileSync(join(to, file));
     expect(bytes.includes('do_rotary')).toBe(true);
     const runtime = ortNode as unknown as Ort;
-    // The two-part attention (the cpu backend's default): rotary applied outside GroupQueryAttention.
-    const rewired = cpuStaticGraph(bytes);
-    expect(rewired.attention).toBe('two-part');
+    // Under the two-part attention rotary is applied outside GroupQueryAttention.
+    const rewired = cpuStaticGraph(bytes, { attention });
+    expect(rewired.attention).toBe(attention);
     const session = await createSession(runtime, 'cpu', { file, bytes: rewired.bytes, externalData: [] });
     const { numLayers: layers, numKvHeads: kvHeads, headDim, hiddenSize: hidden } = CONFIG;
     const decoder = new CpuStaticDecoder(runtime, session, {
@@ -194,12 +195,15 @@ describe('glimpse convert on a Qwen2ForCausalLM checkpoint (q/k/v biases, rope_t
     expect(maxAbsDiff(logits, reference)).toBeLessThan(1e-4 * scale);
   });
 
-  it('gives them through the static decoder on the cpu backend too (do_rotary), float32', async () => {
-    const logits = await convertedStaticLogits();
-    const scale = Math.max(...reference.flatMap((row) => Array.from(row, Math.abs)));
-    expect(logits.length).toBe(reference.length);
-    expect(maxAbsDiff(logits, reference)).toBeLessThan(1e-4 * scale);
-  });
+  it.each(CPU_ATTENTION_KINDS)(
+    'gives them through the static decoder on the cpu backend too (do_rotary), float32, %s attention',
+    async (attention) => {
+      const logits = await convertedStaticLogits(attention);
+      const scale = Math.max(...reference.flatMap((row) => Array.from(row, Math.abs)));
+      expect(logits.length).toBe(reference.length);
+      expect(maxAbsDiff(logits, reference)).toBeLessThan(1e-4 * scale);
+    },
+  );
 
   // Floors a little below what was measured when written (in parentheses); all is deterministic.
   it('stays close to it in fp16 (bf16 weights fit half floats), q4, q4f16 and 8-bit (top-1, direction)', async () => {

@@ -3,7 +3,7 @@
  * generation loop, on onnxruntime-node) must produce the same greedy answer, token for token, as the engine
  * (on onnxruntime-web wasm), for the fused package and for the split one with a separate projector; and as
  * the engine's cpu backend (onnxruntime-node), which decodes through the package's decoder_model_static
- * rewired with its own two-part attention (cpu-static-graph.ts).
+ * rewired (cpu-static-graph.ts), with GroupQueryAttention and with its own two-part attention.
  */
 import { fileURLToPath } from 'node:url';
 import {
@@ -22,7 +22,7 @@ import { describe, expect, it } from 'vitest';
 import { loadModel } from '../model/load';
 import { folderReader } from '../node/folder-reader';
 import type { Ort } from '../runtime/ort';
-import type { GenerateEvent } from '../types';
+import { CPU_ATTENTION_KINDS, type CpuAttentionKind, type GenerateEvent } from '../types';
 
 const MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
 const BOATS = fileURLToPath(
@@ -61,14 +61,19 @@ async function transformersAnswer(rgb: Uint8Array): Promise<number[]> {
 async function engineAnswer(
   pkg: string,
   rgba: Uint8Array,
-  backend: 'wasm' | 'cpu' = 'wasm',
+  cpuAttention?: CpuAttentionKind,
 ): Promise<number[]> {
-  const runtime = backend === 'cpu' ? (ortNode as unknown as Ort) : ort;
-  const model = await loadModel(runtime, folderReader(`${MODELS}${pkg}`), { backend, dtype: fp32Everywhere });
+  const backend = cpuAttention ? 'cpu' : 'wasm';
+  const runtime = cpuAttention ? (ortNode as unknown as Ort) : ort;
+  const model = await loadModel(runtime, folderReader(`${MODELS}${pkg}`), {
+    backend,
+    dtype: fp32Everywhere,
+    ...(cpuAttention ? { cpuAttention } : {}),
+  });
   try {
-    if (backend === 'cpu') {
+    if (cpuAttention) {
       expect(model.info.staticDecoder).toBe('onnx/decoder_model_static.onnx');
-      expect(model.info.cpuAttention).toEqual({ kind: 'two-part' });
+      expect(model.info.cpuAttention).toEqual({ kind: cpuAttention });
     }
     const conversation = model.createConversation();
     let done: Extract<GenerateEvent, { type: 'done' }> | undefined;
@@ -92,12 +97,14 @@ const fp32Everywhere = {
 } as const;
 
 describe('greedy answers match transformers.js token for token', () => {
-  it('for the fused and the split package, and on the cpu backend (two-part attention)', async () => {
+  it('for the fused and the split package, and on the cpu backend with either attention', async () => {
     const { rgb, rgba } = await boatsCrop();
     const reference = await transformersAnswer(rgb);
     expect(reference.length).toBeGreaterThan(10);
     expect(await engineAnswer('tiny-llava-fused', rgba)).toEqual(reference);
     expect(await engineAnswer('tiny-llava', rgba)).toEqual(reference);
-    expect(await engineAnswer('tiny-llava-fused', rgba, 'cpu')).toEqual(reference);
+    for (const attention of CPU_ATTENTION_KINDS) {
+      expect(await engineAnswer('tiny-llava-fused', rgba, attention)).toEqual(reference);
+    }
   });
 });

@@ -10,8 +10,8 @@
  * which the caller writes into its own buffers (cpu-static-decoder.ts). The past inputs keep their fixed
  * capacity; GroupQueryAttention reads the lengths from seqlens_k.
  *
- * By default each GroupQueryAttention is then replaced by the two-part attention (two-part-attention.ts),
- * which reads the past buffers in place instead of clearing and filling a present as long as them on
+ * With `attention: 'two-part'` each GroupQueryAttention is then replaced by the two-part attention
+ * (two-part-attention.ts), which reads the past buffers in place instead of clearing and filling a present as long as them on
  * every run, and itself outputs the new rows (no present, no Slice).
  *
  * The last-position Slice before lm_head (the node `logits/last`) takes its start from an input, so a
@@ -72,13 +72,13 @@ function attentionRewrites(
 
 /**
  * The rewired model; throws when the graph is not a static decoder of the toolkit's layout (no
- * `logits/last` Slice, no logits, next_token or present outputs). With two-part attention asked for (the
- * default), each GroupQueryAttention is replaced unless one of them has attributes it does not cover:
+ * `logits/last` Slice, no logits, next_token or present outputs). With two-part attention asked for,
+ * each GroupQueryAttention is replaced unless one of them has attributes it does not cover:
  * then all stay, and `fallback` says why.
  */
 export function cpuStaticGraph(
   model: Uint8Array,
-  options: { readonly attention?: CpuAttentionKind } = {},
+  options: { readonly attention: CpuAttentionKind },
 ): CpuStaticGraph {
   const top = fields(model);
   // Protobuf merges the repeated occurrences of a message field: a model streamed in fragments (the

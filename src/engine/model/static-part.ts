@@ -14,7 +14,7 @@ import { type GpuDevice, StaticDecoder } from '../decoder/static-decoder';
 import { GlimpseError } from '../errors';
 import type { Ort, OrtSession } from '../runtime/ort';
 import { createSerially, createSession, sessionInputs, sessionOutputs } from '../runtime/session';
-import type { CpuAttentionKind, ModelInfo, PackageReader } from '../types';
+import { CPU_ATTENTION_KINDS, type CpuAttentionKind, type ModelInfo, type PackageReader } from '../types';
 import { staticDecoderFiles } from './files';
 import type { DecoderSpec } from './validate';
 
@@ -99,7 +99,7 @@ export async function loadCpuStaticDecoder(
   merged: DecoderSpec,
   contextLength: number,
   releaseMerged: () => Promise<void>,
-  attention: CpuAttentionKind = 'two-part',
+  attention: CpuAttentionKind = CPU_ATTENTION_KINDS[0],
 ): Promise<
   { decoder: CpuStaticDecoder; file: string; attention: NonNullable<ModelInfo['cpuAttention']> } | undefined
 > {
