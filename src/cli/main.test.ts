@@ -128,6 +128,23 @@ describe('glimpse', () => {
     expect(result.stderr).toBe('glimpse: The model package ./models/no-such-package has no config.json.\n');
   });
 
+  it('says how to ask for a dtype that only some parts of the package have', async () => {
+    const result = await glimpse(
+      'ask',
+      '--model',
+      'models/tiny-llava',
+      '--dtype',
+      'q4',
+      '--image',
+      'models/checkpoints/shapes-llava-heldout/images/scene-9000000.jpg',
+      'What is it?',
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      "glimpse: The model package models/tiny-llava has no onnx/embed_tokens_q4.onnx (dtype q4). Name the dtype of each part that has it, e.g. --dtype decoder_model_merged=q4, and leave embed_tokens to the backend's choice.\n",
+    );
+  });
+
   it('rejects a bad option with usage help', async () => {
     const result = await glimpse('ask', '--model', 'models/stories260k', 'Where is the image?');
     expect(result.code).toBe(2);

@@ -4,7 +4,7 @@
  * line per answer where `ask` has follow-up questions).
  */
 import { type GenerateEvent, GlimpseError, type LoadProgress, loadModel } from '../engine/index';
-import { deviceClass } from '../engine/model/files';
+import { deviceClass, MODEL_PARTS } from '../engine/model/files';
 import { folderReader } from '../engine/node/folder-reader';
 import { type Command, parseCommand, USAGE, UsageError } from './args';
 import { cacheFolder, hubEndpoint, hubModelId, openHubModel } from './hub-model';
@@ -41,7 +41,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       return 2;
     }
     const error = GlimpseError.from(err);
-    io.stderr(`glimpse: ${error.message}\n`);
+    io.stderr(`glimpse: ${error.message}${dtypeHint(error)}\n`);
     if (error.code === 'internal' && error.cause instanceof Error && error.cause.stack)
       io.stderr(`${error.cause.stack}\n`);
     return 1;
@@ -103,4 +103,15 @@ async function run(command: Command, io: CliIo): Promise<void> {
   } finally {
     await model.dispose();
   }
+}
+
+/** A bare `--dtype DTYPE` names every part; a package may have that dtype of some parts only. */
+function dtypeHint(error: GlimpseError): string {
+  const { file, dtype } = error.details ?? {};
+  if (error.code !== 'package-file-missing' || typeof file !== 'string' || typeof dtype !== 'string')
+    return '';
+  const part = MODEL_PARTS.find((name) => file.startsWith(`onnx/${name}`));
+  return part
+    ? ` Name the dtype of each part that has it, e.g. --dtype decoder_model_merged=${dtype}, and leave ${part} to the backend's choice.`
+    : '';
 }
