@@ -105,7 +105,16 @@ function syncWriter(access: FileSystemSyncAccessHandle, offset: number): FileWri
   let unflushed = 0;
   return {
     async write(chunk) {
-      position += access.write(chunk, { at: position });
+      const written = access.write(chunk, { at: position });
+      position += written;
+      // A short write is storage that filled up: counting the chunk anyway would leave a truncated file to
+      // fail its checksum, and the user would be told the download was corrupt instead of the disk full.
+      if (written < chunk.byteLength) {
+        throw new DOMException(
+          `Only ${written} of ${chunk.byteLength} bytes were written.`,
+          'QuotaExceededError',
+        );
+      }
       unflushed += chunk.byteLength;
       if (unflushed >= flushEveryBytes) {
         access.flush();
