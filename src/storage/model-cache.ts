@@ -164,6 +164,15 @@ class ModelCache {
     const stat = await store.stat(file);
     if (!bytes || !stat)
       throw new GlimpseError('download-failed', `${path} vanished from storage while it was saved.`);
+    if (bytes.byteLength < written) {
+      // The browser took the bytes and kept fewer (a quota it enforces below what estimate() reports):
+      // storage filled up, and the checksum below would blame the download.
+      await forgetFile(store, modelId, path);
+      throw quotaErrorDuringWrite(
+        new Error(`storage kept ${bytes.byteLength} of the ${written} bytes written`),
+        path,
+      );
+    }
     if (sha256 && (await sha256Hex(bytes)) !== sha256) {
       await forgetFile(store, modelId, path);
       // Bytes appended to a partial file of another version: start over once from nothing.
