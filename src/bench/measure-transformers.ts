@@ -29,6 +29,8 @@ export interface TransformersTarget {
   readonly dtype: Readonly<Record<string, TransformersDtype>>;
   /** Left out when the host injected its own ONNX Runtime (transformers.js then picks no device). */
   readonly device?: 'cpu' | 'webgpu' | 'wasm' | 'auto';
+  /** onnxruntime-node's intra-op threads (session_options), as Glimpse is given them. */
+  readonly intraOpThreads?: number;
 }
 
 interface SessionLike {
@@ -75,6 +77,9 @@ export async function measureTransformers(
   const model = await tf.LlavaForConditionalGeneration.from_pretrained(target.modelId, {
     dtype: { ...target.dtype },
     ...(target.device === undefined ? {} : { device: target.device }),
+    ...(target.intraOpThreads === undefined
+      ? {}
+      : { session_options: { intraOpNumThreads: target.intraOpThreads } }),
   });
   const loadMs = performance.now() - loadStart;
   sample();

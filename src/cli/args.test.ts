@@ -25,6 +25,15 @@ describe('parseCommand', () => {
     expect(() => parseCommand([...ASK, '--dtype', 'vision_encoder=q5', 'Q'])).toThrow(UsageError);
   });
 
+  it("takes --cpu-threads as a count of 1 or more, else leaves the choice to the command's default", () => {
+    expect(parseCommand([...ASK, '--cpu-threads', '2', 'Q']).cpuThreads).toBe(2);
+    expect(parseCommand([...ASK, 'Q']).cpuThreads).toBeUndefined();
+    expect(() => parseCommand([...ASK, '--cpu-threads', '0', 'Q'])).toThrow(
+      "--cpu-threads takes 1 or more, not '0'.",
+    );
+    expect(() => parseCommand([...ASK, '--cpu-threads', '1.5', 'Q'])).toThrow(UsageError);
+  });
+
   it('asks follow-ups in order, and only in ask', () => {
     const command = parseCommand([...ASK, 'Q', '--follow-up', 'one', '--follow-up', 'two']);
     expect(command.followUps).toEqual(['one', 'two']);

@@ -37,6 +37,7 @@ Options:
                          when the package has decoder_model_static and Dawn finds an adapter)
   --cpu-attention KIND   group-query (onnxruntime's, default) or two-part: the attention of the cpu
                          backend's static decoder
+  --cpu-threads N        the cpu backend's threads (default: every CPU the process may use)
   --json                 print one JSON object per answer: text, token ids, timings`;
 
 export class UsageError extends Error {
@@ -58,6 +59,8 @@ export interface Command {
   readonly dtype: Partial<Record<ModelPart, Dtype>> | undefined;
   /** LoadOptions.cpuAttention, when named. */
   readonly cpuAttention: CpuAttentionKind | undefined;
+  /** LoadOptions.cpuThreads, when named. */
+  readonly cpuThreads: number | undefined;
   readonly json: boolean;
   readonly generate: GenerateOptions;
 }
@@ -92,6 +95,13 @@ function numberOption(value: string | undefined, option: string, integer = false
     throw new UsageError(`--${option} takes ${integer ? 'an integer' : 'a number'}, not '${value}'.`);
   }
   return parsed;
+}
+
+function threadsOption(value: string | undefined): number | undefined {
+  const threads = numberOption(value, 'cpu-threads', true);
+  if (threads !== undefined && threads < 1)
+    throw new UsageError(`--cpu-threads takes 1 or more, not '${value}'.`);
+  return threads;
 }
 
 export function parseCommand(argv: readonly string[]): Command {
@@ -141,6 +151,7 @@ export function parseCommand(argv: readonly string[]): Command {
       values['cpu-attention'] === undefined
         ? undefined
         : oneOf(CPU_ATTENTION_KINDS, values['cpu-attention'], 'cpu-attention'),
+    cpuThreads: threadsOption(values['cpu-threads']),
     json: values.json ?? false,
     generate,
   };
@@ -166,6 +177,7 @@ function parse(argv: readonly string[]) {
       dtype: { type: 'string', multiple: true },
       backend: { type: 'string' },
       'cpu-attention': { type: 'string' },
+      'cpu-threads': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { BenchBackend, SystemName } from '../bench/report';
 import { CPU_ATTENTION_KINDS, type CpuAttentionKind, type Dtype } from '../engine/index';
 import { DTYPE_SUFFIX } from '../engine/model/files';
+import { defaultCpuThreads } from './ort';
 
 export const BENCH_USAGE = `Usage: glimpse bench [options]
   Measures Glimpse and transformers.js on the same model files in Node and compares them.
@@ -20,6 +21,7 @@ Options:
   --no-static-cache      Glimpse on cpu decodes with the merged decoder even where the package has
                          decoder_model_static in its dtype (the baseline of the KV cache kept in place)
   --cpu-attention KIND   group-query (default) or two-part: the attention of Glimpse's static decoder on cpu
+  --cpu-threads N        onnxruntime-node's threads on cpu, for both systems (default: every CPU)
   --dtype DTYPE          the decoder's and vision encoder's file variant (q4, quantized, int8, fp32, …) where
                          the package has it (default: the engine's choice per backend, as the app loads)
   --quick                tiny-llava only, few runs: under two minutes on 2 cores
@@ -40,6 +42,8 @@ export interface BenchOptions {
   readonly staticCache: boolean;
   /** LoadOptions.cpuAttention for Glimpse (default: the engine's). */
   readonly cpuAttention: CpuAttentionKind | undefined;
+  /** onnxruntime-node's intra-op threads on cpu, for both systems. */
+  readonly cpuThreads: number;
   readonly dtype: Dtype | undefined;
   readonly quick: boolean;
   readonly timeout: number | undefined;
@@ -103,6 +107,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       values['cpu-attention'] === undefined
         ? undefined
         : list(values['cpu-attention'], CPU_ATTENTION_KINDS, 'cpu-attention')[0],
+    cpuThreads: positiveInteger(values['cpu-threads'], 'cpu-threads') ?? defaultCpuThreads(),
     dtype: dtypeOption(values.dtype),
     quick,
     timeout: positiveInteger(values.timeout, 'timeout'),
@@ -127,6 +132,7 @@ function parse(argv: readonly string[]) {
       dtype: { type: 'string' },
       'no-static-cache': { type: 'boolean' },
       'cpu-attention': { type: 'string' },
+      'cpu-threads': { type: 'string' },
       quick: { type: 'boolean' },
       timeout: { type: 'string' },
       name: { type: 'string' },

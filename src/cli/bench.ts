@@ -195,6 +195,7 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
         dtype: setup.dtypes(backend),
         plan: setup.plan,
         wasmThreads: options.wasmThreads,
+        cpuThreads: options.cpuThreads,
         staticCache: options.staticCache,
         ...(options.cpuAttention ? { cpuAttention: options.cpuAttention } : {}),
       };

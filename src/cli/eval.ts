@@ -12,7 +12,7 @@ import { EvalDataError, type EvalItem, readEvalItems } from './eval-data';
 import { type Accuracy, type Agreement, accuracyOf, agreementOf, percent, scoreReply } from './eval-score';
 import { decodeImageFile } from './image';
 import type { CliIo } from './main';
-import { loadOrt } from './ort';
+import { defaultCpuThreads, loadOrt } from './ort';
 
 export const EVAL_USAGE = `Usage:
   glimpse eval --model DIR --data FILE.jsonl [--dtype LIST] [--backend NAME] [--json]
@@ -105,6 +105,7 @@ async function answerAll(
   const ort = await loadOrt(command.backend);
   const model = await loadModel(ort, folderReader(command.model), {
     backend: command.backend,
+    cpuThreads: defaultCpuThreads(),
     dtype: { vision_encoder: dtype, projector: dtype, embed_tokens: dtype, decoder_model_merged: dtype },
   });
   const options = { temperature: 0, maxNewTokens: command.maxNewTokens };

@@ -9,7 +9,7 @@ import { folderReader } from '../engine/node/folder-reader';
 import { type Command, parseCommand, USAGE, UsageError } from './args';
 import { cacheFolder, hubEndpoint, hubModelId, openHubModel } from './hub-model';
 import { decodeImageFile } from './image';
-import { loadRuntime } from './ort';
+import { defaultCpuThreads, loadRuntime } from './ort';
 import { downloadBar } from './progress';
 
 export interface CliIo {
@@ -68,6 +68,7 @@ async function run(command: Command, io: CliIo): Promise<void> {
     backend: command.backend,
     graphCapture: runtime.graphCapture,
     ...(command.cpuAttention ? { cpuAttention: command.cpuAttention } : {}),
+    cpuThreads: command.cpuThreads ?? defaultCpuThreads(),
     // The parts the command line leaves out keep what the Hub download planned, if anything.
     ...(hub || dtype ? { dtype: { ...hub?.dtype, ...dtype } } : {}),
     ...(bar ? { onProgress: (progress: LoadProgress) => bar.update(progress) } : {}),

@@ -3,6 +3,7 @@
  * webgpu, and on webgpu from a package with a captured decode variant, onnxruntime-web over Dawn
  * (dawn-webgpu.ts), whose WebGPU provider captures graphs.
  */
+import { availableParallelism } from 'node:os';
 import type { Backend, Ort, PackageReader } from '../engine/index';
 import { loadDawnRuntime } from './dawn-webgpu';
 
@@ -19,6 +20,14 @@ const STATIC_DECODERS = ['onnx/decoder_model_static.onnx', 'onnx/decoder_model_s
 async function hasStaticDecoder(reader: PackageReader): Promise<boolean> {
   for (const file of STATIC_DECODERS) if ((await reader.read(file)) !== null) return true;
   return false;
+}
+
+/**
+ * The cpu backend's intra-op threads when the command line names none: every CPU this process may use.
+ * onnxruntime's own default counts physical cores, and on this project's 2-vCPU VM ran one thread.
+ */
+export function defaultCpuThreads(): number {
+  return availableParallelism();
 }
 
 export async function loadOrt(backend: Backend): Promise<Ort> {

@@ -9,7 +9,8 @@
  * Each static run is timed with both attentions of the rewired graph (two-part-attention.ts, then
  * onnxruntime's GroupQueryAttention).
  * `npx tsx tools/profile/cpu-static-cache.ts --package .cache/models/synthetic-interleave --dtype quantized
- *  [--prompt 866] [--steps 16] [--reps 2]`
+ *  [--prompt 866] [--steps 16] [--reps 2] [--threads N]`
+ * `--threads` sets onnxruntime-node's intra-op threads (LoadOptions.cpuThreads); without it onnxruntime picks.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '16' },
     reps: { type: 'string', default: '2' },
     drafts: { type: 'string', default: '4' },
+    threads: { type: 'string' },
   },
 });
 const runtime = ort as unknown as Ort;
@@ -41,15 +43,20 @@ const promptLength = Number(values.prompt);
 const steps = Number(values.steps);
 const suffix = values.dtype === 'fp32' ? '' : `_${values.dtype}`;
 const config = parseModelConfig(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')), null);
+const placement = values.threads === undefined ? {} : { threads: Number(values.threads) };
 const source = async (file: string) => ({ file, bytes: await readFile(join(dir, file)), externalData: [] });
 
 const mergedFile = `onnx/decoder_model_merged${suffix}.onnx`;
-const spec = checkDecoder(await createSession(runtime, 'cpu', await source(mergedFile)), mergedFile, config);
+const spec = checkDecoder(
+  await createSession(runtime, 'cpu', await source(mergedFile), placement),
+  mergedFile,
+  config,
+);
 const staticSource = await source(`onnx/decoder_model_static${suffix}.onnx`);
 async function staticDecoder(attention: CpuAttentionKind): Promise<CpuStaticDecoder> {
   const rewired = cpuStaticGraph(staticSource.bytes, { attention });
   if (rewired.fallback) console.log(`${attention} asked, fell back: ${rewired.fallback}`);
-  const session = await createSession(runtime, 'cpu', { ...staticSource, bytes: rewired.bytes });
+  const session = await createSession(runtime, 'cpu', { ...staticSource, bytes: rewired.bytes }, placement);
   return new CpuStaticDecoder(runtime, session, {
     layers: spec.numLayers,
     kvHeads: spec.kvHeads,
@@ -114,7 +121,7 @@ async function measure(sequence: DecoderSequence, tokensOnly: boolean): Promise<
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 console.log(
-  `${dir}, ${values.dtype}, prompt ${promptLength}, ${steps} steps; load average ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}`,
+  `${dir}, ${values.dtype}, prompt ${promptLength}, ${steps} steps, threads ${values.threads ?? "onnxruntime's default"}; load average ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}`,
 );
 for (let rep = 0; rep < Number(values.reps); rep++) {
   const merged = await measure(mergedSequence(runtime, spec, undefined), false);

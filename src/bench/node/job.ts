@@ -14,6 +14,8 @@ export interface NodeJob {
   readonly plan: BenchPlan;
   /** onnxruntime-web's wasm threads (1 unless asked: the engine's Node host sets none). */
   readonly wasmThreads: number;
+  /** onnxruntime-node's intra-op threads on cpu, for both systems. */
+  readonly cpuThreads: number;
   /** Glimpse's LoadOptions.staticCache. */
   readonly staticCache: boolean;
   /** Glimpse's LoadOptions.cpuAttention. */

@@ -97,6 +97,7 @@ async function measure(
       {
         dtype: job.dtype,
         staticCache: job.staticCache,
+        ...(job.backend === 'cpu' ? { cpuThreads: job.cpuThreads } : {}),
         ...(job.cpuAttention ? { cpuAttention: job.cpuAttention } : {}),
       },
       monitor.sample,
@@ -119,6 +120,7 @@ async function measure(
       modelId: basename(resolve(job.modelDir)),
       dtype: transformersDtype(job),
       device: job.backend === 'wasm' ? 'auto' : job.backend,
+      ...(job.backend === 'cpu' ? { intraOpThreads: job.cpuThreads } : {}),
     },
     image,
     job.plan,

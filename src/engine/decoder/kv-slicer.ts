@@ -22,7 +22,7 @@ export async function createKvSlicer(
     ort,
     backend,
     { file: 'kv-slice (built in)', bytes: sliceModel(type, count), externalData: [] },
-    outputs,
+    { gpuOutputs: outputs },
   );
   const scalar = (value: number) => new ort.Tensor('int64', BigInt64Array.of(BigInt(value)), [1]);
   return {

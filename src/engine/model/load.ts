@@ -69,7 +69,7 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
     if (!source) return undefined;
     throwIfAborted(signal);
     tracker.report('compile', source.file);
-    const session = await createSession(ort, backend, source, gpuOutputs);
+    const session = await createSession(ort, backend, source, { gpuOutputs, threads: options.cpuThreads });
     sessions.push(session);
     return { session, file: source.file };
   };
@@ -131,14 +131,10 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
     };
     const cpuStatic =
       backend === 'cpu' && options.staticCache !== false && embedSpec && decoderSpec.inputKind === 'embeds'
-        ? await loadCpuStaticDecoder(
-            ort,
-            reader,
-            decoderSpec,
-            config.contextLength,
-            releaseMerged,
-            options.cpuAttention,
-          )
+        ? await loadCpuStaticDecoder(ort, reader, decoderSpec, config.contextLength, releaseMerged, {
+            attention: options.cpuAttention,
+            threads: options.cpuThreads,
+          })
         : undefined;
     if (cpuStatic) sessions.push(cpuStatic.decoder.session);
     throwIfAborted(signal);

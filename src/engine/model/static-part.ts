@@ -99,7 +99,7 @@ export async function loadCpuStaticDecoder(
   merged: DecoderSpec,
   contextLength: number,
   releaseMerged: () => Promise<void>,
-  attention: CpuAttentionKind = CPU_ATTENTION_KINDS[0],
+  { attention = CPU_ATTENTION_KINDS[0], threads }: { attention?: CpuAttentionKind; threads?: number } = {},
 ): Promise<
   { decoder: CpuStaticDecoder; file: string; attention: NonNullable<ModelInfo['cpuAttention']> } | undefined
 > {
@@ -120,7 +120,7 @@ export async function loadCpuStaticDecoder(
   }
   const externalData = data ? [{ path: `${file.slice(file.lastIndexOf('/') + 1)}_data`, data }] : [];
   await releaseMerged();
-  const session = await createSession(ort, 'cpu', { file, bytes: rewired.bytes, externalData });
+  const session = await createSession(ort, 'cpu', { file, bytes: rewired.bytes, externalData }, { threads });
   const decoder = new CpuStaticDecoder(ort, session, {
     layers: merged.numLayers,
     kvHeads: merged.kvHeads,

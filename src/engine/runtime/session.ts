@@ -32,11 +32,18 @@ export function createSerially(ort: Ort, bytes: Uint8Array, options: OrtSessionO
   return next;
 }
 
+export interface SessionPlacement {
+  /** Outputs kept on the GPU (webgpu). */
+  readonly gpuOutputs?: readonly string[];
+  /** Intra-op threads (cpu; onnxruntime's own choice when left out). */
+  readonly threads?: number;
+}
+
 export async function createSession(
   ort: Ort,
   backend: Backend,
   source: SessionSource,
-  gpuOutputs: readonly string[] = [],
+  { gpuOutputs = [], threads }: SessionPlacement = {},
 ): Promise<OrtSession> {
   const options: OrtSessionOptions = {
     executionProviders: executionProviders(backend),
@@ -44,6 +51,7 @@ export async function createSession(
     // Errors only: node-placement notices would otherwise reach the CLI's stderr on every load.
     logSeverityLevel: 3,
   };
+  if (backend === 'cpu' && threads !== undefined) options.intraOpNumThreads = threads;
   if (source.externalData.length > 0) options.externalData = [...source.externalData];
   if (backend === 'webgpu' && gpuOutputs.length > 0) {
     options.preferredOutputLocation = Object.fromEntries(
