@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import { measureGlimpse, type Sampler } from '../../src/bench/measure-glimpse';
-import { measureTransformers } from '../../src/bench/measure-transformers';
+import { measureTransformers, transformersDtypes } from '../../src/bench/measure-transformers';
 import { loadModel } from '../../src/engine/index';
 import { deleteCachedModel } from '../../src/storage/cached-models';
 import { openCachedPackage, openModelStore } from '../../src/storage/model-storage';
@@ -56,11 +56,7 @@ async function transformers(job: BenchJob): Promise<WorkerOutcome> {
     onnx.wasm.wasmPaths = TRANSFORMERS_ORT_DIST;
   }
   await caches.delete('transformers-cache');
-  const dtype = Object.fromEntries(
-    Object.entries(job.dtype).flatMap(([part, value]) =>
-      value === 'fp32' || value === 'fp16' || value === 'q4' || value === 'q4f16' ? [[part, value]] : [],
-    ),
-  );
+  const dtype = transformersDtypes(job.dtype);
   const target = { modelId: job.modelId, dtype, device: job.backend };
   const measured = await measureTransformers(tf, target, job.image, job.plan, noSample);
   const start = performance.now();

