@@ -78,14 +78,8 @@ function browserSetup(values: {
   return {
     modelsDir: dirname(setup.dir),
     modelId: basename(setup.dir),
-    label: `${setup.label} (${(['wasm', 'webgpu'] as const)
-      .map(
-        (b) =>
-          `${b}: ${Object.entries(setup.dtypes(b))
-            .map(([part, dtype]) => `${part} ${dtype}`)
-            .join(', ')}`,
-      )
-      .join('; ')})`,
+    // Each result names the files it loaded.
+    label: setup.label,
     imageSize: setup.imageSize,
     dtypes: setup.dtypes,
     plan: setup.plan,
