@@ -3,22 +3,22 @@
  * the app's own model cache (OPFS, filled from /models/); transformers.js through its Cache API cache.
  * Each first load starts from empty storage (cold); a second load then reads from storage.
  */
-import * as ort from 'onnxruntime-web/webgpu';
 import { measureGlimpse, type Sampler } from '../../src/bench/measure-glimpse';
 import { measureTransformers, transformersDtypes } from '../../src/bench/measure-transformers';
 import { loadModel } from '../../src/engine/index';
 import { deleteCachedModel } from '../../src/storage/cached-models';
 import { openCachedPackage, openModelStore } from '../../src/storage/model-storage';
+import { onnxRuntime, wasmThreads } from '../../src/worker/runtime';
 import type { BenchJob, WorkerOutcome, WorkerReply } from './messages';
 
 declare const TRANSFORMERS_ORT_DIST: string;
 
-const threads = self.crossOriginIsolated ? Math.max(1, Math.min(8, navigator.hardwareConcurrency)) : 1;
+const threads = wasmThreads();
 const noSample: Sampler = () => {};
 
 async function glimpse(job: BenchJob): Promise<WorkerOutcome> {
-  ort.env.wasm.numThreads = threads;
-  const engineOrt = ort; // the engine serialises session creation itself
+  // The app worker's build for this backend; the engine serialises session creation itself.
+  const engineOrt = await onnxRuntime(job.backend);
   const store = await openModelStore();
   await deleteCachedModel(store, job.modelId);
   const reader = () => openCachedPackage(store, { modelId: job.modelId, baseUrl: `/models/${job.modelId}` });
@@ -28,17 +28,21 @@ async function glimpse(job: BenchJob): Promise<WorkerOutcome> {
     job.backend,
     job.image,
     job.plan,
-    { dtype: job.dtype },
+    { dtype: job.dtype, ...job.load },
     noSample,
   );
   const start = performance.now();
-  const model = await loadModel(engineOrt, await reader(), { backend: job.backend, dtype: job.dtype });
+  const model = await loadModel(engineOrt, await reader(), {
+    backend: job.backend,
+    dtype: job.dtype,
+    ...job.load,
+  });
   const loadFromStorageMs = performance.now() - start;
   await model.dispose();
   return {
     measured,
     loadFromStorageMs,
-    runtime: `onnxruntime-web ${ort.env.versions.web ?? '?'}`,
+    runtime: `onnxruntime-web ${engineOrt.env.versions.web ?? '?'} (${job.backend === 'wasm' ? 'wasm' : 'webgpu'} build)`,
     wasmThreads: threads,
   };
 }

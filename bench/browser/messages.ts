@@ -3,13 +3,15 @@
 import type { Measured } from '../../src/bench/measure-glimpse';
 import type { BenchImage, BenchPlan } from '../../src/bench/plan';
 import type { BenchBackend, SystemName } from '../../src/bench/report';
-import type { Dtype, ModelPart } from '../../src/engine/index';
+import type { Dtype, LoadOptions, ModelPart } from '../../src/engine/index';
 
 export interface BenchJob {
   readonly system: SystemName;
   readonly backend: Exclude<BenchBackend, 'cpu'>;
   readonly modelId: string;
   readonly dtype: Partial<Record<ModelPart, Dtype>>;
+  /** Glimpse's cache and attention on wasm (`--no-static-cache`, `--cpu-attention`). */
+  readonly load: Pick<LoadOptions, 'staticCache' | 'cpuAttention'>;
   readonly plan: BenchPlan;
   readonly image: BenchImage;
 }

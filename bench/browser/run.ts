@@ -8,7 +8,9 @@
  * `--max-new-tokens`, `--turns` as there; `--timeout` in seconds per job).
  */
 
-import { basename, dirname } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
@@ -47,6 +49,7 @@ interface BrowserSetup {
   readonly imageSize: number;
   readonly dtypes: (backend: 'webgpu' | 'wasm') => Partial<Record<ModelPart, Dtype>>;
   readonly plan: BenchPlan;
+  readonly load: BenchJob['load'];
 }
 
 /** tiny-llava as this bench has always run it, else the package as `glimpse bench` resolves it. */
@@ -56,7 +59,14 @@ function browserSetup(values: {
   runs?: string | undefined;
   'max-new-tokens'?: string | undefined;
   turns?: string | undefined;
+  'cpu-attention'?: string | undefined;
+  'no-static-cache'?: boolean | undefined;
 }): BrowserSetup {
+  const args = parseBenchArgs([
+    ...(values['cpu-attention'] === undefined ? [] : ['--cpu-attention', values['cpu-attention']]),
+    ...(values['no-static-cache'] ? ['--no-static-cache'] : []),
+  ]);
+  const load = { staticCache: args.staticCache, cpuAttention: args.cpuAttention };
   if (values.model === undefined || values.model === 'tiny-llava') {
     const dtype = { vision_encoder: 'q4', embed_tokens: 'fp32', decoder_model_merged: 'q4' } as const;
     return {
@@ -65,6 +75,7 @@ function browserSetup(values: {
       label: 'tiny-llava (vision_encoder q4, embed_tokens fp32, decoder_model_merged q4)',
       imageSize: 64,
       dtypes: () => dtype,
+      load,
       plan: values.quick
         ? { runs: 3, maxNewTokens: 16, turns: 5, maxNewTokensPerTurn: 4 }
         : { runs: 5, maxNewTokens: 32, turns: 5, maxNewTokensPerTurn: 8 },
@@ -83,7 +94,16 @@ function browserSetup(values: {
     imageSize: setup.imageSize,
     dtypes: setup.dtypes,
     plan: setup.plan,
+    load,
   };
+}
+
+function parseSystems(list: string): SystemName[] {
+  return list.split(',').map((name) => {
+    const system = SYSTEMS.find((known) => known === name);
+    if (system === undefined) throw new Error(`--systems: unknown system ${name} (${SYSTEMS.join(', ')})`);
+    return system;
+  });
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
@@ -112,6 +132,9 @@ async function main(): Promise<void> {
       'max-new-tokens': { type: 'string' },
       turns: { type: 'string' },
       timeout: { type: 'string' },
+      systems: { type: 'string' },
+      'cpu-attention': { type: 'string' },
+      'no-static-cache': { type: 'boolean' },
     },
   });
   const setup = browserSetup(values);
@@ -125,11 +148,12 @@ async function main(): Promise<void> {
   });
   await server.listen();
   const url = server.resolvedUrls?.local[0];
-  const browser = await chromium.launch({
+  const launch = {
     executablePath: '/usr/bin/chromium',
     // Eager memory measurement: measureUserAgentSpecificMemory answers without waiting for a GC.
     args: ['--enable-unsafe-webgpu', '--no-sandbox', '--enable-blink-features=ForceEagerMeasureMemory'],
-  });
+  };
+  const browser = await chromium.launch(launch);
   const results: SystemResult[] = [];
   const failures: SystemFailure[] = [];
   try {
@@ -143,19 +167,23 @@ async function main(): Promise<void> {
     const backends = requested.filter(
       (b): b is 'webgpu' | 'wasm' => b === 'wasm' || (b === 'webgpu' && hasWebGpu),
     );
+    const systems = values.systems === undefined ? SYSTEMS : parseSystems(values.systems);
     for (const backend of backends) {
-      for (const system of SYSTEMS) {
+      for (const system of systems) {
         process.stderr.write(`${system} on ${backend} …\n`);
         const job: BenchJob = {
           system,
           backend,
           modelId: setup.modelId,
           dtype: setup.dtypes(backend),
+          load: setup.load,
           plan,
           image,
         };
-        // A fresh context per job: its own storage, so each system's first load is cold.
-        const context = await browser.newContext();
+        // A fresh profile per job: its own storage, so each system's first load is cold. On disk, not an
+        // incognito context, whose in-memory quota does not hold a real-shape package twice over.
+        const profile = await mkdtemp(join(tmpdir(), 'glimpse-bench-'));
+        const context = await chromium.launchPersistentContext(profile, launch);
         const page = await context.newPage();
         try {
           await page.goto(url);
@@ -176,6 +204,7 @@ async function main(): Promise<void> {
           });
         } finally {
           await context.close();
+          await rm(profile, { recursive: true, force: true });
         }
       }
     }

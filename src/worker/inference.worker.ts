@@ -1,30 +1,24 @@
 /**
- * The inference worker's entry: the only module of the app that imports ONNX Runtime. The native WebGPU
- * build also runs the wasm backend, so one import serves both.
+ * The inference worker's entry: with runtime.ts, the only modules of the app that load ONNX Runtime.
  */
-import * as ort from 'onnxruntime-web/webgpu';
-import { createEngine } from '../engine';
 import { runtimeShaderF16 } from '../engine/runtime/capabilities';
 import { measureCpuSpeed } from '../engine/runtime/cpu-speed';
 import { createInferenceHost } from './inference-host';
 import { createModelReader } from './model-reader';
 import { isRequest, type Reply } from './protocol';
-
-// Threads need SharedArrayBuffer, which only a cross-origin isolated page has; ORT keeps 1 thread otherwise.
-if (self.crossOriginIsolated)
-  ort.env.wasm.numThreads = Math.max(1, Math.min(8, navigator.hardwareConcurrency));
+import { browserEngine, onnxRuntime } from './runtime';
 
 const post = (reply: Reply) => self.postMessage(reply);
 
 const host = createInferenceHost({
-  engine: createEngine(ort),
+  engine: browserEngine,
   createReader: createModelReader,
   gpu: navigator.gpu,
   post,
   graphCapture: true,
-  watchDevice: () => deviceLostReason(Promise.resolve().then(() => ort.env.webgpu.device)),
-  runtimeShaderF16: () => runtimeShaderF16(ort),
-  measureCpuSpeed: () => measureCpuSpeed(ort, 'wasm'),
+  watchDevice: () => deviceLostReason(onnxRuntime('webgpu').then((ort) => ort.env.webgpu.device)),
+  runtimeShaderF16: async () => runtimeShaderF16(await onnxRuntime('webgpu')),
+  measureCpuSpeed: async () => measureCpuSpeed(await onnxRuntime('wasm'), 'wasm'),
 });
 
 self.addEventListener('message', (event: MessageEvent<unknown>) => {
