@@ -105,8 +105,9 @@ test('WebGPU answers a photo through the captured decode step word for word as W
   expect(onWebGpu.text).toBe(onWasm.text);
   expect(onWebGpu.graphCapture).toBe('true');
   expect(onWasm.graphCapture).toBe('false');
-  // The captured decode variant is downloaded for WebGPU only.
+  // Both decode through the static variant: WebGPU replays its captured graph, wasm keeps the cache in
+  // place under the two-part attention, which here changes no word.
   expect(onWebGpu.requested).toContain('onnx/decoder_model_static.onnx');
   expect(onWasm.requested).toContain('onnx/decoder_model_merged.onnx');
-  expect(onWasm.requested.filter((path) => path.includes('decoder_model_static'))).toEqual([]);
+  expect(onWasm.requested).toContain('onnx/decoder_model_static.onnx');
 });

@@ -18,9 +18,10 @@ Options:
   --turns N              turns of the multi-turn conversation (default 5)
   --wasm-threads N       onnxruntime-web threads (default 1)
   --draft-tokens N       Glimpse's draft tokens per decoder run (default: its own, 4 on webgpu, else 0)
-  --no-static-cache      Glimpse on cpu decodes with the merged decoder even where the package has
-                         decoder_model_static in its dtype (the baseline of the KV cache kept in place)
-  --cpu-attention KIND   group-query (default) or two-part: the attention of Glimpse's static decoder on cpu
+  --no-static-cache      Glimpse on cpu and wasm decodes with the merged decoder even where the package
+                         has decoder_model_static in its dtype (the baseline of the KV cache kept in place)
+  --cpu-attention KIND   group-query or two-part: the attention of Glimpse's static decoder on cpu
+                         (default group-query) and wasm (default two-part)
   --cpu-threads N        onnxruntime-node's threads on cpu, for both systems (default: every CPU)
   --dtype DTYPE          the decoder's and vision encoder's file variant (q4, quantized, int8, fp32, …) where
                          the package has it (default: the engine's choice per backend, as the app loads)

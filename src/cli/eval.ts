@@ -6,7 +6,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type Backend, type Dtype, GlimpseError, loadModel, type RgbaImage } from '../engine/index';
+import {
+  type Backend,
+  CPU_ATTENTION_KINDS,
+  type CpuAttentionKind,
+  type Dtype,
+  GlimpseError,
+  loadModel,
+  type RgbaImage,
+} from '../engine/index';
 import { folderReader } from '../engine/node/folder-reader';
 import { EvalDataError, type EvalItem, readEvalItems } from './eval-data';
 import { type Accuracy, type Agreement, accuracyOf, agreementOf, percent, scoreReply } from './eval-score';
@@ -15,7 +23,7 @@ import type { CliIo } from './main';
 import { defaultCpuThreads, loadOrt } from './ort';
 
 export const EVAL_USAGE = `Usage:
-  glimpse eval --model DIR --data FILE.jsonl [--dtype LIST] [--backend NAME] [--json]
+  glimpse eval --model DIR --data FILE.jsonl [--dtype LIST] [--backend NAME] [--cpu-attention KIND] [--json]
 
   --data FILE.jsonl   one item a line: {"image", "question", "answer"} (right when the answer's words
                       appear in the reply) or {"image", "question", "choices", "answer"} (right when the
@@ -23,6 +31,8 @@ export const EVAL_USAGE = `Usage:
                       optional "before" lists questions asked first in the same conversation
   --dtype LIST        comma-separated dtypes to compare (default: those of fp32, q4, q4f16 the package has)
   --backend NAME      wasm (default), cpu or webgpu
+  --cpu-attention KIND  group-query or two-part: the static decoder's attention on cpu and wasm (default:
+                      group-query on cpu, two-part on wasm)
   --max-new-tokens N  per answer (default 128: a one-sentence description fits); decoding is greedy
   --json              one JSON object: items with each dtype's reply, accuracy, agreement`;
 
@@ -35,6 +45,7 @@ interface EvalCommand {
   readonly data: string;
   readonly dtypes: readonly Dtype[];
   readonly backend: Backend;
+  readonly cpuAttention: CpuAttentionKind | undefined;
   readonly maxNewTokens: number;
   readonly json: boolean;
 }
@@ -56,6 +67,7 @@ function parseEvalCommand(argv: readonly string[]): EvalCommand {
       data: { type: 'string' },
       dtype: { type: 'string' },
       backend: { type: 'string' },
+      'cpu-attention': { type: 'string' },
       'max-new-tokens': { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -71,6 +83,10 @@ function parseEvalCommand(argv: readonly string[]): EvalCommand {
     if (!(dtype in SUFFIX)) throw new EvalUsageError(`--dtype takes fp32, fp16, q4, q4f16, not '${dtype}'.`);
   }
   if (dtypes.length === 0) throw new EvalUsageError(`${values.model} has no fp32, q4 or q4f16 decoder.`);
+  const attention = values['cpu-attention'];
+  const cpuAttention = CPU_ATTENTION_KINDS.find((kind) => kind === attention);
+  if (attention !== undefined && cpuAttention === undefined)
+    throw new EvalUsageError(`--cpu-attention takes ${CPU_ATTENTION_KINDS.join(', ')}, not '${attention}'.`);
   const maxNewTokens = Number(values['max-new-tokens'] ?? 128);
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1)
     throw new EvalUsageError('--max-new-tokens takes a positive integer.');
@@ -79,6 +95,7 @@ function parseEvalCommand(argv: readonly string[]): EvalCommand {
     data: values.data,
     dtypes: dtypes as Dtype[],
     backend: backend as Backend,
+    cpuAttention,
     maxNewTokens,
     json: values.json ?? false,
   };
@@ -106,6 +123,7 @@ async function answerAll(
   const model = await loadModel(ort, folderReader(command.model), {
     backend: command.backend,
     cpuThreads: defaultCpuThreads(),
+    ...(command.cpuAttention ? { cpuAttention: command.cpuAttention } : {}),
     dtype: { vision_encoder: dtype, projector: dtype, embed_tokens: dtype, decoder_model_merged: dtype },
   });
   const options = { temperature: 0, maxNewTokens: command.maxNewTokens };
@@ -206,6 +224,7 @@ export async function runEval(argv: readonly string[], io: CliIo): Promise<numbe
         model: command.model,
         data: command.data,
         backend: command.backend,
+        cpuAttention: command.cpuAttention ?? null,
         dtypes: command.dtypes,
         items: items.map((item, i) => ({
           ...item,

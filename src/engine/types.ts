@@ -46,13 +46,14 @@ export interface LoadOptions {
    */
   readonly graphCapture?: boolean;
   /**
-   * On the cpu backend, decode through the package's decoder_model_static in the decoder's dtype with the
-   * KV cache kept in place (the default); false keeps the merged decoder, as the benchmark's baseline.
+   * On the CPU backends (cpu, wasm), decode through the package's decoder_model_static in the decoder's
+   * dtype with the KV cache kept in place (the default); false keeps the merged decoder, as the
+   * benchmark's baseline.
    */
   readonly staticCache?: boolean;
   /**
-   * The attention of the cpu backend's static decoder: 'group-query', onnxruntime's (the default), or
-   * 'two-part' (GroupQueryAttention is kept for what it does not cover).
+   * The attention of a CPU backend's static decoder: 'group-query', onnxruntime's, or 'two-part'
+   * (GroupQueryAttention is kept for what it does not cover); the default is defaultCpuAttention's.
    */
   readonly cpuAttention?: CpuAttentionKind;
   /**
@@ -76,14 +77,23 @@ export interface LoadProgress {
 }
 
 /**
- * How the cpu backend's static decoder attends: onnxruntime's GroupQueryAttention (the default), or the
- * two-part attention (decoder/two-part-attention.ts). The default is the kernel WebGPU runs, so that the
- * cpu and WebGPU backends give the same greedy answer from q4 files, whose 8-bit activations turn a token
- * under the two-part attention's different rounding; it was no faster in the whole benchmark on an idle
- * machine either (bench/README.md, issue 15).
+ * How a CPU backend's static decoder attends: onnxruntime's GroupQueryAttention, or the two-part attention
+ * (decoder/two-part-attention.ts).
  */
 export const CPU_ATTENTION_KINDS = ['group-query', 'two-part'] as const;
 export type CpuAttentionKind = (typeof CPU_ATTENTION_KINDS)[number];
+
+/**
+ * On cpu, GroupQueryAttention: the kernel WebGPU runs, so that the cpu and WebGPU backends give the same
+ * greedy answer from q4 files, whose 8-bit activations under onnxruntime-node turn a token under the
+ * two-part attention's different rounding. On wasm, the two-part attention: in Chromium it decoded 1.8×
+ * and prefilled 2.9× as fast, since GroupQueryAttention clears and refills a present as long as the cache
+ * on every run; its answers on the held-out shapes questions were those of GroupQueryAttention, 523 of 523
+ * for fp32 and q4 files alike (bench/README.md, issue 15).
+ */
+export function defaultCpuAttention(backend: 'cpu' | 'wasm'): CpuAttentionKind {
+  return backend === 'wasm' ? 'two-part' : 'group-query';
+}
 
 export interface ModelInfo {
   readonly location: string;
@@ -93,11 +103,11 @@ export interface ModelInfo {
   readonly files: Partial<Record<ModelPart, string>>;
   /**
    * The static-cache decode variant loaded beside the decoder, if any: graph-captured on WebGPU
-   * (LoadOptions.graphCapture), the KV cache kept in place on cpu (LoadOptions.staticCache).
+   * (LoadOptions.graphCapture), the KV cache kept in place on cpu and wasm (LoadOptions.staticCache).
    */
   readonly staticDecoder?: string;
   /**
-   * The attention the cpu backend's static decoder runs: its own two-part attention, or onnxruntime's
+   * The attention a CPU backend's static decoder runs: its own two-part attention, or onnxruntime's
    * GroupQueryAttention with the reason it was kept (cpu-static-graph.ts).
    */
   readonly cpuAttention?: { readonly kind: CpuAttentionKind; readonly fallback?: string };

@@ -75,14 +75,12 @@ export async function probeDownloadPlan(
   }
   if (!vision || !embed || !decoder) throw new GlimpseError('internal', 'A part of the plan went missing.');
   const files = [vision.file, embed.file, decoder.file];
-  // On WebGPU the engine also loads the decode variant for graph capture, when the folder has one.
-  if (device !== 'wasm') {
-    for (const path of staticDecoderFiles(decoder.file.path)) {
-      const bytes = await size(path);
-      if (bytes === null) continue;
-      files.push({ path, bytes });
-      break;
-    }
+  // The engine also loads the static-cache decode variant, when the folder has one.
+  for (const path of staticDecoderFiles(decoder.file.path, device)) {
+    const bytes = await size(path);
+    if (bytes === null) continue;
+    files.push({ path, bytes });
+    break;
   }
   return {
     device,

@@ -83,11 +83,11 @@ export function planFromFiles(
     return chosen === undefined ? [] : [partFile(part, chosen)];
   });
   const decoder = dtype.decoder_model_merged;
-  const captured =
-    device === 'wasm' || decoder === undefined
+  const staticDecoder =
+    decoder === undefined
       ? undefined
-      : staticDecoderFiles(partFile('decoder_model_merged', decoder)).find((path) => sizes.has(path));
-  if (captured) paths.push(captured);
+      : staticDecoderFiles(partFile('decoder_model_merged', decoder), device).find((path) => sizes.has(path));
+  if (staticDecoder) paths.push(staticDecoder);
   const files = paths.map((path) => ({ path, bytes: sizes.get(path) ?? null }));
   return {
     device,

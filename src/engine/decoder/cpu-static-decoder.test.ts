@@ -1,8 +1,10 @@
-/** The cpu backend's decoder over a KV cache kept in place (decoder_model_static rewired), on stories260k. */
+/** The CPU backends' decoder over a KV cache kept in place (decoder_model_static rewired), on stories260k. */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 // biome-ignore lint/style/noRestrictedImports: a test is the host here and supplies the runtime.
 import * as ort from 'onnxruntime-node';
+// biome-ignore lint/style/noRestrictedImports: a test is the host here and supplies the runtime.
+import * as web from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../model/config';
 import { loadModel } from '../model/load';
@@ -174,3 +176,22 @@ describe.each(['two-part', 'group-query'] as const)(
     });
   },
 );
+
+describe('the wasm backend on a package with decoder_model_static', () => {
+  it('keeps the cache in place under the two-part attention and gives the documented greedy sample', async () => {
+    const model = await loadModel(web as unknown as Ort, folderReader(PACKAGE), { backend: 'wasm' });
+    try {
+      expect(model.info.staticDecoder).toBe('onnx/decoder_model_static.onnx');
+      expect(model.info.cpuAttention).toEqual({ kind: 'two-part' });
+      const ids = await documentedIds();
+      for (const draftTokens of [0, 4]) {
+        const result = await done(
+          model.complete('', { temperature: 0, maxNewTokens: ids.length, draftTokens }),
+        );
+        expect(result.tokenIds, `${draftTokens} draft tokens`).toEqual(ids);
+      }
+    } finally {
+      await model.dispose();
+    }
+  });
+});

@@ -40,11 +40,17 @@ export function partFile(part: ModelPart, dtype: Dtype): string {
 }
 
 /**
- * The package's graph-capture decode variants (toolkit/decoder/llama-graph.ts), in the order the WebGPU
- * loader tries them beside a merged decoder file: the 4-bit graph first beside a 4-bit decoder, else the
- * fp32 one. The download plan lists the first the package has, on WebGPU devices only.
+ * The package's static-cache decode variants (toolkit/decoder/llama-graph.ts) a device loads beside a
+ * merged decoder file, in the order the loader tries them; the download plan lists the first the package
+ * has. WebGPU captures the 4-bit graph beside a 4-bit decoder, else the fp32 one. The CPU backends
+ * (cpu-static-decoder.ts) take only the merged file's own dtype, so that answers stay the merged
+ * decoder's: there the variant keeps the KV cache in place instead of handing it back whole each step.
  */
-export function staticDecoderFiles(mergedFile: string): readonly string[] {
+export function staticDecoderFiles(mergedFile: string, device: DeviceClass): readonly string[] {
+  if (device === 'wasm') {
+    const file = mergedFile.replace('decoder_model_merged', 'decoder_model_static');
+    return file === mergedFile ? [] : [file];
+  }
   const files = ['onnx/decoder_model_static.onnx', 'onnx/decoder_model_static_q4.onnx'];
   return mergedFile.includes('_q4') ? files.reverse() : files;
 }

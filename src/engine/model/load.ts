@@ -120,18 +120,18 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
       );
       throwIfAborted(signal);
     }
-    // onnxruntime-node's CPU provider: the cache kept in place (cpu-static-decoder.ts). Every sequence then
-    // decodes through it (openSequence), so the merged decoder's session, as large, is released before the
-    // static one is made; only its spec (layers, heads, input kind) is kept. Not under wasm: onnxruntime-web
-    // copies every input into its heap on each run, the past buffers whole, so a step gains less (0.80× in
-    // bench/README.md), and the app would download a second decoder for it.
+    // The CPU backends: the cache kept in place (cpu-static-decoder.ts). Every sequence then decodes
+    // through it (openSequence), so the merged decoder's session, as large, is released before the static
+    // one is made; only its spec (layers, heads, input kind) is kept. Under wasm this matters most:
+    // onnxruntime-web copies each output into a new JS array, and a cache handed back whole every step
+    // cost 5× the step itself in Chromium (bench/README.md).
     const releaseMerged = async (): Promise<void> => {
       sessions.splice(sessions.indexOf(decoder.session), 1);
       await decoder.session.release();
     };
     const cpuStatic =
-      backend === 'cpu' && options.staticCache !== false && embedSpec && decoderSpec.inputKind === 'embeds'
-        ? await loadCpuStaticDecoder(ort, reader, decoderSpec, config.contextLength, releaseMerged, {
+      backend !== 'webgpu' && options.staticCache !== false && embedSpec && decoderSpec.inputKind === 'embeds'
+        ? await loadCpuStaticDecoder(ort, backend, reader, decoderSpec, config.contextLength, releaseMerged, {
             attention: options.cpuAttention,
             threads: options.cpuThreads,
           })

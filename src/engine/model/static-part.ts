@@ -4,8 +4,9 @@
  * ignores enableGraphCapture). The file follows the merged decoder's dtype: the fp32 graph beside an fp32
  * decoder, the q4 one beside a q4 decoder, else whichever the package has.
  *
- * On onnxruntime-node's CPU provider it is loaded as a CpuStaticDecoder (the KV cache kept in place), only
- * in the merged decoder's own dtype, so that answers stay those of the merged decoder.
+ * On the CPU backends (onnxruntime-node's CPU provider, onnxruntime-web's wasm) it is loaded as a
+ * CpuStaticDecoder (the KV cache kept in place), only in the merged decoder's own dtype, so that answers
+ * stay those of the merged decoder.
  */
 
 import { CpuStaticDecoder } from '../decoder/cpu-static-decoder';
@@ -14,7 +15,7 @@ import { type GpuDevice, StaticDecoder } from '../decoder/static-decoder';
 import { GlimpseError } from '../errors';
 import type { Ort, OrtSession } from '../runtime/ort';
 import { createSerially, createSession, sessionInputs, sessionOutputs } from '../runtime/session';
-import { CPU_ATTENTION_KINDS, type CpuAttentionKind, type ModelInfo, type PackageReader } from '../types';
+import { type CpuAttentionKind, defaultCpuAttention, type ModelInfo, type PackageReader } from '../types';
 import { staticDecoderFiles } from './files';
 import type { DecoderSpec } from './validate';
 
@@ -33,7 +34,7 @@ export async function loadStaticDecoder(
   merged: DecoderSpec,
   contextLength: number,
 ): Promise<{ decoder: StaticDecoder; file: string } | undefined> {
-  for (const file of staticDecoderFiles(merged.file)) {
+  for (const file of staticDecoderFiles(merged.file, 'webgpu')) {
     const bytes = await read(file);
     if (bytes === null) continue;
     const data = await read(`${file}_data`);
@@ -88,23 +89,27 @@ export async function loadStaticDecoder(
 }
 
 /**
- * The CpuStaticDecoder in place of a merged decoder on the cpu backend: decoder_model_static in the merged
+ * The CpuStaticDecoder in place of a merged decoder on a CPU backend: decoder_model_static in the merged
  * file's dtype (decoder_model_merged_q4.onnx → decoder_model_static_q4.onnx), or undefined when the package
  * has none. `releaseMerged` runs once the file is found and read, before its session is made, so that the
  * two decoders (each the size of the weights) are not held at once. The session is the caller's to release.
  */
 export async function loadCpuStaticDecoder(
   ort: Ort,
+  backend: 'cpu' | 'wasm',
   reader: PackageReader,
   merged: DecoderSpec,
   contextLength: number,
   releaseMerged: () => Promise<void>,
-  { attention = CPU_ATTENTION_KINDS[0], threads }: { attention?: CpuAttentionKind; threads?: number } = {},
+  {
+    attention = defaultCpuAttention(backend),
+    threads,
+  }: { attention?: CpuAttentionKind; threads?: number } = {},
 ): Promise<
   { decoder: CpuStaticDecoder; file: string; attention: NonNullable<ModelInfo['cpuAttention']> } | undefined
 > {
-  const file = merged.file.replace('decoder_model_merged', 'decoder_model_static');
-  if (file === merged.file) return undefined;
+  const [file] = staticDecoderFiles(merged.file, 'wasm');
+  if (file === undefined) return undefined;
   const bytes = await reader.read(file);
   if (bytes === null) return undefined;
   const data = await reader.read(`${file}_data`);
@@ -113,14 +118,19 @@ export async function loadCpuStaticDecoder(
     rewired = cpuStaticGraph(bytes, { attention });
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new GlimpseError('package-invalid', `${file} could not be loaded on cpu: ${reason}`, {
+    throw new GlimpseError('package-invalid', `${file} could not be loaded on ${backend}: ${reason}`, {
       cause: err,
-      details: { file, backend: 'cpu' },
+      details: { file, backend },
     });
   }
   const externalData = data ? [{ path: `${file.slice(file.lastIndexOf('/') + 1)}_data`, data }] : [];
   await releaseMerged();
-  const session = await createSession(ort, 'cpu', { file, bytes: rewired.bytes, externalData }, { threads });
+  const session = await createSession(
+    ort,
+    backend,
+    { file, bytes: rewired.bytes, externalData },
+    { threads },
+  );
   const decoder = new CpuStaticDecoder(ort, session, {
     layers: merged.numLayers,
     kvHeads: merged.kvHeads,
