@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe('the download plan of a plain folder of package files', () => {
-  it('asks for the static decode variant: on WebGPU to capture, on wasm to keep the cache in place', async () => {
+  it('asks for the static decode variant: on WebGPU beside the decoder, on wasm in its place', async () => {
     const base = `${server.origin}/models/pkg/`;
     const webgpu = await probeDownloadPlan(base, 'webgpu');
     expect(webgpu.files).toEqual([
@@ -26,8 +26,14 @@ describe('the download plan of a plain folder of package files', () => {
       { path: 'onnx/decoder_model_static_q4.onnx', bytes: 39 },
     ]);
     expect(webgpu.totalBytes).toBe(2 + 10 + 20 + 40 + 39);
-    // wasm takes the variant in the decoder's own dtype only: q4 here, as the folder has no 8-bit decoder.
+    // wasm reads the variant in the decoder's own dtype (q4 here, as the folder has no 8-bit decoder) in
+    // place of the merged decoder.
     const wasm = await probeDownloadPlan(base, 'wasm');
-    expect(wasm.files.at(-1)).toEqual({ path: 'onnx/decoder_model_static_q4.onnx', bytes: 39 });
+    expect(wasm.files).toEqual([
+      { path: 'onnx/vision_encoder_q4.onnx', bytes: 10 },
+      { path: 'onnx/embed_tokens.onnx', bytes: 20 },
+      { path: 'onnx/decoder_model_static_q4.onnx', bytes: 39 },
+    ]);
+    expect(wasm.totalBytes).toBe(2 + 10 + 20 + 39);
   });
 });

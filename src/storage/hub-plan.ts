@@ -75,10 +75,12 @@ export async function probeDownloadPlan(
   }
   if (!vision || !embed || !decoder) throw new GlimpseError('internal', 'A part of the plan went missing.');
   const files = [vision.file, embed.file, decoder.file];
-  // The engine also loads the static-cache decode variant, when the folder has one.
+  // The engine also loads the static-cache decode variant, when the folder has one: on wasm in place of
+  // the merged decoder (engine/model/load.ts), on WebGPU beside it.
   for (const path of staticDecoderFiles(decoder.file.path, device)) {
     const bytes = await size(path);
     if (bytes === null) continue;
+    if (device === 'wasm') files.pop();
     files.push({ path, bytes });
     break;
   }

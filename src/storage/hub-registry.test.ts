@@ -65,7 +65,7 @@ describe('the Hub registry', () => {
     expect(plan.files.find((file) => file.bytes === null)?.path).toBe('onnx/vision_encoder_fp16.onnx');
   });
 
-  it('plans the static decode variant beside the decoder: on WebGPU in its dtype where it can, on wasm in its dtype only', () => {
+  it('plans the static decode variant: on WebGPU beside the decoder, in its dtype where it can; on wasm in its place, in its dtype only', () => {
     const sizes = new Map([
       ['onnx/vision_encoder_q4.onnx', 100],
       ['onnx/embed_tokens.onnx', 200],
@@ -82,7 +82,12 @@ describe('the Hub registry', () => {
       'onnx/decoder_model_static_q4.onnx',
     ]);
     expect(webgpu.totalBytes).toBe(10 + 100 + 200 + 1000 + 990);
-    expect(planFromFiles(sizes, 10, 'wasm').files.at(-1)?.path).toBe('onnx/decoder_model_static_q4.onnx');
+    // wasm reads it in place of the merged decoder.
+    expect(planFromFiles(sizes, 10, 'wasm').files.map((file) => file.path)).toEqual([
+      'onnx/vision_encoder_q4.onnx',
+      'onnx/embed_tokens.onnx',
+      'onnx/decoder_model_static_q4.onnx',
+    ]);
     // Beside an 8-bit decoder wasm takes no variant of another dtype: its answers would differ.
     const eightBit = new Map([...sizes, ['onnx/decoder_model_merged_quantized.onnx', 1500]]);
     const wasm = planFromFiles(eightBit, 10, 'wasm');

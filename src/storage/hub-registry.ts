@@ -83,11 +83,14 @@ export function planFromFiles(
     return chosen === undefined ? [] : [partFile(part, chosen)];
   });
   const decoder = dtype.decoder_model_merged;
+  const merged = decoder === undefined ? undefined : partFile('decoder_model_merged', decoder);
   const staticDecoder =
-    decoder === undefined
-      ? undefined
-      : staticDecoderFiles(partFile('decoder_model_merged', decoder), device).find((path) => sizes.has(path));
-  if (staticDecoder) paths.push(staticDecoder);
+    merged === undefined ? undefined : staticDecoderFiles(merged, device).find((path) => sizes.has(path));
+  if (staticDecoder) {
+    // On wasm it is read in place of the merged decoder (engine/model/load.ts); WebGPU loads both.
+    if (device === 'wasm') paths.splice(paths.indexOf(merged ?? ''), 1);
+    paths.push(staticDecoder);
+  }
   const files = paths.map((path) => ({ path, bytes: sizes.get(path) ?? null }));
   return {
     device,

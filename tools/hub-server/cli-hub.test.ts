@@ -54,7 +54,8 @@ describe('glimpse --model ORG/NAME', () => {
   });
 
   it('refuses corrupted bytes: exit 1, the file named, no answer printed', async () => {
-    server.corrupt.add(`${STORIES}/onnx/decoder_model_merged.onnx`);
+    // The decoder file the wasm backend reads: the static-cache graph, in the merged decoder's place.
+    server.corrupt.add(`${STORIES}/onnx/decoder_model_static.onnx`);
     try {
       const result = await glimpseWith(
         { XDG_CACHE_HOME: join(root, 'fresh-cache'), HF_ENDPOINT: server.origin },
@@ -62,7 +63,7 @@ describe('glimpse --model ORG/NAME', () => {
       );
       expect(result.code).toBe(1);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toMatch(/onnx\/decoder_model_merged\.onnx did not match its checksum/);
+      expect(result.stderr).toMatch(/onnx\/decoder_model_static\.onnx did not match its checksum/);
     } finally {
       server.corrupt.clear();
     }

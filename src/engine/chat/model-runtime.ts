@@ -21,7 +21,7 @@ export interface EngineCodec extends PromptCodec {
 export interface ModelRuntime {
   readonly ort: Ort;
   readonly codec: EngineCodec;
-  /** The merged decoder; its session is released when `cpuStatic` is loaded, which then runs every sequence. */
+  /** The merged decoder's spec, or on a CPU backend the static-cache graph's, when `cpuStatic` runs every sequence. */
   readonly decoder: DecoderSpec;
   /** Cuts the KV cache where it lives when it is kept in GPU memory (WebGPU). */
   readonly kvSlicer: KvSlicer | undefined;
@@ -38,7 +38,7 @@ export interface ModelRuntime {
   readonly contextLength: number;
   /** The graph-captured decode path (static-part.ts), when loaded; one turn at a time uses it. */
   readonly staticDecoder: StaticDecoder | undefined;
-  /** The decoder over a KV cache kept in place on the cpu backend (static-part.ts), when loaded. */
+  /** The decoder over a KV cache kept in place on a CPU backend (static-part.ts), when loaded. */
   readonly cpuStatic: CpuStaticDecoder | undefined;
   /** From generation_config.json, used for whatever a call leaves out. */
   readonly defaults: GenerationDefaults;

@@ -6,13 +6,14 @@ import * as ort from 'onnxruntime-node';
 // biome-ignore lint/style/noRestrictedImports: a test is the host here and supplies the runtime.
 import * as web from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GlimpseError } from '../errors';
 import { parseModelConfig } from '../model/config';
 import { loadModel } from '../model/load';
 import { checkDecoder, type DecoderSpec } from '../model/validate';
 import { folderReader } from '../node/folder-reader';
 import type { Ort } from '../runtime/ort';
 import { createSession } from '../runtime/session';
-import type { GenerateEvent, LoadedModel } from '../types';
+import type { GenerateEvent, LoadedModel, PackageReader } from '../types';
 import { COMPACT_PAST_RUN, CpuStaticDecoder, PREFILL_CHUNK } from './cpu-static-decoder';
 import { cpuStaticGraph } from './cpu-static-graph';
 import type { DecoderInput } from './decoder';
@@ -178,10 +179,22 @@ describe.each(['two-part', 'group-query'] as const)(
 );
 
 describe('the wasm backend on a package with decoder_model_static', () => {
-  it('keeps the cache in place under the two-part attention and gives the documented greedy sample', async () => {
-    const model = await loadModel(web as unknown as Ort, folderReader(PACKAGE), { backend: 'wasm' });
+  it('reads it in place of the merged decoder, keeps the cache in place under the two-part attention and gives the documented greedy sample', async () => {
+    const folder = folderReader(PACKAGE);
+    const read: string[] = [];
+    const reader: PackageReader = {
+      location: folder.location,
+      read: (path, options) => {
+        read.push(path);
+        return folder.read(path, options);
+      },
+    };
+    const model = await loadModel(web as unknown as Ort, reader, { backend: 'wasm' });
     try {
+      expect(read).toContain('onnx/decoder_model_static.onnx');
+      expect(read).not.toContain('onnx/decoder_model_merged.onnx');
       expect(model.info.staticDecoder).toBe('onnx/decoder_model_static.onnx');
+      expect(model.info.files.decoder_model_merged).toBeUndefined();
       expect(model.info.cpuAttention).toEqual({ kind: 'two-part' });
       const ids = await documentedIds();
       for (const draftTokens of [0, 4]) {
@@ -193,5 +206,22 @@ describe('the wasm backend on a package with decoder_model_static', () => {
     } finally {
       await model.dispose();
     }
+  });
+
+  it('names the static file when it is broken, rather than loading the merged decoder silently', async () => {
+    const folder = folderReader(PACKAGE);
+    const reader: PackageReader = {
+      location: folder.location,
+      read: async (path, options) => {
+        const bytes = await folder.read(path, options);
+        return path === 'onnx/decoder_model_static.onnx' && bytes ? bytes.subarray(0, 1000) : bytes;
+      },
+    };
+    const err = await loadModel(web as unknown as Ort, reader, { backend: 'wasm' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GlimpseError);
+    expect(err).toMatchObject({
+      code: 'package-invalid',
+      details: { file: 'onnx/decoder_model_static.onnx' },
+    });
   });
 });

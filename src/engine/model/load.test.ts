@@ -21,13 +21,17 @@ afterEach(async () => {
   await Promise.all(folders.splice(0).map((folder) => rm(folder, { recursive: true, force: true })));
 });
 
-/** A copy of stories260k whose decoder is replaced by `decoder` (or removed when null). */
+/**
+ * A copy of stories260k whose decoder is replaced by `decoder` (or removed when null). Its static-cache
+ * graph goes too: the CPU backends would read it in the merged decoder's place.
+ */
 async function storiesWith(
   decoder: { model: Uint8Array; externalData?: Uint8Array } | null,
 ): Promise<string> {
   const folder = await mkdtemp(join(tmpdir(), 'glimpse-load-'));
   folders.push(folder);
   await cp(STORIES, folder, { recursive: true });
+  await rm(join(folder, 'onnx/decoder_model_static.onnx'));
   const file = join(folder, 'onnx/decoder_model_merged.onnx');
   await rm(file);
   if (decoder) {

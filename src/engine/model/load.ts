@@ -22,7 +22,7 @@ import { loadTextCodec } from '../text/codec';
 import type { LoadedModel, LoadOptions, ModelInfo, ModelPart, PackageReader } from '../types';
 import { encodeImage } from '../vision/encoder';
 import { parseModelConfig } from './config';
-import { deviceClass, dtypePreference, parsePartFile, partFile } from './files';
+import { deviceClass, dtypePreference, parsePartFile, partFile, staticDecoderFiles } from './files';
 import { generationDefaults } from './generation-defaults';
 import { resolveImageTokenId } from './image-token';
 import { EngineModel } from './loaded-model';
@@ -59,19 +59,53 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
   const device = deviceClass(backend, shaderF16);
 
   const sessions: OrtSession[] = [];
-  const loadPart = async (
-    part: ModelPart,
-    gpuOutputs: readonly string[] = [],
-  ): Promise<LoadedPart | undefined> => {
+  const readPart = async (part: ModelPart, variants?: (file: string) => readonly string[]) => {
     const explicit = options.dtype?.[part];
     const dtypes = explicit ? [explicit] : dtypePreference(part, device);
-    const source = await readPartSource(reader, part, dtypes, explicit !== undefined, tracker, signal);
+    const source = await readPartSource(
+      reader,
+      part,
+      dtypes,
+      explicit !== undefined,
+      tracker,
+      signal,
+      variants,
+    );
     if (!source) return undefined;
     throwIfAborted(signal);
     tracker.report('compile', source.file);
-    const session = await createSession(ort, backend, source, { gpuOutputs, threads: options.cpuThreads });
+    return source;
+  };
+  const loadPart = async (part: ModelPart): Promise<LoadedPart | undefined> => {
+    const source = await readPart(part);
+    if (!source) return undefined;
+    const session = await createSession(ort, backend, source, { threads: options.cpuThreads });
     sessions.push(session);
     return { session, file: source.file };
+  };
+  // The CPU backends read the package's static-cache graph, where it has one in the decoder's dtype, in
+  // place of the merged decoder: the KV cache then stays in place (cpu-static-decoder.ts) instead of being
+  // handed back whole on every run, which under wasm cost 5–10× a step in Chromium (bench/README.md). The
+  // merged file is then never read.
+  const cpuBackend = backend === 'webgpu' || options.staticCache === false ? undefined : backend;
+  const loadDecoder = async () => {
+    const source = await readPart(
+      'decoder_model_merged',
+      cpuBackend ? (file) => [...staticDecoderFiles(file, 'wasm'), file] : undefined,
+    );
+    if (!source) return undefined;
+    if (cpuBackend && source.file !== partFile('decoder_model_merged', source.dtype)) {
+      const cpuStatic = await loadCpuStaticDecoder(ort, cpuBackend, source, config, {
+        attention: options.cpuAttention,
+        threads: options.cpuThreads,
+      });
+      sessions.push(cpuStatic.decoder.session);
+      return { spec: cpuStatic.spec, cpuStatic };
+    }
+    const gpuOutputs = config.numLayers === undefined ? [] : presentNames(config.numLayers);
+    const session = await createSession(ort, backend, source, { gpuOutputs, threads: options.cpuThreads });
+    sessions.push(session);
+    return { spec: checkDecoder(session, source.file, config), cpuStatic: undefined };
   };
 
   let staticPart: Awaited<ReturnType<typeof loadStaticDecoder>>;
@@ -80,16 +114,16 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
     const [[encoder, projector], embed, decoder] = await Promise.all([
       hasVision ? loadVisionParts(loadPart) : [undefined, undefined],
       loadPart('embed_tokens'),
-      loadPart('decoder_model_merged', config.numLayers === undefined ? [] : presentNames(config.numLayers)),
+      loadDecoder(),
     ]);
     if (!decoder) throw missingPart(reader, 'decoder_model_merged');
     if (hasVision && !encoder) throw missingPart(reader, 'vision_encoder');
-    const decoderSpec = await withRunLimit(
-      ort,
-      backend,
-      checkDecoder(decoder.session, decoder.file, config),
-      config.numHeads,
-    );
+    const { cpuStatic } = decoder;
+    // Only once every session exists: the probe runs a session of its own, and run while the projector's
+    // session was being created on Dawn it broke that creation (tools/testing/captured-decode.test.ts).
+    const decoderSpec = cpuStatic
+      ? decoder.spec
+      : await withRunLimit(ort, backend, decoder.spec, config.numHeads);
     const embedSpec = embed ? checkEmbed(embed.session, embed.file) : undefined;
     if (decoderSpec.inputKind === 'embeds' && !embedSpec) throw missingPart(reader, 'embed_tokens');
     if (encoder && !projector && !encoder.session.outputNames.includes('image_features')) {
@@ -118,25 +152,7 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
           config.contextLength,
         ),
       );
-      throwIfAborted(signal);
     }
-    // The CPU backends: the cache kept in place (cpu-static-decoder.ts). Every sequence then decodes
-    // through it (openSequence), so the merged decoder's session, as large, is released before the static
-    // one is made; only its spec (layers, heads, input kind) is kept. Under wasm this matters most:
-    // onnxruntime-web copies each output into a new JS array, and a cache handed back whole every step
-    // cost 5× the step itself in Chromium (bench/README.md).
-    const releaseMerged = async (): Promise<void> => {
-      sessions.splice(sessions.indexOf(decoder.session), 1);
-      await decoder.session.release();
-    };
-    const cpuStatic =
-      backend !== 'webgpu' && options.staticCache !== false && embedSpec && decoderSpec.inputKind === 'embeds'
-        ? await loadCpuStaticDecoder(ort, backend, reader, decoderSpec, config.contextLength, releaseMerged, {
-            attention: options.cpuAttention,
-            threads: options.cpuThreads,
-          })
-        : undefined;
-    if (cpuStatic) sessions.push(cpuStatic.decoder.session);
     throwIfAborted(signal);
     let kvSlicer: KvSlicer | undefined;
     if (backend === 'webgpu') {
@@ -164,14 +180,14 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
     const imageTokenCount = await warmUp(runtime, backend);
     tracker.report('ready');
 
-    const staticFile = staticPart?.file ?? cpuStatic?.file;
+    const staticFile = staticPart?.file ?? (cpuStatic ? decoderSpec.file : undefined);
     const info: ModelInfo = {
       location: reader.location,
       modelType: config.modelType,
       backend,
       files: Object.fromEntries(
-        [encoder, projector, embed, decoder].flatMap((part) =>
-          part ? [[partName(part.file), part.file]] : [],
+        [encoder?.file, projector?.file, embed?.file, cpuStatic ? undefined : decoderSpec.file].flatMap(
+          (file) => (file ? [[partName(file), file]] : []),
         ),
       ),
       ...(staticFile ? { staticDecoder: staticFile } : {}),

@@ -42,6 +42,8 @@ async function readExternalData(
 /**
  * Reads the first of `dtypes` that the package has. With `explicit`, only that dtype counts and its absence
  * is an error naming the file; otherwise null means the package has no variant of this part at all.
+ * `variants` names the files that stand for a part's file, tried in turn (a decoder's static-cache graph
+ * before it, on the CPU backends); by default the file alone.
  */
 export async function readPartSource(
   reader: PackageReader,
@@ -50,23 +52,24 @@ export async function readPartSource(
   explicit: boolean,
   tracker: LoadProgressTracker,
   signal: AbortSignal | undefined,
+  variants: (file: string) => readonly string[] = (file) => [file],
 ): Promise<PartSource | null> {
   for (const dtype of dtypes) {
-    const file = partFile(part, dtype);
-    const bytes = await readTracked(reader, file, tracker, signal);
-    if (bytes === null) {
-      if (explicit) {
-        throw new GlimpseError(
-          'package-file-missing',
-          `The model package ${reader.location} has no ${file} (dtype ${dtype}).`,
-          {
-            details: { file, dtype },
-          },
-        );
-      }
-      continue;
+    const wanted = partFile(part, dtype);
+    for (const file of variants(wanted)) {
+      const bytes = await readTracked(reader, file, tracker, signal);
+      if (bytes !== null)
+        return { file, dtype, bytes, externalData: await readExternalData(reader, file, tracker, signal) };
     }
-    return { file, dtype, bytes, externalData: await readExternalData(reader, file, tracker, signal) };
+    if (explicit) {
+      throw new GlimpseError(
+        'package-file-missing',
+        `The model package ${reader.location} has no ${wanted} (dtype ${dtype}).`,
+        {
+          details: { file: wanted, dtype },
+        },
+      );
+    }
   }
   return null;
 }

@@ -4,9 +4,9 @@
  * ignores enableGraphCapture). The file follows the merged decoder's dtype: the fp32 graph beside an fp32
  * decoder, the q4 one beside a q4 decoder, else whichever the package has.
  *
- * On the CPU backends (onnxruntime-node's CPU provider, onnxruntime-web's wasm) it is loaded as a
- * CpuStaticDecoder (the KV cache kept in place), only in the merged decoder's own dtype, so that answers
- * stay those of the merged decoder.
+ * On the CPU backends (onnxruntime-node's CPU provider, onnxruntime-web's wasm) it is loaded instead of the
+ * merged decoder, as a CpuStaticDecoder (the KV cache kept in place), only in the dtype the merged decoder
+ * would have, so that answers stay the merged decoder's.
  */
 
 import { CpuStaticDecoder } from '../decoder/cpu-static-decoder';
@@ -14,10 +14,17 @@ import { type CpuStaticGraph, cpuStaticGraph } from '../decoder/cpu-static-graph
 import { type GpuDevice, StaticDecoder } from '../decoder/static-decoder';
 import { GlimpseError } from '../errors';
 import type { Ort, OrtSession } from '../runtime/ort';
-import { createSerially, createSession, sessionInputs, sessionOutputs } from '../runtime/session';
-import { type CpuAttentionKind, defaultCpuAttention, type ModelInfo, type PackageReader } from '../types';
+import {
+  createSerially,
+  createSession,
+  type SessionSource,
+  sessionInputs,
+  sessionOutputs,
+} from '../runtime/session';
+import { type CpuAttentionKind, defaultCpuAttention, type ModelInfo } from '../types';
+import type { ModelConfig } from './config';
 import { staticDecoderFiles } from './files';
-import type { DecoderSpec } from './validate';
+import { checkStaticDecoder, type DecoderSpec } from './validate';
 
 function lastDim(shape: readonly (number | string)[] | undefined): number | undefined {
   const dim = shape?.at(-1);
@@ -89,56 +96,53 @@ export async function loadStaticDecoder(
 }
 
 /**
- * The CpuStaticDecoder in place of a merged decoder on a CPU backend: decoder_model_static in the merged
- * file's dtype (decoder_model_merged_q4.onnx → decoder_model_static_q4.onnx), or undefined when the package
- * has none. `releaseMerged` runs once the file is found and read, before its session is made, so that the
- * two decoders (each the size of the weights) are not held at once. The session is the caller's to release.
+ * The CpuStaticDecoder from a package's decoder_model_static file, read in place of the merged decoder
+ * (load.ts reads it first, in the decoder's dtype), and the decoder spec its graph declares. The session
+ * is the caller's to release.
  */
 export async function loadCpuStaticDecoder(
   ort: Ort,
   backend: 'cpu' | 'wasm',
-  reader: PackageReader,
-  merged: DecoderSpec,
-  contextLength: number,
-  releaseMerged: () => Promise<void>,
+  source: SessionSource,
+  config: ModelConfig,
   {
     attention = defaultCpuAttention(backend),
     threads,
   }: { attention?: CpuAttentionKind; threads?: number } = {},
-): Promise<
-  { decoder: CpuStaticDecoder; file: string; attention: NonNullable<ModelInfo['cpuAttention']> } | undefined
-> {
-  const [file] = staticDecoderFiles(merged.file, 'wasm');
-  if (file === undefined) return undefined;
-  const bytes = await reader.read(file);
-  if (bytes === null) return undefined;
-  const data = await reader.read(`${file}_data`);
+): Promise<{
+  decoder: CpuStaticDecoder;
+  spec: DecoderSpec;
+  attention: NonNullable<ModelInfo['cpuAttention']>;
+}> {
+  const { file } = source;
+  const invalid = (err: unknown) =>
+    new GlimpseError(
+      'package-invalid',
+      `${file} could not be loaded on ${backend}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err, details: { file, backend } },
+    );
   let rewired: CpuStaticGraph;
   try {
-    rewired = cpuStaticGraph(bytes, { attention });
+    rewired = cpuStaticGraph(source.bytes, { attention });
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new GlimpseError('package-invalid', `${file} could not be loaded on ${backend}: ${reason}`, {
-      cause: err,
-      details: { file, backend },
-    });
+    throw invalid(err);
   }
-  const externalData = data ? [{ path: `${file.slice(file.lastIndexOf('/') + 1)}_data`, data }] : [];
-  await releaseMerged();
-  const session = await createSession(
-    ort,
-    backend,
-    { file, bytes: rewired.bytes, externalData },
-    { threads },
-  );
+  const session = await createSession(ort, backend, { ...source, bytes: rewired.bytes }, { threads });
+  let spec: DecoderSpec;
+  try {
+    spec = checkStaticDecoder(session, file, config);
+  } catch (err) {
+    await session.release();
+    throw err instanceof GlimpseError ? err : invalid(err);
+  }
   const decoder = new CpuStaticDecoder(ort, session, {
-    layers: merged.numLayers,
-    kvHeads: merged.kvHeads,
-    headDim: merged.headDim,
-    maxLength: contextLength,
-    positionIds: session.inputNames.includes('position_ids'),
+    layers: spec.numLayers,
+    kvHeads: spec.kvHeads,
+    headDim: spec.headDim,
+    maxLength: config.contextLength,
+    positionIds: spec.hasPositionIds,
     attention: rewired.attention,
   });
   const { fallback } = rewired;
-  return { decoder, file, attention: { kind: rewired.attention, ...(fallback ? { fallback } : {}) } };
+  return { decoder, spec, attention: { kind: rewired.attention, ...(fallback ? { fallback } : {}) } };
 }

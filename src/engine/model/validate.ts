@@ -147,6 +147,50 @@ export function checkDecoder(session: OrtSession, file: string, config: ModelCon
     if (!PAST.test(input.name) && !OPTIONAL_INPUTS.has(input.name))
       throw invalid(file, `input '${input.name}' is not supported.`);
   }
+  const past = pastLayout(inputs, file, config);
+  for (let layer = 0; layer < past.numLayers; layer++) {
+    for (const kind of ['key', 'value']) requireValue(outputs, `present.${layer}.${kind}`, file, 'output');
+  }
+  requireValue(outputs, 'logits', file, 'output');
+  return {
+    session,
+    file,
+    inputKind: embeds ? 'embeds' : 'ids',
+    embedsType: embeds ? floatType(embeds, file) : 'float32',
+    ...past,
+    hasPositionIds: position !== undefined,
+    hasNumLogitsToKeep: find(inputs, 'num_logits_to_keep') !== undefined,
+    hasUseCacheBranch: find(inputs, 'use_cache_branch') !== undefined,
+  };
+}
+
+/**
+ * A decoder_model_static graph rewired for a CPU backend (cpu-static-graph.ts), loaded in place of the
+ * merged decoder: its inputs_embeds and its past buffers give the spec the engine reads on that path.
+ */
+export function checkStaticDecoder(session: OrtSession, file: string, config: ModelConfig): DecoderSpec {
+  const inputs = sessionInputs(session);
+  const embeds = requireValue(inputs, 'inputs_embeds', file, 'input');
+  const position = find(inputs, 'position_ids');
+  if (position) requireInt64(position, file);
+  return {
+    session,
+    file,
+    inputKind: 'embeds',
+    embedsType: floatType(embeds, file),
+    ...pastLayout(inputs, file, config),
+    hasPositionIds: position !== undefined,
+    hasNumLogitsToKeep: false,
+    hasUseCacheBranch: false,
+  };
+}
+
+/** The KV cache a decoder's past_key_values inputs declare, checked against config.json. */
+function pastLayout(
+  inputs: readonly ValueInfo[],
+  file: string,
+  config: ModelConfig,
+): Pick<DecoderSpec, 'kvType' | 'numLayers' | 'kvHeads' | 'headDim'> {
   const numLayers = inputs.filter((input) => PAST.test(input.name)).length / 2;
   if (numLayers < 1)
     throw invalid(file, "it has no 'past_key_values.0.key' input (a decoder with a KV cache is needed).");
@@ -160,14 +204,12 @@ export function checkDecoder(session: OrtSession, file: string, config: ModelCon
   for (let layer = 0; layer < numLayers; layer++) {
     for (const kind of ['key', 'value']) {
       const past = requireValue(inputs, `past_key_values.${layer}.${kind}`, file, 'input');
-      requireValue(outputs, `present.${layer}.${kind}`, file, 'output');
       const type = floatType(past, file);
       if (kvType !== undefined && type !== kvType)
         throw invalid(file, `past_key_values mix ${kvType} and ${type}.`);
       kvType = type;
     }
   }
-  requireValue(outputs, 'logits', file, 'output');
   const firstPast = requireValue(inputs, 'past_key_values.0.key', file, 'input');
   const kvHeads = fixedDim(firstPast, 1) ?? config.numKvHeads;
   const headDim = fixedDim(firstPast, 3) ?? config.headDim;
@@ -177,17 +219,5 @@ export function checkDecoder(session: OrtSession, file: string, config: ModelCon
       'the KV cache shape is not declared and config.json gives no num_key_value_heads / head_dim.',
     );
   }
-  return {
-    session,
-    file,
-    inputKind: embeds ? 'embeds' : 'ids',
-    embedsType: embeds ? floatType(embeds, file) : 'float32',
-    kvType: kvType ?? 'float32',
-    numLayers,
-    kvHeads,
-    headDim,
-    hasPositionIds: position !== undefined,
-    hasNumLogitsToKeep: find(inputs, 'num_logits_to_keep') !== undefined,
-    hasUseCacheBranch: find(inputs, 'use_cache_branch') !== undefined,
-  };
+  return { kvType: kvType ?? 'float32', numLayers, kvHeads, headDim };
 }
