@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Backend, Ort, PackageReader } from '../engine/index';
+import { partFile, staticDecoderFiles } from '../engine/model/files';
 import { loadDawnRuntime } from './dawn-webgpu';
 
 export interface CliRuntime {
@@ -15,10 +16,10 @@ export interface CliRuntime {
   readonly graphCapture: boolean;
 }
 
-const STATIC_DECODERS = ['onnx/decoder_model_static.onnx', 'onnx/decoder_model_static_q4.onnx'];
-
+/** Whether the package has a decode variant WebGPU captures, beside a decoder of any dtype. */
 async function hasStaticDecoder(reader: PackageReader): Promise<boolean> {
-  for (const file of STATIC_DECODERS) if ((await reader.read(file)) !== null) return true;
+  for (const file of staticDecoderFiles(partFile('decoder_model_merged', 'fp32'), 'webgpu'))
+    if ((await reader.read(file)) !== null) return true;
   return false;
 }
 
