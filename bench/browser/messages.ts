@@ -10,8 +10,8 @@ export interface BenchJob {
   readonly backend: Exclude<BenchBackend, 'cpu'>;
   readonly modelId: string;
   readonly dtype: Partial<Record<ModelPart, Dtype>>;
-  /** Glimpse's cache and attention on wasm (`--no-static-cache`, `--cpu-attention`). */
-  readonly load: Pick<LoadOptions, 'staticCache' | 'cpuAttention'>;
+  /** Glimpse's cache and attention on wasm (`--no-static-cache`, `--no-row-cache`, `--cpu-attention`). */
+  readonly load: Pick<LoadOptions, 'staticCache' | 'rowCache' | 'cpuAttention'>;
   readonly plan: BenchPlan;
   readonly image: BenchImage;
 }

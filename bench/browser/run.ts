@@ -61,12 +61,14 @@ function browserSetup(values: {
   turns?: string | undefined;
   'cpu-attention'?: string | undefined;
   'no-static-cache'?: boolean | undefined;
+  'no-row-cache'?: boolean | undefined;
 }): BrowserSetup {
   const args = parseBenchArgs([
     ...(values['cpu-attention'] === undefined ? [] : ['--cpu-attention', values['cpu-attention']]),
     ...(values['no-static-cache'] ? ['--no-static-cache'] : []),
+    ...(values['no-row-cache'] ? ['--no-row-cache'] : []),
   ]);
-  const load = { staticCache: args.staticCache, cpuAttention: args.cpuAttention };
+  const load = { staticCache: args.staticCache, rowCache: args.rowCache, cpuAttention: args.cpuAttention };
   if (values.model === undefined || values.model === 'tiny-llava') {
     const dtype = { vision_encoder: 'q4', embed_tokens: 'fp32', decoder_model_merged: 'q4' } as const;
     return {
@@ -135,6 +137,7 @@ async function main(): Promise<void> {
       systems: { type: 'string' },
       'cpu-attention': { type: 'string' },
       'no-static-cache': { type: 'boolean' },
+      'no-row-cache': { type: 'boolean' },
     },
   });
   const setup = browserSetup(values);

@@ -65,7 +65,7 @@ export async function measureGlimpse(
   backend: Backend,
   image: BenchImage,
   plan: BenchPlan,
-  load: Pick<LoadOptions, 'dtype' | 'staticCache' | 'cpuAttention' | 'cpuThreads'>,
+  load: Pick<LoadOptions, 'dtype' | 'staticCache' | 'rowCache' | 'cpuAttention' | 'cpuThreads'>,
   sample: Sampler,
 ): Promise<Measured> {
   const loadStart = performance.now();

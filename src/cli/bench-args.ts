@@ -20,6 +20,8 @@ Options:
   --draft-tokens N       Glimpse's draft tokens per decoder run (default: its own, 4 on webgpu, else 0)
   --no-static-cache      Glimpse on cpu and wasm decodes with the merged decoder even where the package
                          has decoder_model_static in its dtype (the baseline of the KV cache kept in place)
+  --no-row-cache         Glimpse's merged decoder on cpu and wasm hands back its whole KV cache on every run,
+                         as the graph does unrewired (the baseline of LoadOptions.rowCache)
   --cpu-attention KIND   group-query or two-part: the attention of Glimpse's static decoder on cpu
                          (default group-query) and wasm (default two-part)
   --cpu-threads N        onnxruntime-node's threads on cpu, for both systems (default: every CPU)
@@ -41,6 +43,8 @@ export interface BenchOptions {
   readonly draftTokens: number | undefined;
   /** LoadOptions.staticCache for Glimpse (default true). */
   readonly staticCache: boolean;
+  /** LoadOptions.rowCache for Glimpse (default true). */
+  readonly rowCache: boolean;
   /** LoadOptions.cpuAttention for Glimpse (default: the engine's). */
   readonly cpuAttention: CpuAttentionKind | undefined;
   /** onnxruntime-node's intra-op threads on cpu, for both systems. */
@@ -104,6 +108,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     wasmThreads: positiveInteger(values['wasm-threads'], 'wasm-threads') ?? 1,
     draftTokens: values['draft-tokens'] === '0' ? 0 : positiveInteger(values['draft-tokens'], 'draft-tokens'),
     staticCache: !(values['no-static-cache'] ?? false),
+    rowCache: !(values['no-row-cache'] ?? false),
     cpuAttention:
       values['cpu-attention'] === undefined
         ? undefined
@@ -132,6 +137,7 @@ function parse(argv: readonly string[]) {
       'draft-tokens': { type: 'string' },
       dtype: { type: 'string' },
       'no-static-cache': { type: 'boolean' },
+      'no-row-cache': { type: 'boolean' },
       'cpu-attention': { type: 'string' },
       'cpu-threads': { type: 'string' },
       quick: { type: 'boolean' },

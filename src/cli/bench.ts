@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeCeiling } from '../bench/ceiling';
 import { describeMachine, measureReadBandwidth } from '../bench/machine';
@@ -84,7 +84,9 @@ export function resolveModel(options: BenchOptions): ModelSetup {
     ...(options.draftTokens === undefined ? {} : { draftTokens: options.draftTokens }),
   };
   const dtypes = (backend: BenchBackend) => packageDtypes(dir, backend, options.dtype);
-  return { dir, label: options.model, imageSize: imageSize(dir), dtypes, plan };
+  // A folder is named by its last part: the label names the report's file.
+  const label = synthetic || options.model === 'tiny-llava' ? options.model : basename(dir);
+  return { dir, label, imageSize: imageSize(dir), dtypes, plan };
 }
 
 /** The result with the decode ceiling its decoder file and this machine's read bandwidth give. */
@@ -197,6 +199,7 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
         wasmThreads: options.wasmThreads,
         cpuThreads: options.cpuThreads,
         staticCache: options.staticCache,
+        rowCache: options.rowCache,
         ...(options.cpuAttention ? { cpuAttention: options.cpuAttention } : {}),
       };
       try {

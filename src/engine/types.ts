@@ -47,10 +47,15 @@ export interface LoadOptions {
   readonly graphCapture?: boolean;
   /**
    * On the CPU backends (cpu, wasm), decode through the package's decoder_model_static in the decoder's
-   * dtype with the KV cache kept in place (the default); false keeps the merged decoder, as the
-   * benchmark's baseline.
+   * dtype with the KV cache kept in place (the default); false keeps the merged decoder.
    */
   readonly staticCache?: boolean;
+  /**
+   * On the CPU backends, run the merged decoder (where it runs) rewired to hand back only each run's new
+   * KV rows, the cache kept in place (the default); false has it hand back the whole cache on every run,
+   * as it is, the benchmark's baseline.
+   */
+  readonly rowCache?: boolean;
   /**
    * The attention of a CPU backend's static decoder: 'group-query', onnxruntime's, or 'two-part'
    * (GroupQueryAttention is kept for what it does not cover); the default is defaultCpuAttention's.
@@ -111,6 +116,8 @@ export interface ModelInfo {
    * GroupQueryAttention with the reason it was kept (cpu-static-graph.ts).
    */
   readonly cpuAttention?: { readonly kind: CpuAttentionKind; readonly fallback?: string };
+  /** The merged decoder runs on a CPU backend with its KV cache kept in place (LoadOptions.rowCache). */
+  readonly rowCache?: boolean;
   readonly hasVision: boolean;
   readonly imageTokenCount: number | undefined;
   readonly contextLength: number;

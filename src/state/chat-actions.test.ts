@@ -246,7 +246,12 @@ describe('the conversation list', () => {
 });
 
 describe('the speed probe before a download', () => {
-  const speed = { rowBytesPerSecond: 1e9, macsPerSecond: 1e10, freshBytesPerSecond: 1e9 };
+  const speed = {
+    rowBytesPerSecond: 1e9,
+    macsPerSecond: 1e10,
+    freshBytesPerSecond: 1e9,
+    copyBytesPerSecond: 1e9,
+  };
 
   function start(device: 'wasm' | 'webgpu', measure: () => Promise<typeof speed>) {
     const calls = { measured: 0 };

@@ -146,7 +146,7 @@ describe('inference host', () => {
   });
 
   it('answers a speed probe with the figures measured, once, and no model needed', async () => {
-    const speed = { rowBytesPerSecond: 1, macsPerSecond: 2, freshBytesPerSecond: 3 };
+    const speed = { rowBytesPerSecond: 1, macsPerSecond: 2, freshBytesPerSecond: 3, copyBytesPerSecond: 3 };
     const { host, replies } = hostWith(
       { loadModel: async () => new RecordingModel('a') },
       { measureCpuSpeed: async () => speed },

@@ -223,7 +223,12 @@ async function tinyLlavaJson(file: string): Promise<JsonValue> {
   }
 }
 
-export async function syntheticInterleaveFiles(): Promise<PackageFiles> {
+/**
+ * `hub`: the layout of the Hub's own export instead, for the CPU backends' merged-decoder path: the
+ * merged decoders attend with the plain operators of transformers.js's exports (a Concat per present;
+ * DecoderOptions.attention 'concat'), and there is no decoder_model_static.
+ */
+export async function syntheticInterleaveFiles({ hub = false } = {}): Promise<PackageFiles> {
   const files = new Map<string, Uint8Array | JsonValue>();
   for (const file of ['tokenizer_config.json', 'chat_template.json', 'generation_config.json']) {
     files.set(file, await tinyLlavaJson(file));
@@ -256,12 +261,16 @@ export async function syntheticInterleaveFiles(): Promise<PackageFiles> {
     const start = { ...seed };
     files.set(
       `onnx/decoder_model_merged_${dtype}.onnx`,
-      buildLlamaDecoder(textWeights(TEXT_CONFIG), { linear: linearFrom(seed) }).model,
+      buildLlamaDecoder(textWeights(TEXT_CONFIG), {
+        linear: linearFrom(seed),
+        ...(hub ? { attention: 'concat' } : {}),
+      }).model,
     );
-    files.set(
-      `onnx/decoder_model_static_${dtype}.onnx`,
-      buildStaticDecoder(textWeights(TEXT_CONFIG), { linear: linearFrom(start) }).model,
-    );
+    if (!hub)
+      files.set(
+        `onnx/decoder_model_static_${dtype}.onnx`,
+        buildStaticDecoder(textWeights(TEXT_CONFIG), { linear: linearFrom(start) }).model,
+      );
     files.set(
       `onnx/vision_encoder_${dtype}.onnx`,
       buildFusedVisionEncoder(

@@ -18,6 +18,8 @@ export interface NodeJob {
   readonly cpuThreads: number;
   /** Glimpse's LoadOptions.staticCache. */
   readonly staticCache: boolean;
+  /** Glimpse's LoadOptions.rowCache. */
+  readonly rowCache: boolean;
   /** Glimpse's LoadOptions.cpuAttention. */
   readonly cpuAttention?: CpuAttentionKind;
 }

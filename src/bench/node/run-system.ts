@@ -85,6 +85,7 @@ async function measure(
       {
         dtype: job.dtype,
         staticCache: job.staticCache,
+        rowCache: job.rowCache,
         ...(job.backend === 'cpu' ? { cpuThreads: job.cpuThreads } : {}),
         ...(job.cpuAttention ? { cpuAttention: job.cpuAttention } : {}),
       },

@@ -5,9 +5,9 @@ import type { ModelRuntime } from './model-runtime';
 import { tokenInput } from './prefill';
 import type { LoopParams } from './token-loop';
 
-/** A new sequence on the model's decoder: the cache kept in place where the model has one (cpu), else the merged decoder's. */
+/** A new sequence on the model's decoder: the cache kept in place on a CPU backend, else the merged decoder's. */
 export function openSequence(model: ModelRuntime): DecoderSequence {
-  return model.cpuStatic?.open() ?? mergedSequence(model.ort, model.decoder, model.kvSlicer);
+  return model.cpuDecoder?.open() ?? mergedSequence(model.ort, model.decoder, model.kvSlicer);
 }
 
 export function decoderSteps(

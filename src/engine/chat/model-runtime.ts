@@ -1,6 +1,7 @@
 /** Everything a conversation needs from a loaded model. */
-import type { CpuStaticDecoder } from '../decoder/cpu-static-decoder';
+
 import type { KvSlicer } from '../decoder/kv-slicer';
+import type { SequenceOpener } from '../decoder/sequence';
 import type { StaticDecoder } from '../decoder/static-decoder';
 import type { ImagePreprocessSpec } from '../image/preprocess-config';
 import type { DecoderSpec, EmbedSpec, VisionSpec } from '../model/validate';
@@ -21,7 +22,7 @@ export interface EngineCodec extends PromptCodec {
 export interface ModelRuntime {
   readonly ort: Ort;
   readonly codec: EngineCodec;
-  /** The merged decoder's spec, or on a CPU backend the static-cache graph's, when `cpuStatic` runs every sequence. */
+  /** The merged decoder's spec, or on a CPU backend the static-cache graph's, when `cpuDecoder` runs every sequence. */
   readonly decoder: DecoderSpec;
   /** Cuts the KV cache where it lives when it is kept in GPU memory (WebGPU). */
   readonly kvSlicer: KvSlicer | undefined;
@@ -38,8 +39,11 @@ export interface ModelRuntime {
   readonly contextLength: number;
   /** The graph-captured decode path (static-part.ts), when loaded; one turn at a time uses it. */
   readonly staticDecoder: StaticDecoder | undefined;
-  /** The decoder over a KV cache kept in place on a CPU backend (static-part.ts), when loaded. */
-  readonly cpuStatic: CpuStaticDecoder | undefined;
+  /**
+   * On a CPU backend, the decoder that runs every sequence with the KV cache kept in place: the package's
+   * static graph (static-part.ts) or the merged decoder rewired (row-cache-part.ts).
+   */
+  readonly cpuDecoder: SequenceOpener | undefined;
   /** From generation_config.json, used for whatever a call leaves out. */
   readonly defaults: GenerationDefaults;
 }

@@ -19,7 +19,7 @@ import type { Ort, OrtSession, OrtTensor } from '../runtime/ort';
 import { int64Tensor } from '../runtime/tensors';
 import type { CpuAttentionKind } from '../types';
 import { KV_ENDS, KV_STARTS, LOGITS_START, newRowsName } from './cpu-static-graph';
-import type { DecoderInput } from './decoder';
+import { type DecoderInput, runInChunks } from './decoder';
 import type { DecoderSequence, SequenceRunOptions, StepRow } from './sequence';
 import type { StaticDecoderShape } from './static-decoder';
 import { timed } from './step-times';
@@ -94,18 +94,11 @@ export class CpuStaticSequence implements DecoderSequence {
     if (input.kind !== 'embeds') throw new Error('the static decoder takes embeddings');
     const count = input.length;
     if (count < 1 || rows < 1 || rows > count) throw new Error(`cannot keep ${rows} rows of ${count}`);
-    if (this.decoder.shape.attention !== 'two-part' || count <= PREFILL_CHUNK)
-      return this.runOnce(input, rows, options);
-    // The rows asked for are the last `rows` positions: each chunk hands back those it holds (at least one).
-    const kept: StepRow[] = [];
-    for (let at = 0; at < count; at += PREFILL_CHUNK) {
-      const length = Math.min(PREFILL_CHUNK, count - at);
-      const chunk = input.data.subarray(at * input.hidden, (at + length) * input.hidden);
-      const wanted = at + length - Math.max(at, count - rows);
-      const out = await this.runOnce({ ...input, data: chunk, length }, Math.max(1, wanted), options);
-      if (wanted > 0) kept.push(...out);
-    }
-    return kept;
+    const limit = this.decoder.shape.attention === 'two-part' ? PREFILL_CHUNK : undefined;
+    return runInChunks(limit, input, rows, (chunk, wanted) => {
+      if (chunk.kind !== 'embeds') throw new Error('unreachable: a chunk of embeddings');
+      return this.runOnce(chunk, wanted, options);
+    });
   }
 
   private async runOnce(

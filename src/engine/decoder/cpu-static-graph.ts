@@ -17,8 +17,15 @@
  * The last-position Slice before lm_head (the node `logits/last`) takes its start from an input, so a
  * run with draft tokens gets the logits, and `next_token` the argmax, of each of its last positions.
  */
-import { type Field, fields, strings } from '../runtime/onnx-read';
-import { bytesField, concat, field, nodeProto, valueInfo, type WireValue } from '../runtime/onnx-wire';
+import {
+  GRAPH_INPUT,
+  GRAPH_NODE,
+  GRAPH_OUTPUT,
+  type GraphField,
+  readModelGraph,
+} from '../runtime/onnx-graph';
+import { strings } from '../runtime/onnx-read';
+import { field, nodeProto, valueInfo, type WireValue } from '../runtime/onnx-wire';
 import type { CpuAttentionKind } from '../types';
 import { type AttentionNode, attentionNode, TwoPartAttention, unsupportedReason } from './two-part-attention';
 
@@ -32,11 +39,10 @@ export function newRowsName(layer: number, kind: 'key' | 'value'): string {
   return `new.${layer}.${kind}`;
 }
 
-// GraphProto: node = 1, input = 11, output = 12. NodeProto: input = 1, output = 2, name = 3, op_type = 4.
-const GRAPH = 7;
-const NODE = 1;
-const INPUT = 11;
-const OUTPUT = 12;
+// NodeProto: input = 1, output = 2, name = 3, op_type = 4.
+const NODE = GRAPH_NODE;
+const INPUT = GRAPH_INPUT;
+const OUTPUT = GRAPH_OUTPUT;
 
 const PRESENT = /^present\.\d+\.(key|value)$/;
 
@@ -80,19 +86,14 @@ export function cpuStaticGraph(
   model: Uint8Array,
   options: { readonly attention: CpuAttentionKind },
 ): CpuStaticGraph {
-  const top = fields(model);
-  // Protobuf merges the repeated occurrences of a message field: a model streamed in fragments (the
-  // converter's graph, then each large initializer as a graph of its own) has one graph, their concatenation.
-  const fragments = top.filter((f) => f.number === GRAPH);
-  const graph = concat(fragments.flatMap((f) => (f.body ? [f.body] : [])));
-  if (fragments.length === 0) throw new Error('the model has no graph');
-  const graphFields = fields(graph);
+  const graph = readModelGraph(model);
+  const graphFields = graph.fields;
   const presents = new Set<string>();
   const readers = new Set<string>();
-  const attentions = new Map<Field, AttentionNode>();
+  const attentions = new Map<GraphField, AttentionNode>();
   // The graph's present.* by the value each holds: itself, or the input of the Identity that names it.
   const presentOf = new Map<string, string>();
-  const presentIdentities = new Set<Field>();
+  const presentIdentities = new Set<GraphField>();
   for (const f of graphFields) {
     if (f.number === OUTPUT && f.body) {
       const [name = ''] = strings(f.body, 1);
@@ -116,7 +117,7 @@ export function cpuStaticGraph(
   const rewrites =
     options.attention === 'group-query'
       ? undefined
-      : opsetOf(top) < 13
+      : graph.opset < 13
         ? 'the graph is of opset < 13 (Split, Squeeze and Unsqueeze take their sizes and axes as inputs from 13)'
         : attentionRewrites([...attentions.values()], presentOf, readers);
   const twoPart = typeof rewrites === 'object' ? new TwoPartAttention() : undefined;
@@ -157,7 +158,7 @@ export function cpuStaticGraph(
       emitted = twoPart.list.length;
       continue;
     }
-    kept.push(graph.subarray(f.start, f.end));
+    kept.push(f.bytes);
   }
   if (!lastRow || presents.size === 0 || !removed.has('logits') || !removed.has('next_token'))
     throw new Error('the graph is not a static decoder of the layout this engine rewires');
@@ -194,33 +195,17 @@ export function cpuStaticGraph(
       dims: ['batch_size', 'kv_heads', 'new_positions', 'head_dim'],
     })),
   ];
-  const rewired = concat([
+  const bytes = graph.rebuild([
     ...kept,
     field(NODE, lastRow),
     ...nodes.map((node) => field(NODE, node)),
     ...inputs.map((input) => field(INPUT, valueInfo(input))),
     ...outputs.map((output) => field(OUTPUT, valueInfo(output))),
   ]);
-  const bytes = concat(
-    top.flatMap((f) => {
-      if (f.number !== GRAPH) return [model.subarray(f.start, f.end)];
-      return f === fragments[0] ? [bytesField(GRAPH, rewired)] : [];
-    }),
-  );
   if (twoPart) return { bytes, attention: 'two-part' };
   return {
     bytes,
     attention: 'group-query',
     ...(typeof rewrites === 'string' ? { fallback: rewrites } : {}),
   };
-}
-
-/** The model's opset of the default domain (ModelProto: opset_import = 8; OperatorSetIdProto: domain 1, version 2). */
-function opsetOf(top: readonly Field[]): number {
-  for (const f of top) {
-    if (f.number !== 8 || !f.body) continue;
-    const parts = fields(f.body);
-    if ((strings(f.body, 1)[0] ?? '') === '') return Number(parts.find((p) => p.number === 2)?.varint ?? 0n);
-  }
-  return 0;
 }

@@ -24,7 +24,7 @@ export async function runDecoder(
   return logits;
 }
 
-function inputLength(input: DecoderInput): number {
+export function inputLength(input: DecoderInput): number {
   return input.kind === 'embeds' ? input.length : input.ids.length;
 }
 
@@ -47,19 +47,66 @@ export async function runDecoderRows(
   rows: number,
   times?: StepTimes,
 ): Promise<Float32Array[]> {
+  return runInChunks(spec.maxRunPositions, input, rows, (chunk, wanted) =>
+    runOnce(ort, spec, cache, chunk, wanted, times),
+  );
+}
+
+/**
+ * `run` over `input` in chunks of at most `limit` positions, one after another, keeping the rows of the
+ * last `rows` positions: each chunk is asked for those it holds (at least one, since a decoder run always
+ * computes some).
+ */
+export async function runInChunks<Row>(
+  limit: number | undefined,
+  input: DecoderInput,
+  rows: number,
+  run: (chunk: DecoderInput, rows: number) => Promise<Row[]>,
+): Promise<Row[]> {
   const length = inputLength(input);
-  const limit = spec.maxRunPositions ?? length;
-  if (length <= limit) return runOnce(ort, spec, cache, input, rows, times);
-  const logits: Float32Array[] = [];
+  if (limit === undefined || length <= limit) return run(input, rows);
+  const kept: Row[] = [];
   for (let start = 0; start < length; start += limit) {
     const end = Math.min(length, start + limit);
-    // Rows wanted from this chunk: those of the last `rows` positions that fall inside it (at least one,
-    // since a decoder run always computes some logits).
     const wanted = Math.max(1, Math.min(end - start, rows - (length - end)));
-    const chunk = await runOnce(ort, spec, cache, sliceInput(input, start, end), wanted, times);
-    if (rows - (length - end) > 0) logits.push(...chunk);
+    const chunk = await run(sliceInput(input, start, end), wanted);
+    if (rows - (length - end) > 0) kept.push(...chunk);
   }
-  return logits;
+  return kept;
+}
+
+/**
+ * A merged decoder run's feeds for `input` after `past` positions, all but the past keys and values, and
+ * the tensors made for it (the caller disposes them after the run).
+ */
+export function stepFeeds(
+  ort: Ort,
+  spec: DecoderSpec,
+  input: DecoderInput,
+  past: number,
+  rows: number,
+): { feeds: Record<string, OrtTensor>; created: OrtTensor[] } {
+  const length = inputLength(input);
+  const total = past + length;
+  const feeds: Record<string, OrtTensor> = {};
+  if (input.kind === 'embeds') {
+    feeds.inputs_embeds = createFloatTensor(ort, spec.embedsType, input.data, [1, length, input.hidden]);
+  } else {
+    feeds.input_ids = int64Tensor(ort, input.ids, [1, length]);
+  }
+  feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]);
+  if (spec.hasPositionIds) {
+    feeds.position_ids = int64Tensor(
+      ort,
+      Array.from({ length }, (_, i) => past + i),
+      [1, length],
+    );
+  }
+  if (spec.hasNumLogitsToKeep)
+    feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(BigInt(rows)), []);
+  if (spec.hasUseCacheBranch)
+    feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(past > 0 ? 1 : 0), [1]);
+  return { feeds, created: Object.values(feeds) };
 }
 
 async function runOnce(
@@ -71,36 +118,12 @@ async function runOnce(
   times: StepTimes | undefined,
 ): Promise<Float32Array[]> {
   const past = cache.length;
-  const length = inputLength(input);
-  const total = past + length;
+  const total = past + inputLength(input);
   const pastFeeds = cache.feeds();
-  const feeds: Record<string, OrtTensor> = { ...pastFeeds };
+  const { feeds: step, created } = stepFeeds(ort, spec, input, past, rows);
+  const feeds = { ...pastFeeds, ...step };
   // An empty cache's zero-length tensors are made for this run only.
-  const created: OrtTensor[] = past === 0 ? Object.values(pastFeeds) : [];
-  const add = (name: string, tensor: OrtTensor): void => {
-    feeds[name] = tensor;
-    created.push(tensor);
-  };
-  if (input.kind === 'embeds') {
-    add('inputs_embeds', createFloatTensor(ort, spec.embedsType, input.data, [1, length, input.hidden]));
-  } else {
-    add('input_ids', int64Tensor(ort, input.ids, [1, length]));
-  }
-  add('attention_mask', new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]));
-  if (spec.hasPositionIds) {
-    add(
-      'position_ids',
-      int64Tensor(
-        ort,
-        Array.from({ length }, (_, i) => past + i),
-        [1, length],
-      ),
-    );
-  }
-  if (spec.hasNumLogitsToKeep)
-    add('num_logits_to_keep', new ort.Tensor('int64', BigInt64Array.of(BigInt(rows)), []));
-  if (spec.hasUseCacheBranch)
-    add('use_cache_branch', new ort.Tensor('bool', Uint8Array.of(past > 0 ? 1 : 0), [1]));
+  if (past === 0) created.push(...Object.values(pastFeeds));
 
   let outputs: Record<string, OrtTensor>;
   try {
@@ -119,7 +142,7 @@ async function runOnce(
 }
 
 /** The logits of the last `rows` positions, copied out so the output tensor can be freed. */
-async function lastRows(logits: OrtTensor, rows: number): Promise<Float32Array[]> {
+export async function lastRows(logits: OrtTensor, rows: number): Promise<Float32Array[]> {
   const vocab = logits.dims[logits.dims.length - 1] ?? 0;
   const data = logits.location === 'cpu' ? logits.data : await logits.getData();
   const start = data.length - rows * vocab;

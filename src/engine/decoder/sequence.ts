@@ -30,6 +30,11 @@ export interface DecoderSequence {
   clear(): void;
 }
 
+/** A decoder whose sequences the turn code opens (cpu-static-decoder.ts, row-cache-decoder.ts). */
+export interface SequenceOpener {
+  open(): DecoderSequence;
+}
+
 /** The row of a run's last position: after a prompt's prefill, what the first token is sampled from. */
 export async function runLast(sequence: DecoderSequence, input: DecoderInput): Promise<StepRow> {
   const [row] = await sequence.run(input, 1);

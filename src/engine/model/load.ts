@@ -29,6 +29,7 @@ import { EngineModel } from './loaded-model';
 import { readPackageFiles } from './package-files';
 import { readPartSource, readTracked } from './part-source';
 import { LoadProgressTracker } from './progress';
+import { loadRowCacheDecoder } from './row-cache-part';
 import { loadCpuStaticDecoder, loadStaticDecoder } from './static-part';
 import { checkDecoder, checkEmbed, checkVision } from './validate';
 
@@ -86,12 +87,14 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
   // The CPU backends read the package's static-cache graph, where it has one in the decoder's dtype, in
   // place of the merged decoder: the KV cache then stays in place (cpu-static-decoder.ts) instead of being
   // handed back whole on every run, which under wasm cost 5–10× a step in Chromium (bench/README.md). The
-  // merged file is then never read.
-  const cpuBackend = backend === 'webgpu' || options.staticCache === false ? undefined : backend;
+  // merged file is then never read. Without one, the merged decoder is rewired to the same end.
+  const cpuBackend = backend === 'webgpu' ? undefined : backend;
   const loadDecoder = async () => {
     const source = await readPart(
       'decoder_model_merged',
-      cpuBackend ? (file) => [...staticDecoderFiles(file, 'wasm'), file] : undefined,
+      cpuBackend && options.staticCache !== false
+        ? (file) => [...staticDecoderFiles(file, 'wasm'), file]
+        : undefined,
     );
     if (!source) return undefined;
     if (cpuBackend && source.file !== partFile('decoder_model_merged', source.dtype)) {
@@ -102,10 +105,18 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
       sessions.push(cpuStatic.decoder.session);
       return { spec: cpuStatic.spec, cpuStatic };
     }
+    const rowCache =
+      cpuBackend && options.rowCache !== false
+        ? await loadRowCacheDecoder(ort, cpuBackend, source, config, options.cpuThreads)
+        : undefined;
+    if (rowCache) {
+      sessions.push(rowCache.session);
+      return { spec: rowCache.spec, rowCache };
+    }
     const gpuOutputs = config.numLayers === undefined ? [] : presentNames(config.numLayers);
     const session = await createSession(ort, backend, source, { gpuOutputs, threads: options.cpuThreads });
     sessions.push(session);
-    return { spec: checkDecoder(session, source.file, config), cpuStatic: undefined };
+    return { spec: checkDecoder(session, source.file, config) };
   };
 
   let staticPart: Awaited<ReturnType<typeof loadStaticDecoder>>;
@@ -118,7 +129,8 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
     ]);
     if (!decoder) throw missingPart(reader, 'decoder_model_merged');
     if (hasVision && !encoder) throw missingPart(reader, 'vision_encoder');
-    const { cpuStatic } = decoder;
+    const cpuStatic = 'cpuStatic' in decoder ? decoder.cpuStatic : undefined;
+    const rowCache = 'rowCache' in decoder ? decoder.rowCache : undefined;
     // Only once every session exists: the probe runs a session of its own, and run while the projector's
     // session was being created on Dawn it broke that creation (tools/testing/captured-decode.test.ts).
     const decoderSpec = cpuStatic
@@ -165,7 +177,7 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
       codec: createEngineCodec(codec, imageTokenId),
       decoder: decoderSpec,
       staticDecoder: staticPart?.decoder,
-      cpuStatic: cpuStatic?.decoder,
+      cpuDecoder: cpuStatic?.decoder ?? rowCache,
       embed: embedSpec,
       vision:
         visionSpec && preprocess
@@ -192,6 +204,7 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
       ),
       ...(staticFile ? { staticDecoder: staticFile } : {}),
       ...(cpuStatic ? { cpuAttention: cpuStatic.attention } : {}),
+      ...(rowCache ? { rowCache: true } : {}),
       hasVision: runtime.vision !== undefined,
       imageTokenCount,
       contextLength: config.contextLength,

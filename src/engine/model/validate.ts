@@ -131,9 +131,16 @@ function fixedDim(value: ValueInfo, index: number): number | undefined {
   return typeof dim === 'number' && dim > 0 ? dim : undefined;
 }
 
-export function checkDecoder(session: OrtSession, file: string, config: ModelConfig): DecoderSpec {
-  const inputs = sessionInputs(session);
-  const outputs = sessionOutputs(session);
+/**
+ * `io` stands for the session's own inputs and outputs where a rewrite renamed them
+ * (row-cache-graph.ts's `asMergedValues`).
+ */
+export function checkDecoder(
+  session: OrtSession,
+  file: string,
+  config: ModelConfig,
+  { inputs, outputs } = { inputs: sessionInputs(session), outputs: sessionOutputs(session) },
+): DecoderSpec {
   const embeds = find(inputs, 'inputs_embeds');
   const ids = find(inputs, 'input_ids');
   if (!embeds && !ids) throw invalid(file, "it has neither an 'inputs_embeds' nor an 'input_ids' input.");

@@ -2,7 +2,7 @@
  * Measures a CPU backend's speeds on this device, in well under a second, for the estimate shown before a
  * download (decode-cost.ts): one 8-bit Linear layer — DynamicQuantizeLinear + MatMulInteger, the kernels the
  * 8-bit files run on (bench/README.md) — built in memory at the MLP shape of the 0.5B models the registry
- * offers, timed with one row and with many, and a write into fresh memory.
+ * offers, timed with one row and with many, a write into fresh memory and a copy between warm buffers.
  */
 import type { CpuSpeed } from './decode-cost';
 import { wireModel } from './onnx-wire';
@@ -63,6 +63,20 @@ async function timeRows(ort: Ort, session: OrtSession, shape: ProbeShape, rows: 
   return median(seconds);
 }
 
+/** Bytes per second copied between two buffers already written: a pass over a cache kept in place. */
+function warmCopyRate(bytes: number, tries: number): number {
+  const from = new Uint8Array(bytes).fill(1);
+  const to = new Uint8Array(bytes).fill(2);
+  const rates: number[] = [];
+  for (let i = 0; i <= tries; i++) {
+    const start = performance.now();
+    to.set(from);
+    // The first copy is a warm-up.
+    if (i > 0) rates.push(bytes / ((performance.now() - start) / 1000));
+  }
+  return median(rates);
+}
+
 /** Bytes per second written into memory allocated just before: the page faults a fresh cache costs. */
 function freshWriteRate(bytes: number, tries: number): number {
   const rates: number[] = [];
@@ -91,6 +105,7 @@ export async function measureCpuSpeed(
       rowBytesPerSecond: (shape.k * shape.n) / oneRow,
       macsPerSecond: (shape.rows * shape.k * shape.n) / manyRows,
       freshBytesPerSecond: freshWriteRate(32 * 2 ** 20, 3),
+      copyBytesPerSecond: warmCopyRate(32 * 2 ** 20, 3),
     };
     if (!Object.values(speed).every((value) => Number.isFinite(value) && value > 0))
       throw new Error(`The speed probe measured nothing usable: ${JSON.stringify(speed)}.`);

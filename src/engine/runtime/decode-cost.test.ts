@@ -7,7 +7,7 @@ import { estimateAnswer } from './decode-cost';
 describe('the answer estimate', () => {
   it('scales the measured speeds by the work of a photo question, as worked by hand', () => {
     const estimate = estimateAnswer(
-      { rowBytesPerSecond: 1e9, macsPerSecond: 1e10, freshBytesPerSecond: 1e9 },
+      { rowBytesPerSecond: 1e9, macsPerSecond: 1e10, freshBytesPerSecond: 1e9, copyBytesPerSecond: 2e9 },
       {
         visionBytes: 400e6,
         decoderBytes: 500e6,
@@ -24,8 +24,9 @@ describe('the answer estimate', () => {
     // 800 positions of cache written (160 MB / 1e9 B/s).
     expect(estimate.prefillSeconds).toBeCloseTo(32 + 0.1 + 0.16, 9);
     expect(estimate.firstTokenSeconds).toBeCloseTo(60.26, 9);
-    // A step: 500 MB of weights at 1e9 B/s, plus the cache at its mean length 800 + 40 / 2 = 820 positions.
-    expect(estimate.decodeTokensPerSecond).toBeCloseTo(1 / (0.5 + 0.164), 9);
+    // A step: 500 MB of weights at 1e9 B/s, plus three copies (at 2e9 B/s) of the cache at its mean
+    // length 800 + 40 / 2 = 820 positions (164 MB).
+    expect(estimate.decodeTokensPerSecond).toBeCloseTo(1 / (0.5 + (3 * 0.164) / 2), 9);
   });
 });
 

@@ -12,9 +12,15 @@
  *   at the bytes-per-second rate of the same kernel with one row.
  * - The prefill projects one position onto the vocabulary (`num_logits_to_keep`), so the lm_head — the
  *   shape of the embedding table — is one row's read, not one per token.
- * - Each decoder run hands the whole KV cache back as new outputs, written into fresh memory (bench/README.md:
- *   89 % of a Node step at 866 positions), so a step also writes the cache at the fresh-memory write rate.
+ * - The CPU backends keep the KV cache in place (row-cache-decoder.ts, cpu-static-decoder.ts): a decode step
+ *   passes over the cache held a few times in warm memory — for the merged decoder of the Hub's exports, the
+ *   runtime's copy of the input, the transpose into the graph's layout and the concatenation with the new
+ *   rows (`KV_PASSES_PER_STEP`), each a read and a write, the work of one copy. A prefill hands the prompt's
+ *   rows back as new outputs, written into fresh memory.
  */
+
+/** Copies of the whole KV cache a decode step makes, on the merged decoder with its cache kept in place. */
+export const KV_PASSES_PER_STEP = 3;
 
 export interface KvShape {
   readonly numLayers: number;
@@ -38,8 +44,10 @@ export interface CpuSpeed {
   readonly rowBytesPerSecond: number;
   /** Multiply-adds per second of the same kernel over many rows (vision encoder, prefill). */
   readonly macsPerSecond: number;
-  /** Bytes per second written into memory never touched before (the re-emitted KV cache). */
+  /** Bytes per second written into memory never touched before (a prefill's new KV rows). */
   readonly freshBytesPerSecond: number;
+  /** Bytes per second copied from warm memory to warm memory (a decode step's passes over the KV cache). */
+  readonly copyBytesPerSecond: number;
 }
 
 /** What one photo question asks of a model, from its 8-bit file sizes and shapes. */
@@ -75,7 +83,7 @@ export function estimateAnswer(speed: CpuSpeed, work: QuestionWork): AnswerEstim
   const positions = meanDecodePositions(promptTokens, work.answerTokens);
   const stepSeconds =
     work.decoderBytes / speed.rowBytesPerSecond +
-    (positions * work.kvBytesPerPosition) / speed.freshBytesPerSecond;
+    (positions * work.kvBytesPerPosition * KV_PASSES_PER_STEP) / speed.copyBytesPerSecond;
   return {
     visionSeconds,
     prefillSeconds,

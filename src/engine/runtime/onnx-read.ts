@@ -109,3 +109,30 @@ function intList(parts: readonly Field[]): number[] {
   }
   return values;
 }
+
+/** A tensor input or output of a graph (ValueInfoProto: name 1, type 2 → tensor_type 1 → elem_type 1, shape 2 → dim 1 → value 1 | param 2). */
+export interface ReadValue {
+  readonly name: string;
+  /** TensorProto.DataType: 1 float, 10 float16, 7 int64, …; 0 when not a tensor. */
+  readonly elemType: number;
+  /** Each dimension's size, its symbolic name, or '' when neither is given. */
+  readonly dims: readonly (number | string)[];
+}
+
+function only(message: Uint8Array | undefined, number: number): Field | undefined {
+  return message ? fields(message).find((f) => f.number === number) : undefined;
+}
+
+export function readValue(valueInfo: Uint8Array): ReadValue {
+  const name = strings(valueInfo, 1)[0] ?? '';
+  const tensor = only(only(valueInfo, 2)?.body, 1)?.body;
+  const elemType = Number(only(tensor, 1)?.varint ?? 0n);
+  const shape = only(tensor, 2)?.body;
+  const dims = (shape ? fields(shape) : []).flatMap((dim): (number | string)[] => {
+    if (dim.number !== 1 || !dim.body) return [];
+    const [part] = fields(dim.body);
+    if (part?.number === 1 && part.varint !== undefined) return [signed(part.varint)];
+    return [part?.number === 2 && part.body ? decoder.decode(part.body) : ''];
+  });
+  return { name, elemType, dims };
+}

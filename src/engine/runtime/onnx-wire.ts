@@ -16,7 +16,7 @@ const ELEM_TYPE: Readonly<Record<WireType, number>> = {
 };
 
 /** A varint; a negative number as its 64-bit two's complement (ten bytes), as protobuf writes int64. */
-function varint(value: number): number[] {
+export function varint(value: number): number[] {
   const bytes: number[] = [];
   let rest = value < 0 ? BigInt.asUintN(64, BigInt(value)) : BigInt(value);
   while (rest > 0x7fn) {

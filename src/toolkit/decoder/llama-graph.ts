@@ -52,6 +52,13 @@ export interface DecoderOptions {
    * what lets onnxruntime's WebGPU provider capture the step once and replay it.
    */
   readonly staticCache?: boolean;
+  /**
+   * The merged decoder's attention: onnxruntime's GroupQueryAttention (the default), or 'concat', the
+   * plain operators of the transformers.js exports on the Hub (made by Optimum from PyTorch): each present
+   * is Concat(past, new rows), and a MatMul, the mask and a Softmax attend over it. The look-alike Hub
+   * packages use it, so that the engine meets the cache the way those files hand it over.
+   */
+  readonly attention?: 'group-query' | 'concat';
 }
 
 /** A decoder layer's weights; Qwen2 adds biases to the q, k and v projections. */
@@ -88,6 +95,7 @@ export function inMemoryDecoderSource(weights: LlamaWeights): DecoderWeightSourc
 
 const FLOAT = 1; // TensorProto.FLOAT
 const INT32 = 6; // TensorProto.INT32
+const BOOL = 9; // TensorProto.BOOL
 
 export function buildLlamaDecoder(weights: LlamaWeights, options: DecoderOptions = {}): SerializedModel {
   const g = new GraphBuilder('llama_decoder');
@@ -149,6 +157,10 @@ function startDecoder(g: GraphBuilder, config: LlamaConfig, options: DecoderOpti
         total: g.input('total_sequence_length', 'int32', []),
       }
     : attentionLengths(g, g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']));
+  const concatMask =
+    options.attention === 'concat' && !staticCache
+      ? concatAttentionMask(g, config, 'attention_mask')
+      : undefined;
   // onnxruntime's WebGPU GroupQueryAttention rotates only heads of a multiple of 16 values.
   const rotaryInAttention = staticCache && config.headDim % 16 === 0;
   const positionIds = rotaryInAttention
@@ -165,6 +177,7 @@ function startDecoder(g: GraphBuilder, config: LlamaConfig, options: DecoderOpti
     rope: ropeCaches(g, config, positionIds),
     rotaryInAttention,
     lengths,
+    concatMask,
   };
   const presentLength = staticCache ? 'max_length' : 'total_sequence_length';
   const presentShape = ['batch_size', config.numKvHeads, presentLength, config.headDim];
@@ -234,6 +247,8 @@ interface LayerContext {
   readonly rope: { readonly positionIds: string; readonly cos: string; readonly sin: string };
   readonly rotaryInAttention: boolean;
   readonly lengths: { readonly seqlensK: string; readonly total: string };
+  /** The additive mask [batch, 1, heads / kvHeads × new positions, total positions] of the 'concat' attention. */
+  readonly concatMask: string | undefined;
 }
 
 /** The residual stream and the output of the last block, not yet added to it. */
@@ -271,6 +286,93 @@ function attentionLengths(g: GraphBuilder, mask: string): LayerContext['lengths'
     seqlensK: g.op('Cast', [lastKey], { to: INT32 }, { name: 'gqa/seqlens_k' }),
     total: g.op('Cast', [total], { to: INT32 }, { name: 'gqa/total_sequence_length' }),
   };
+}
+
+/**
+ * The 'concat' attention's additive mask: 0 where new position s (at past + s) may see key t (t ≤ past + s
+ * and attention_mask[t] = 1), −3.4e38 elsewhere; [batch, 1, S, T] repeated heads / kvHeads times along its
+ * third axis, the query rows of one KV head's group of heads lying one after another.
+ */
+function concatAttentionMask(g: GraphBuilder, config: LlamaConfig, mask: string): string {
+  const scalar = (x: string, name: string) => g.op('Squeeze', [x, g.int64(`${name}.axis`, [0])]);
+  const total = scalar(g.op('Shape', [mask], { start: 1, end: 2 }), 'mask/total');
+  // The past length from the cache's own shape, as the exports take it.
+  const past = scalar(g.op('Shape', ['past_key_values.0.key'], { start: 2, end: 3 }), 'mask/past');
+  const one = g.int64('mask.one', [1], []);
+  const keys = g.op('Range', [g.int64('mask.zero', [0], []), total, one]);
+  const queries = g.op('Range', [past, total, one]);
+  const causal = g.op('LessOrEqual', [
+    g.op('Unsqueeze', [keys, g.int64('mask.row_axis', [0])]),
+    g.op('Unsqueeze', [queries, g.int64('mask.column_axis', [1])]),
+  ]);
+  const padding = g.op('Unsqueeze', [
+    g.op('Cast', [mask], { to: BOOL }),
+    g.int64('mask.padding_axes', [1, 2]),
+  ]);
+  const allowed = g.op('And', [causal, padding]);
+  const additive = g.op('Where', [
+    allowed,
+    g.float32('mask.open', [0], []),
+    g.float32('mask.shut', [-3.4e38], []),
+  ]);
+  const groups = config.numHeads / config.numKvHeads;
+  return g.op(
+    'Tile',
+    [additive, g.int64('mask.groups', [1, 1, groups, 1])],
+    {},
+    { name: 'attention_mask/additive' },
+  );
+}
+
+/**
+ * The attention of the transformers.js exports: the present is Concat(past, new rows); each KV head's
+ * group of query heads attends as one [groups × S] block of rows (MatMul, mask, Softmax, MatMul).
+ */
+function concatAttention(
+  g: GraphBuilder,
+  config: LlamaConfig,
+  index: number,
+  q: string,
+  k: string,
+  v: string,
+  mask: string,
+): [string, string, string] {
+  const { numHeads, numKvHeads, headDim } = config;
+  const p = `model.layers.${index}/attention`;
+  const toHeads = (x: string, heads: number, name: string) =>
+    g.op('Transpose', [g.op('Reshape', [x, g.int64(`${p}.${name}_shape`, [0, 0, heads, headDim])])], {
+      perm: [0, 2, 1, 3],
+    });
+  const present = (x: string, kind: 'key' | 'value') =>
+    g.op(
+      'Concat',
+      [`past_key_values.${index}.${kind}`, toHeads(x, numKvHeads, kind)],
+      { axis: 2 },
+      {
+        name: `${p}/present_${kind}`,
+      },
+    );
+  const presentKey = present(k, 'key');
+  const presentValue = present(v, 'value');
+  // [batch, heads, S, headDim] → [batch, kvHeads, groups × S, headDim]
+  const queries = g.op('Reshape', [
+    toHeads(q, numHeads, 'query'),
+    g.int64(`${p}.grouped`, [0, numKvHeads, -1, headDim]),
+  ]);
+  const scores = g.op('Mul', [
+    g.op('MatMul', [queries, g.op('Transpose', [presentKey], { perm: [0, 1, 3, 2] })]),
+    g.float32(`${p}.scale`, [1 / Math.sqrt(headDim)], []),
+  ]);
+  const weights = g.op('Softmax', [g.op('Add', [scores, mask])], { axis: -1 });
+  const attended = g.op('Reshape', [
+    g.op('MatMul', [weights, presentValue]),
+    g.int64(`${p}.heads`, [0, numHeads, -1, headDim]),
+  ]);
+  const merged = g.op('Reshape', [
+    g.op('Transpose', [attended], { perm: [0, 2, 1, 3] }),
+    g.int64(`${p}.merged`, [0, 0, numHeads * headDim]),
+  ]);
+  return [merged, presentKey, presentValue];
 }
 
 /** Adds the pending block output to the residual stream and RMS-norms the sum: [normed, residual]. */
@@ -335,21 +437,23 @@ function decoderLayer(
   const inAttention = context.rotaryInAttention;
   const q = inAttention ? qProj : rotate(qProj, numHeads, `${p}/q_rope`);
   const k = inAttention ? kProj : rotate(kProj, numKvHeads, `${p}/k_rope`);
-  const [attended, presentKey, presentValue] = g.node(
-    'GroupQueryAttention',
-    [
-      q,
-      k,
-      v,
-      `past_key_values.${index}.key`,
-      `past_key_values.${index}.value`,
-      lengths.seqlensK,
-      lengths.total,
-      ...(inAttention ? [rope.cos, rope.sin] : []),
-    ],
-    { num_heads: numHeads, kv_num_heads: numKvHeads, ...(inAttention ? { do_rotary: 1 } : {}) },
-    { domain: MS_DOMAIN, outputs: 3, name: `${p}/attention` },
-  );
+  const [attended, presentKey, presentValue] = context.concatMask
+    ? concatAttention(g, config, index, q, k, v, context.concatMask)
+    : g.node(
+        'GroupQueryAttention',
+        [
+          q,
+          k,
+          v,
+          `past_key_values.${index}.key`,
+          `past_key_values.${index}.value`,
+          lengths.seqlensK,
+          lengths.total,
+          ...(inAttention ? [rope.cos, rope.sin] : []),
+        ],
+        { num_heads: numHeads, kv_num_heads: numKvHeads, ...(inAttention ? { do_rotary: 1 } : {}) },
+        { domain: MS_DOMAIN, outputs: 3, name: `${p}/attention` },
+      );
   if (attended === undefined || presentKey === undefined || presentValue === undefined)
     throw new Error('unreachable: attention without outputs');
   const attnOut = linear(g, attended, layer.o, dim, numHeads * headDim, `${p}.self_attn.o_proj`);
