@@ -59,6 +59,8 @@ export interface DecoderOptions {
    * packages use it, so that the engine meets the cache the way those files hand it over.
    */
   readonly attention?: 'group-query' | 'concat';
+  /** With the 'concat' attention: the cache in half floats, as the Hub's q4f16 and fp16 exports keep it. */
+  readonly kvFloat16?: boolean;
 }
 
 /** A decoder layer's weights; Qwen2 adds biases to the q, k and v projections. */
@@ -96,6 +98,7 @@ export function inMemoryDecoderSource(weights: LlamaWeights): DecoderWeightSourc
 const FLOAT = 1; // TensorProto.FLOAT
 const INT32 = 6; // TensorProto.INT32
 const BOOL = 9; // TensorProto.BOOL
+const FLOAT16 = 10; // TensorProto.FLOAT16
 
 export function buildLlamaDecoder(weights: LlamaWeights, options: DecoderOptions = {}): SerializedModel {
   const g = new GraphBuilder('llama_decoder');
@@ -157,6 +160,7 @@ function startDecoder(g: GraphBuilder, config: LlamaConfig, options: DecoderOpti
         total: g.input('total_sequence_length', 'int32', []),
       }
     : attentionLengths(g, g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']));
+  const kvType = options.attention === 'concat' && !staticCache && options.kvFloat16 ? 'float16' : 'float32';
   const concatMask =
     options.attention === 'concat' && !staticCache
       ? concatAttentionMask(g, config, 'attention_mask')
@@ -167,8 +171,8 @@ function startDecoder(g: GraphBuilder, config: LlamaConfig, options: DecoderOpti
     ? ''
     : g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
   for (let i = 0; i < config.numLayers; i++) {
-    g.input(`past_key_values.${i}.key`, 'float32', kvShape);
-    g.input(`past_key_values.${i}.value`, 'float32', kvShape);
+    g.input(`past_key_values.${i}.key`, kvType, kvShape);
+    g.input(`past_key_values.${i}.value`, kvType, kvShape);
   }
   const context: LayerContext = {
     config,
@@ -178,6 +182,7 @@ function startDecoder(g: GraphBuilder, config: LlamaConfig, options: DecoderOpti
     rotaryInAttention,
     lengths,
     concatMask,
+    kvFloat16: kvType === 'float16',
   };
   const presentLength = staticCache ? 'max_length' : 'total_sequence_length';
   const presentShape = ['batch_size', config.numKvHeads, presentLength, config.headDim];
@@ -186,8 +191,8 @@ function startDecoder(g: GraphBuilder, config: LlamaConfig, options: DecoderOpti
     layer: (i, weights) => {
       const out = decoderLayer(g, context, i, weights, stream);
       stream = out.stream;
-      g.output(`present.${i}.key`, 'float32', presentShape, out.presentKey);
-      g.output(`present.${i}.value`, 'float32', presentShape, out.presentValue);
+      g.output(`present.${i}.key`, kvType, presentShape, out.presentKey);
+      g.output(`present.${i}.value`, kvType, presentShape, out.presentValue);
     },
     finish: (norm, lmHead) => addLogits(g, context, stream, norm, lmHead, staticCache),
   };
@@ -249,6 +254,8 @@ interface LayerContext {
   readonly lengths: { readonly seqlensK: string; readonly total: string };
   /** The additive mask [batch, 1, heads / kvHeads × new positions, total positions] of the 'concat' attention. */
   readonly concatMask: string | undefined;
+  /** The 'concat' attention's cache is float16: cast to float32 to attend, the present cast back. */
+  readonly kvFloat16: boolean;
 }
 
 /** The residual stream and the output of the last block, not yet added to it. */
@@ -336,43 +343,43 @@ function concatAttention(
   k: string,
   v: string,
   mask: string,
+  kvFloat16: boolean,
 ): [string, string, string] {
   const { numHeads, numKvHeads, headDim } = config;
   const p = `model.layers.${index}/attention`;
+  const cast = (x: string, to: number) => (kvFloat16 ? g.op('Cast', [x], { to }) : x);
   const toHeads = (x: string, heads: number, name: string) =>
     g.op('Transpose', [g.op('Reshape', [x, g.int64(`${p}.${name}_shape`, [0, 0, heads, headDim])])], {
       perm: [0, 2, 1, 3],
     });
-  const present = (x: string, kind: 'key' | 'value') =>
+  const rows = (x: string, kind: 'key' | 'value') =>
     g.op(
       'Concat',
-      [`past_key_values.${index}.${kind}`, toHeads(x, numKvHeads, kind)],
+      [cast(`past_key_values.${index}.${kind}`, FLOAT), toHeads(x, numKvHeads, kind)],
       { axis: 2 },
-      {
-        name: `${p}/present_${kind}`,
-      },
+      { name: `${p}/present_${kind}` },
     );
-  const presentKey = present(k, 'key');
-  const presentValue = present(v, 'value');
+  const keys = rows(k, 'key');
+  const values = rows(v, 'value');
   // [batch, heads, S, headDim] → [batch, kvHeads, groups × S, headDim]
   const queries = g.op('Reshape', [
     toHeads(q, numHeads, 'query'),
     g.int64(`${p}.grouped`, [0, numKvHeads, -1, headDim]),
   ]);
   const scores = g.op('Mul', [
-    g.op('MatMul', [queries, g.op('Transpose', [presentKey], { perm: [0, 1, 3, 2] })]),
+    g.op('MatMul', [queries, g.op('Transpose', [keys], { perm: [0, 1, 3, 2] })]),
     g.float32(`${p}.scale`, [1 / Math.sqrt(headDim)], []),
   ]);
   const weights = g.op('Softmax', [g.op('Add', [scores, mask])], { axis: -1 });
   const attended = g.op('Reshape', [
-    g.op('MatMul', [weights, presentValue]),
+    g.op('MatMul', [weights, values]),
     g.int64(`${p}.heads`, [0, numHeads, -1, headDim]),
   ]);
   const merged = g.op('Reshape', [
     g.op('Transpose', [attended], { perm: [0, 2, 1, 3] }),
     g.int64(`${p}.merged`, [0, 0, numHeads * headDim]),
   ]);
-  return [merged, presentKey, presentValue];
+  return [merged, cast(keys, FLOAT16), cast(values, FLOAT16)];
 }
 
 /** Adds the pending block output to the residual stream and RMS-norms the sum: [normed, residual]. */
@@ -438,7 +445,7 @@ function decoderLayer(
   const q = inAttention ? qProj : rotate(qProj, numHeads, `${p}/q_rope`);
   const k = inAttention ? kProj : rotate(kProj, numKvHeads, `${p}/k_rope`);
   const [attended, presentKey, presentValue] = context.concatMask
-    ? concatAttention(g, config, index, q, k, v, context.concatMask)
+    ? concatAttention(g, config, index, q, k, v, context.concatMask, context.kvFloat16)
     : g.node(
         'GroupQueryAttention',
         [

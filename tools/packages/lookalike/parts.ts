@@ -215,7 +215,8 @@ export function decoderOnnx(model: TinyQwen, dtype: PackageDtype): Uint8Array {
       norm: () => model.norm,
       lmHead: () => model.lmHead,
     },
-    { linear: LINEAR_OF[dtype] },
+    // Attending as the Hub's exports do: plain operators, each present a Concat of its past and new rows.
+    { linear: LINEAR_OF[dtype], attention: 'concat' },
   );
   return g.serialize({ docString: `tiny Qwen2 decoder (${dtype})` }).model;
 }
