@@ -74,7 +74,7 @@ export function rowCacheGraph(model: Uint8Array): RowCacheGraph {
   const graph = readModelGraph(model);
   // Slice takes its box as inputs from opset 10.
   if (graph.opset < 10) throw new Error(`the graph is of opset ${graph.opset}, before 10`);
-  const pasts = new Map<string, { value: ReadValue; bytes: Uint8Array }>();
+  const pasts = new Map<string, ReadValue>();
   const presents = new Map<string, ReadValue>();
   // The operators that read a past, as domain/op_type (NodeProto: domain = 7).
   const readers = new Set<string>();
@@ -88,7 +88,7 @@ export function rowCacheGraph(model: Uint8Array): RowCacheGraph {
     const value = f.number === GRAPH_INPUT || f.number === GRAPH_OUTPUT ? readValue(f.body) : undefined;
     const past = f.number === GRAPH_INPUT && value ? PAST.exec(value.name) : null;
     const present = f.number === GRAPH_OUTPUT && value ? PRESENT.exec(value.name) : null;
-    if (past && value) pasts.set(`${past[1]}.${past[2]}`, { value, bytes: f.bytes });
+    if (past && value) pasts.set(`${past[1]}.${past[2]}`, value);
     if (present && value) presents.set(`${present[1]}.${present[2]}`, value);
   }
   if (pasts.size === 0) throw new Error('the graph has no past_key_values inputs');
@@ -109,7 +109,7 @@ export function rowCacheGraph(model: Uint8Array): RowCacheGraph {
     { name: KV_ENDS, type: 'int64', dims: [4] },
   ];
   const outputs: WireValue[] = [];
-  for (const [key, { value: past }] of pasts) {
+  for (const [key, past] of pasts) {
     const present = presents.get(key);
     if (!present) throw new Error(`${past.name} has no present.${key} output`);
     const [layerText = '', kind = 'key'] = key.split('.') as [string, 'key' | 'value'];

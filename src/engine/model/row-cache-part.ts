@@ -46,10 +46,32 @@ export async function loadRowCacheDecoder(
       inputs: asMergedValues(sessionInputs(session), rewired.layout),
       outputs: asMergedValues(sessionOutputs(session), rewired.layout),
     });
-    return new RowCacheDecoder(ort, spec, rewired.layout, config.contextLength);
+    const decoder = new RowCacheDecoder(ort, spec, rewired.layout, config.contextLength);
+    await runOnePosition(decoder);
+    return decoder;
   } catch (err) {
     await session.release();
     if (err instanceof GlimpseError) throw err;
     return skip(err);
+  }
+}
+
+/**
+ * A graph the runtime accepts once rewired may still fail to run: an attention inside a subgraph (an If)
+ * that onnxruntime lets write its present over the past, now that the past is no longer a graph input.
+ * One position through it, before the load relies on it, costs a decode step.
+ */
+async function runOnePosition(decoder: RowCacheDecoder): Promise<void> {
+  const { spec } = decoder;
+  const hidden = sessionInputs(spec.session)
+    .find((input) => input.name === 'inputs_embeds')
+    ?.shape?.at(-1);
+  const sequence = decoder.open();
+  try {
+    if (spec.inputKind === 'ids') await sequence.run({ kind: 'ids', ids: [0] }, 1);
+    else if (typeof hidden === 'number' && hidden > 0)
+      await sequence.run({ kind: 'embeds', data: new Float32Array(hidden), length: 1, hidden }, 1);
+  } finally {
+    sequence.clear();
   }
 }
