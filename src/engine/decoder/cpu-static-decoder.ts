@@ -1,14 +1,11 @@
 /**
  * The decoder over a KV cache that stays in place, on onnxruntime-node's CPU provider: the package's
  * decoder_model_static, rewired by cpu-static-graph.ts so that a run hands back only the positions it
- * added. Each sequence owns one Float32Array per layer and kind, [kvHeads × capacity × headDim], fed as
- * the past on every run; the new rows are copied in after it, a few KB a step instead of the whole cache.
- * Rewinding (a wrong draft, a shorter common prefix) only lowers the length: the next run overwrites.
- *
- * The capacity grows in steps as the sequence does, up to the context length: GroupQueryAttention clears
- * its internal present buffer, which is as long as the past, on every run, and the two-part attention
- * (two-part-attention.ts) reads the past's whole capacity, masked past its length, so a cache sized for the
- * whole context at once would make short sequences pay for it.
+ * added. Each sequence's cache is head-major buffers of the engine's own (kv-buffers.ts), fed whole as the
+ * past on every run; the new rows are copied in after the positions held, a few KB a step instead of the
+ * whole cache. They grow with the sequence: GroupQueryAttention clears its internal present buffer, which is
+ * as long as the past, on every run, and the two-part attention (two-part-attention.ts) reads the past's
+ * whole capacity, masked past its length.
  *
  * Under the two-part attention a run is handed the past at its valid length, not its capacity, where that
  * costs no copy or little: a view of the buffer when there is one KV head (each head's rows lie at the
@@ -20,6 +17,7 @@ import { int64Tensor } from '../runtime/tensors';
 import type { CpuAttentionKind } from '../types';
 import { KV_ENDS, KV_STARTS, LOGITS_START, newRowsName } from './cpu-static-graph';
 import { type DecoderInput, runInChunks } from './decoder';
+import { KvBuffers } from './kv-buffers';
 import type { DecoderSequence, SequenceRunOptions, StepRow } from './sequence';
 import type { StaticDecoderShape } from './static-decoder';
 import { timed } from './step-times';
@@ -29,9 +27,6 @@ export interface CpuStaticShape
   /** The attention the rewired graph runs (cpuStaticGraph's). */
   readonly attention: CpuAttentionKind;
 }
-
-/** Capacity comes in whole blocks of this many positions. */
-const BLOCK = 256;
 
 /**
  * Runs of at least this many new positions get the past as a compact copy under the two-part attention:
@@ -64,29 +59,27 @@ export class CpuStaticDecoder {
 }
 
 export class CpuStaticSequence implements DecoderSequence {
-  private position = 0;
-  private capacity = 0;
-  private buffers: Float32Array[] = [];
-  private tensors: OrtTensor[] = [];
-
   private readonly decoder: CpuStaticDecoder;
+  private readonly cache: KvBuffers;
+  /** A tensor over each whole buffer, made again when the buffers grow. */
+  private tensors: OrtTensor[] = [];
 
   constructor(decoder: CpuStaticDecoder) {
     this.decoder = decoder;
+    const { layers, kvHeads, headDim, maxLength } = decoder.shape;
+    this.cache = new KvBuffers({ layers, kvHeads, headDim, maxLength, type: 'float32' }, 'head-major');
   }
 
   get length(): number {
-    return this.position;
+    return this.cache.length;
   }
 
   async truncate(length: number): Promise<void> {
-    this.position = Math.max(0, Math.min(this.position, length));
+    this.cache.truncate(length);
   }
 
   clear(): void {
-    this.position = 0;
-    this.capacity = 0;
-    this.buffers = [];
+    this.cache.clear();
     this.tensors = [];
   }
 
@@ -107,12 +100,15 @@ export class CpuStaticSequence implements DecoderSequence {
     options: SequenceRunOptions,
   ): Promise<StepRow[]> {
     const { ort, session, shape } = this.decoder;
+    const { cache } = this;
     const count = input.length;
-    const start = this.position;
+    const start = cache.length;
     const end = start + count;
-    if (end > shape.maxLength) throw new Error(`the context holds ${shape.maxLength} positions, not ${end}`);
-    this.reserve(end);
     const { kvHeads, headDim, layers } = shape;
+    if (cache.reserve(end))
+      this.tensors = cache.arrays.map(
+        (array) => new ort.Tensor('float32', array, [1, kvHeads, cache.capacity, headDim]),
+      );
     const twoPart = shape.attention === 'two-part';
     const feeds: Record<string, OrtTensor> = {
       inputs_embeds: new ort.Tensor('float32', input.data, [1, count, input.hidden]),
@@ -144,17 +140,11 @@ export class CpuStaticSequence implements DecoderSequence {
     return timed(options.times, 'readMs', async () => {
       for (let layer = 0; layer < layers; layer++) {
         for (const [j, kind] of (['key', 'value'] as const).entries()) {
-          const added = outputs[newRowsName(layer, kind)]?.data;
-          const buffer = this.buffers[layer * 2 + j];
-          if (!(added instanceof Float32Array) || !buffer) throw new Error(`no new ${kind} rows`);
-          for (let head = 0; head < kvHeads; head++)
-            buffer.set(
-              added.subarray(head * count * headDim, (head + 1) * count * headDim),
-              (head * this.capacity + start) * headDim,
-            );
+          if (!cache.write(layer * 2 + j, start, count, outputs[newRowsName(layer, kind)]?.data))
+            throw new Error(`no new ${kind} rows`);
         }
       }
-      this.position = end;
+      cache.length = end;
       return this.rowsOf(outputs, rows, options.tokensOnly === true);
     });
   }
@@ -174,9 +164,9 @@ export class CpuStaticSequence implements DecoderSequence {
   }
 
   /** Buffer `index`'s first `length` positions of each head as a tensor: a view with one head, else a copy. */
-  private compactPast(index: number, length: number): OrtTensor | undefined {
-    const buffer = this.buffers[index];
-    if (!buffer) return undefined;
+  private compactPast(index: number, length: number): OrtTensor {
+    const buffer = this.cache.array(index);
+    const { capacity } = this.cache;
     const { kvHeads, headDim } = this.decoder.shape;
     const dims = [1, kvHeads, length, headDim];
     if (kvHeads === 1)
@@ -184,35 +174,9 @@ export class CpuStaticSequence implements DecoderSequence {
     const past = new Float32Array(kvHeads * length * headDim);
     for (let head = 0; head < kvHeads; head++)
       past.set(
-        buffer.subarray(head * this.capacity * headDim, (head * this.capacity + length) * headDim),
+        buffer.subarray(head * capacity * headDim, (head * capacity + length) * headDim),
         head * length * headDim,
       );
     return new this.decoder.ort.Tensor('float32', past, dims);
-  }
-
-  /** Buffers for at least `length` positions, the positions held copied over when they grow. */
-  private reserve(length: number): void {
-    if (length <= this.capacity) return;
-    const { kvHeads, headDim, layers, maxLength } = this.decoder.shape;
-    const grown = Math.max(length, Math.ceil((this.capacity * 1.5) / BLOCK) * BLOCK);
-    const capacity = Math.min(maxLength, Math.ceil(grown / BLOCK) * BLOCK);
-    const { ort } = this.decoder;
-    const buffers: Float32Array[] = [];
-    for (let i = 0; i < layers * 2; i++) {
-      const buffer = new Float32Array(kvHeads * capacity * headDim);
-      const old = this.buffers[i];
-      if (old)
-        for (let head = 0; head < kvHeads; head++)
-          buffer.set(
-            old.subarray(head * this.capacity * headDim, (head * this.capacity + this.position) * headDim),
-            head * capacity * headDim,
-          );
-      buffers.push(buffer);
-    }
-    this.buffers = buffers;
-    this.tensors = buffers.map(
-      (buffer) => new ort.Tensor('float32', buffer, [1, kvHeads, capacity, headDim]),
-    );
-    this.capacity = capacity;
   }
 }

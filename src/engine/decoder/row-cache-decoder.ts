@@ -1,26 +1,18 @@
 /**
- * The merged decoder on a CPU backend with the KV cache in the caller's memory (row-cache-graph.ts): each
- * sequence owns one buffer per layer and kind, fed on every run, and a run's new rows are copied in after
- * the positions held, a few KB a step where the merged decoder handed back the whole cache. Rewinding (a
- * wrong draft, a shorter common prefix) only lowers the length. The capacity grows in blocks as the
- * sequence does, up to the context length.
- * - 'rows' layout: position-major [capacity × kvHeads × headDim], fed as a view of its first positions;
- * - 'capacity' layout: [kvHeads × capacity × headDim], fed whole (GroupQueryAttention reads the length from
- *   the mask).
+ * The merged decoder on a CPU backend with the KV cache in the engine's buffers (row-cache-graph.ts,
+ * kv-buffers.ts): each run is fed the positions held, position-major as a view ('rows') or the whole
+ * head-major buffer ('capacity', GroupQueryAttention reading the length from the mask), and its new rows
+ * are written after them, a few KB a step where the merged decoder handed back the whole cache.
  */
 import type { DecoderSpec } from '../model/validate';
 import type { Ort, OrtSession, OrtTensor } from '../runtime/ort';
 import { int64Tensor } from '../runtime/tensors';
 import { KV_ENDS, KV_STARTS } from './cpu-static-graph';
 import { type DecoderInput, inputLength, lastRows, runInChunks, stepFeeds } from './decoder';
+import { KvBuffers } from './kv-buffers';
 import { addedRowsName, pastRowsName, type RowCacheLayout } from './row-cache-graph';
 import type { DecoderSequence, SequenceRunOptions, StepRow } from './sequence';
 import { timed } from './step-times';
-
-/** Capacity comes in whole blocks of this many positions. */
-const BLOCK = 256;
-
-type CacheArray = Float32Array | Uint16Array;
 
 /** The rewired graph's session, shared by every sequence of a model (the model releases the session). */
 export class RowCacheDecoder {
@@ -47,28 +39,28 @@ export class RowCacheDecoder {
 }
 
 class RowCacheSequence implements DecoderSequence {
-  private position = 0;
-  private capacity = 0;
-  private buffers: CacheArray[] = [];
-
   private readonly decoder: RowCacheDecoder;
+  private readonly cache: KvBuffers;
 
   constructor(decoder: RowCacheDecoder) {
     this.decoder = decoder;
+    const { numLayers, kvHeads, headDim, kvType } = decoder.spec;
+    this.cache = new KvBuffers(
+      { layers: numLayers, kvHeads, headDim, maxLength: decoder.maxLength, type: kvType },
+      decoder.layout === 'rows' ? 'position-major' : 'head-major',
+    );
   }
 
   get length(): number {
-    return this.position;
+    return this.cache.length;
   }
 
   async truncate(length: number): Promise<void> {
-    this.position = Math.max(0, Math.min(this.position, length));
+    this.cache.truncate(length);
   }
 
   clear(): void {
-    this.position = 0;
-    this.capacity = 0;
-    this.buffers = [];
+    this.cache.clear();
   }
 
   run(input: DecoderInput, rows: number, options: SequenceRunOptions = {}): Promise<StepRow[]> {
@@ -80,30 +72,24 @@ class RowCacheSequence implements DecoderSequence {
   }
 
   private async runOnce(input: DecoderInput, rows: number, options: SequenceRunOptions): Promise<StepRow[]> {
-    const { ort, spec, maxLength } = this.decoder;
+    const { ort, spec } = this.decoder;
+    const { cache } = this;
     const { numLayers, kvHeads, headDim, kvType } = spec;
-    const start = this.position;
+    const start = cache.length;
     const count = inputLength(input);
     const end = start + count;
-    if (end > maxLength) throw new Error(`the context holds ${maxLength} positions, not ${end}`);
-    this.reserve(end);
+    cache.reserve(end);
     const { feeds, created } = stepFeeds(ort, spec, input, start, rows);
     feeds[KV_STARTS] = int64Tensor(ort, [0, 0, start, 0], [4]);
     feeds[KV_ENDS] = int64Tensor(ort, [1, kvHeads, end, headDim], [4]);
     created.push(feeds[KV_STARTS], feeds[KV_ENDS]);
-    const positionMajor = this.decoder.layout === 'rows';
+    const positionMajor = cache.layout === 'position-major';
     for (let layer = 0; layer < numLayers; layer++) {
       for (const [j, kind] of (['key', 'value'] as const).entries()) {
-        const buffer = this.buffers[layer * 2 + j];
-        if (!buffer) throw new Error('unreachable: missing KV buffer');
+        const array = cache.array(layer * 2 + j);
         const past = positionMajor
-          ? new ort.Tensor(kvType, buffer.subarray(0, start * kvHeads * headDim), [
-              1,
-              start,
-              kvHeads,
-              headDim,
-            ])
-          : new ort.Tensor(kvType, buffer, [1, kvHeads, this.capacity, headDim]);
+          ? new ort.Tensor(kvType, array.subarray(0, start * kvHeads * headDim), [1, start, kvHeads, headDim])
+          : new ort.Tensor(kvType, array, [1, kvHeads, cache.capacity, headDim]);
         feeds[positionMajor ? pastRowsName(layer, kind) : `past_key_values.${layer}.${kind}`] = past;
         created.push(past);
       }
@@ -118,59 +104,18 @@ class RowCacheSequence implements DecoderSequence {
       return await timed(options.times, 'readMs', async () => {
         for (let layer = 0; layer < numLayers; layer++) {
           for (const [j, kind] of (['key', 'value'] as const).entries()) {
-            const added = outputs[addedRowsName(layer, kind)]?.data;
-            const buffer = this.buffers[layer * 2 + j];
-            if (
-              !ArrayBuffer.isView(added) ||
-              !buffer ||
-              added.byteLength !== count * kvHeads * headDim * buffer.BYTES_PER_ELEMENT
-            )
+            if (!cache.write(layer * 2 + j, start, count, outputs[addedRowsName(layer, kind)]?.data))
               throw new Error(`${spec.file} returned no new ${kind} rows of layer ${layer}`);
-            // As bytes, so that float16 rows (Uint16Array, or Float16Array where the runtime has one) copy alike.
-            const from = new Uint8Array(added.buffer, added.byteOffset, added.byteLength);
-            const to = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-            const size = buffer.BYTES_PER_ELEMENT * headDim;
-            if (positionMajor) to.set(from, start * kvHeads * size);
-            else
-              for (let head = 0; head < kvHeads; head++)
-                to.set(
-                  from.subarray(head * count * size, (head + 1) * count * size),
-                  (head * this.capacity + start) * size,
-                );
           }
         }
         const logits = outputs.logits;
         if (!logits) throw new Error(`${spec.file} returned no logits.`);
         const kept = await lastRows(logits, rows);
-        this.position = end;
+        cache.length = end;
         return kept;
       });
     } finally {
       for (const tensor of Object.values(outputs)) tensor.dispose();
     }
-  }
-
-  /** Buffers for at least `length` positions, the positions held copied over when they grow. */
-  private reserve(length: number): void {
-    if (length <= this.capacity) return;
-    const { spec, maxLength } = this.decoder;
-    const grown = Math.max(length, Math.ceil((this.capacity * 1.5) / BLOCK) * BLOCK);
-    const capacity = Math.min(maxLength, Math.ceil(grown / BLOCK) * BLOCK);
-    const { kvHeads, headDim } = spec;
-    const rows = this.decoder.layout === 'rows';
-    this.buffers = Array.from({ length: spec.numLayers * 2 }, (_, i) => {
-      const size = capacity * kvHeads * headDim;
-      const buffer = spec.kvType === 'float16' ? new Uint16Array(size) : new Float32Array(size);
-      const old = this.buffers[i];
-      if (old && rows) buffer.set(old.subarray(0, this.position * kvHeads * headDim));
-      else if (old)
-        for (let head = 0; head < kvHeads; head++)
-          buffer.set(
-            old.subarray(head * this.capacity * headDim, (head * this.capacity + this.position) * headDim),
-            head * capacity * headDim,
-          );
-      return buffer;
-    });
-    this.capacity = capacity;
   }
 }
