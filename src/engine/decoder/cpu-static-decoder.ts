@@ -63,6 +63,8 @@ export class CpuStaticSequence implements DecoderSequence {
   private readonly cache: KvBuffers;
   /** A tensor over each whole buffer, made again when the buffers grow. */
   private tensors: OrtTensor[] = [];
+  /** The compact copies of the past, reused by the chunks of one run (compactPast). */
+  private scratch: Float32Array[] = [];
 
   constructor(decoder: CpuStaticDecoder) {
     this.decoder = decoder;
@@ -81,17 +83,34 @@ export class CpuStaticSequence implements DecoderSequence {
   clear(): void {
     this.cache.clear();
     this.tensors = [];
+    this.scratch = [];
   }
 
   async run(input: DecoderInput, rows: number, options: SequenceRunOptions = {}): Promise<StepRow[]> {
     if (input.kind !== 'embeds') throw new Error('the static decoder takes embeddings');
     const count = input.length;
     if (count < 1 || rows < 1 || rows > count) throw new Error(`cannot keep ${rows} rows of ${count}`);
+    // Room for the whole run at once: grown chunk by chunk, the cache would be copied into new memory at
+    // each growth, which in a page costs more than the copy (bench/README.md).
+    this.reserve(this.cache.length + count);
     const limit = this.decoder.shape.attention === 'two-part' ? PREFILL_CHUNK : undefined;
-    return runInChunks(limit, input, rows, (chunk, wanted) => {
-      if (chunk.kind !== 'embeds') throw new Error('unreachable: a chunk of embeddings');
-      return this.runOnce(chunk, wanted, options);
-    });
+    try {
+      return await runInChunks(limit, input, rows, (chunk, wanted) => {
+        if (chunk.kind !== 'embeds') throw new Error('unreachable: a chunk of embeddings');
+        return this.runOnce(chunk, wanted, options);
+      });
+    } finally {
+      this.scratch = [];
+    }
+  }
+
+  private reserve(length: number): void {
+    const { cache } = this;
+    const { kvHeads, headDim } = this.decoder.shape;
+    if (cache.reserve(length))
+      this.tensors = cache.arrays.map(
+        (array) => new this.decoder.ort.Tensor('float32', array, [1, kvHeads, cache.capacity, headDim]),
+      );
   }
 
   private async runOnce(
@@ -105,10 +124,7 @@ export class CpuStaticSequence implements DecoderSequence {
     const start = cache.length;
     const end = start + count;
     const { kvHeads, headDim, layers } = shape;
-    if (cache.reserve(end))
-      this.tensors = cache.arrays.map(
-        (array) => new ort.Tensor('float32', array, [1, kvHeads, cache.capacity, headDim]),
-      );
+    this.reserve(end);
     const twoPart = shape.attention === 'two-part';
     const feeds: Record<string, OrtTensor> = {
       inputs_embeds: new ort.Tensor('float32', input.data, [1, count, input.hidden]),
@@ -171,7 +187,14 @@ export class CpuStaticSequence implements DecoderSequence {
     const dims = [1, kvHeads, length, headDim];
     if (kvHeads === 1)
       return new this.decoder.ort.Tensor('float32', buffer.subarray(0, length * headDim), dims);
-    const past = new Float32Array(kvHeads * length * headDim);
+    const size = kvHeads * length * headDim;
+    // Memory already written, reused by the next chunk: in a page, new memory costs more than the copy.
+    let scratch = this.scratch[index];
+    if (!scratch || scratch.length < size) {
+      scratch = new Float32Array(kvHeads * capacity * headDim);
+      this.scratch[index] = scratch;
+    }
+    const past = scratch.subarray(0, size);
     for (let head = 0; head < kvHeads; head++)
       past.set(
         buffer.subarray(head * capacity * headDim, (head * capacity + length) * headDim),

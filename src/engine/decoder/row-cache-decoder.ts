@@ -63,9 +63,11 @@ class RowCacheSequence implements DecoderSequence {
     this.cache.clear();
   }
 
-  run(input: DecoderInput, rows: number, options: SequenceRunOptions = {}): Promise<StepRow[]> {
+  async run(input: DecoderInput, rows: number, options: SequenceRunOptions = {}): Promise<StepRow[]> {
     const count = inputLength(input);
     if (count < 1 || rows < 1 || rows > count) throw new Error(`cannot keep ${rows} rows of ${count}`);
+    // Room for the whole run at once, not chunk by chunk: each growth copies the cache into new memory.
+    this.cache.reserve(this.cache.length + count);
     return runInChunks(this.decoder.spec.maxRunPositions, input, rows, (chunk, wanted) =>
       this.runOnce(chunk, wanted, options),
     );
