@@ -36,7 +36,7 @@ Options:
                          without --draft-tokens, onnxruntime-web over Dawn with graph capture
                          when the package has decoder_model_static and Dawn finds an adapter)
   --cpu-attention KIND   group-query (onnxruntime's) or two-part: the attention of the static decoder
-                         on cpu (default group-query) and wasm (default two-part)
+                         on cpu and wasm (default two-part)
   --cpu-threads N        the cpu backend's threads (default: every CPU the process may use)
   --json                 print one JSON object per answer: text, token ids, timings`;
 

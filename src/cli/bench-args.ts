@@ -23,7 +23,7 @@ Options:
   --no-row-cache         Glimpse's merged decoder on cpu and wasm hands back its whole KV cache on every run,
                          as the graph does unrewired (the baseline of LoadOptions.rowCache)
   --cpu-attention KIND   group-query or two-part: the attention of Glimpse's static decoder on cpu
-                         (default group-query) and wasm (default two-part)
+                         and wasm (default two-part)
   --cpu-threads N        onnxruntime-node's threads on cpu, for both systems (default: every CPU)
   --dtype DTYPE          the decoder's and vision encoder's file variant (q4, quantized, int8, fp32, …) where
                          the package has it (default: the engine's choice per backend, as the app loads)

@@ -31,8 +31,8 @@ export const EVAL_USAGE = `Usage:
                       optional "before" lists questions asked first in the same conversation
   --dtype LIST        comma-separated dtypes to compare (default: those of fp32, q4, q4f16 the package has)
   --backend NAME      wasm (default), cpu or webgpu
-  --cpu-attention KIND  group-query or two-part: the static decoder's attention on cpu and wasm (default:
-                      group-query on cpu, two-part on wasm)
+  --cpu-attention KIND  group-query or two-part: the static decoder's attention on cpu and wasm (default
+                      two-part)
   --max-new-tokens N  per answer (default 128: a one-sentence description fits); decoding is greedy
   --json              one JSON object: items with each dtype's reply, accuracy, agreement`;
 

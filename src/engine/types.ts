@@ -58,7 +58,7 @@ export interface LoadOptions {
   readonly rowCache?: boolean;
   /**
    * The attention of a CPU backend's static decoder: 'group-query', onnxruntime's, or 'two-part'
-   * (GroupQueryAttention is kept for what it does not cover); the default is defaultCpuAttention's.
+   * (GroupQueryAttention is kept for what it does not cover); the default is DEFAULT_CPU_ATTENTION.
    */
   readonly cpuAttention?: CpuAttentionKind;
   /**
@@ -89,16 +89,14 @@ export const CPU_ATTENTION_KINDS = ['group-query', 'two-part'] as const;
 export type CpuAttentionKind = (typeof CPU_ATTENTION_KINDS)[number];
 
 /**
- * On cpu, GroupQueryAttention: the kernel WebGPU runs, so that the cpu and WebGPU backends give the same
- * greedy answer from q4 files, whose 8-bit activations under onnxruntime-node turn a token under the
- * two-part attention's different rounding. On wasm, the two-part attention: in Chromium it decoded 1.8×
- * and prefilled 2.9× as fast, since GroupQueryAttention clears and refills a present as long as the cache
- * on every run; its answers on the held-out shapes questions were those of GroupQueryAttention, 523 of 523
- * for fp32 and q4 files alike (bench/README.md, issue 15).
+ * Both CPU backends attend in two parts by default. On wasm GroupQueryAttention clears and refills a
+ * present as long as the cache on every run: the two-part attention decoded 1.8× and prefilled 2.9× as
+ * fast in Chromium. On cpu its step took 0.73× GroupQueryAttention's, in turn in one process. Answers
+ * on the 523 held-out shapes questions: fp32 word for word the same on both backends; q4 the same on
+ * wasm and on 518 of 523 on cpu, where MatMulNBits quantises activations and the other rounding turns
+ * a token, with the same agreement with fp32 either way (446 of 523). bench/README.md, issue 15.
  */
-export function defaultCpuAttention(backend: 'cpu' | 'wasm'): CpuAttentionKind {
-  return backend === 'wasm' ? 'two-part' : 'group-query';
-}
+export const DEFAULT_CPU_ATTENTION: CpuAttentionKind = 'two-part';
 
 export interface ModelInfo {
   readonly location: string;
@@ -240,6 +238,13 @@ export interface Conversation {
   send(turn: UserTurn, options?: GenerateOptions): AsyncIterable<GenerateEvent>;
   /** Drops the last answer and generates it again. */
   regenerate(options?: GenerateOptions): AsyncIterable<GenerateEvent>;
+  /**
+   * Reads the images of the turn still being written, and prefills the prompt up to the last of them,
+   * while the user types: the send that follows finds them in the KV cache and prefills only its words.
+   * On a CPU backend that is most of a photo question's time to the first token. A send waits for a
+   * preparation under way; one asked while a turn runs, or that cannot fit the context, does nothing.
+   */
+  prepare(images: readonly RgbaImage[]): Promise<void>;
   /** Frees the KV cache and cached image embeddings. */
   dispose(): void;
 }

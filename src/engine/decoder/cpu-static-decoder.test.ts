@@ -39,9 +39,12 @@ describe('the cpu backend on a package with decoder_model_static', () => {
   let groupQuery: LoadedModel;
   let merged: LoadedModel;
   beforeAll(async () => {
-    model = await loadModel(runtime, folderReader(PACKAGE), { backend: 'cpu', cpuAttention: 'two-part' });
     // The default attention.
-    groupQuery = await loadModel(runtime, folderReader(PACKAGE), { backend: 'cpu' });
+    model = await loadModel(runtime, folderReader(PACKAGE), { backend: 'cpu' });
+    groupQuery = await loadModel(runtime, folderReader(PACKAGE), {
+      backend: 'cpu',
+      cpuAttention: 'group-query',
+    });
     merged = await loadModel(runtime, folderReader(PACKAGE), { backend: 'cpu', staticCache: false });
   });
   afterAll(async () => {

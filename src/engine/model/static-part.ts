@@ -21,7 +21,7 @@ import {
   sessionInputs,
   sessionOutputs,
 } from '../runtime/session';
-import { type CpuAttentionKind, defaultCpuAttention, type ModelInfo } from '../types';
+import { type CpuAttentionKind, DEFAULT_CPU_ATTENTION, type ModelInfo } from '../types';
 import type { ModelConfig } from './config';
 import { staticDecoderFiles } from './files';
 import { checkStaticDecoder, type DecoderSpec } from './validate';
@@ -105,10 +105,7 @@ export async function loadCpuStaticDecoder(
   backend: 'cpu' | 'wasm',
   source: SessionSource,
   config: ModelConfig,
-  {
-    attention = defaultCpuAttention(backend),
-    threads,
-  }: { attention?: CpuAttentionKind; threads?: number } = {},
+  { attention = DEFAULT_CPU_ATTENTION, threads }: { attention?: CpuAttentionKind; threads?: number } = {},
 ): Promise<{
   decoder: CpuStaticDecoder;
   spec: DecoderSpec;
