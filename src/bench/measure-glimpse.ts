@@ -12,7 +12,7 @@ import {
 } from '../engine/index';
 import type { BenchImage, BenchPlan } from './plan';
 import { question } from './plan';
-import type { RunMeasure } from './report';
+import type { ReadAhead, RunMeasure } from './report';
 import { decodeRate, perSecond } from './stats';
 
 export interface Measured {
@@ -21,6 +21,8 @@ export interface Measured {
   readonly warmupMs: number | undefined;
   readonly runs: readonly RunMeasure[];
   readonly turnTimeToFirstTokenMs: readonly (number | undefined)[];
+  /** Glimpse only: transformers.js has no way to read an image ahead of its question. */
+  readonly readAhead?: ReadAhead;
 }
 
 /** Called at each token and phase, so a host can sample memory while the work runs. */
@@ -97,6 +99,18 @@ export async function measureGlimpse(
       );
       conversation.dispose();
     }
+    const ahead = model.createConversation();
+    const readStart = performance.now();
+    await ahead.prepare([picture]);
+    const readMs = performance.now() - readStart;
+    const sendStart = performance.now();
+    const readAhead = {
+      readMs,
+      timeToFirstTokenMs: runMeasure(
+        await timed(ahead.send({ text: question(0), images: [picture] }, greedy), sendStart, sample),
+      ).timeToFirstTokenMs,
+    };
+    ahead.dispose();
     const conversation = model.createConversation();
     const turnTimeToFirstTokenMs: (number | undefined)[] = [];
     for (let turn = 0; turn < plan.turns; turn++) {
@@ -117,7 +131,7 @@ export async function measureGlimpse(
         ...(staticDecoder ? { decoder_model_static: staticDecoder } : {}),
       }).flatMap(([part, file]) => (file === undefined ? [] : [[part, file]])),
     );
-    return { files, loadMs, warmupMs, runs, turnTimeToFirstTokenMs };
+    return { files, loadMs, warmupMs, runs, turnTimeToFirstTokenMs, readAhead };
   } finally {
     await model.dispose();
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compare, type RunMeasure, type SystemResult, summarize } from './report';
-import { reportTable } from './table';
+import { reportTable, systemRows } from './table';
 
 function run(ttft: number, decode: number): RunMeasure {
   return {
@@ -67,5 +67,14 @@ describe('summaries and comparisons', () => {
     expect(table).toMatch(/^transformers\.js\s+wasm/m);
     expect(table).toMatch(/^wasm\s+1\.50\s+1\.00\s+1\.00\s+0\.50\s+2\.00\s+0\.25$/m);
     expect(table).toContain('FAILED glimpse on webgpu: no adapter');
+  });
+
+  it('names every cell of a system row in its header', () => {
+    const [header, ...rows] = systemRows([
+      mine,
+      { ...theirs, readAhead: { readMs: 9, timeToFirstTokenMs: 1 } },
+    ]);
+    for (const cells of rows) expect(cells.length).toBe(header?.length);
+    expect(rows[1]?.[header?.indexOf('TTFT read ahead ms') ?? -1]).toBe('1 (read 9)');
   });
 });

@@ -24,6 +24,15 @@ export interface RunMeasure {
   readonly decodeSteps?: DecodeStepStats;
 }
 
+/**
+ * The runs' question in a fresh conversation whose image was read ahead (Conversation.prepare): how long
+ * the reading took, and the first token's time from the send, which then prefills only the question.
+ */
+export interface ReadAhead {
+  readonly readMs: number;
+  readonly timeToFirstTokenMs: number | undefined;
+}
+
 export interface MemoryPeaks {
   /** Process resident set size (Node). */
   readonly rssBytes?: number;
@@ -56,6 +65,8 @@ export interface SystemResult {
   readonly runs: readonly RunMeasure[];
   /** Time to first token of turns 1 to 5 of one conversation (turn 1 carries the image). */
   readonly turnTimeToFirstTokenMs: readonly (number | undefined)[];
+  /** Glimpse: the photo question sent after its image was read ahead, as the app does while one types. */
+  readonly readAhead?: ReadAhead;
   readonly memory: MemoryPeaks;
   /** Main-thread long tasks while generating in a worker (Chromium only). */
   readonly longTasks?: LongTasks;

@@ -28,6 +28,9 @@ function row(result: SystemResult): string[] {
     ofCeiling(summary.decodeTokensPerSecond, result.ceiling?.tokensPerSecond),
     drafts(result),
     result.turnTimeToFirstTokenMs.map((ms) => fixed(ms, 0)).join('/'),
+    result.readAhead
+      ? `${fixed(result.readAhead.timeToFirstTokenMs, 0)} (read ${fixed(result.readAhead.readMs, 0)})`
+      : '–',
     megabytes(memory.rssBytes ?? memory.userAgentBytes),
     megabytes(memory.jsHeapBytes),
     megabytes(memory.arrayBufferBytes),
@@ -46,7 +49,7 @@ function drafts(result: SystemResult): string {
   return fed === 0 ? '–' : `${accepted}/${fed}`;
 }
 
-const HEADER = [
+const HEADER: string[] = [
   'system',
   'backend',
   'runtime',
@@ -57,8 +60,11 @@ const HEADER = [
   'prefill tok/s',
   'TTFT ms',
   'decode tok/s',
+  'ceiling tok/s',
+  'of ceiling',
   'drafts true/fed',
   'TTFT turns 1-5 ms',
+  'TTFT read ahead ms',
   'RSS/UA MB',
   'heap MB',
   'buffers MB',
@@ -95,8 +101,13 @@ function stepTable(results: readonly SystemResult[]): string[] {
   return ['', formatTable([header, ...rows])];
 }
 
+/** The header and one row per system, cell for cell. */
+export function systemRows(results: readonly SystemResult[]): string[][] {
+  return [HEADER, ...results.map(row)];
+}
+
 export function reportTable(report: BenchReport): string {
-  const systems = formatTable([HEADER, ...report.results.map(row)]);
+  const systems = formatTable(systemRows(report.results));
   const ratioRows = report.comparisons.map((c) => [
     c.backend,
     ...METRICS.map((metric) => fixed(c.ratios[metric.key], 2)),

@@ -17,7 +17,10 @@ const pixel: RgbaImage = { width: 1, height: 1, data: new Uint8Array(4) };
 /** A model whose turns record their options; `fail` makes the next turn throw before its first token. */
 function recordingModel(hasVision = true) {
   const turns: { kind: string; turn?: UserTurn; options: GenerateOptions }[] = [];
-  const control = { fail: false };
+  /** The images of each preparation, and which conversation (by creation order) it was asked of. */
+  const prepared: { conversation: number; images: readonly RgbaImage[] }[] = [];
+  let conversations = 0;
+  const control = { fail: false, reading: Promise.resolve() };
   const run = (kind: string, options: GenerateOptions = {}, turn?: UserTurn) => {
     turns.push({ kind, options, ...(turn ? { turn } : {}) });
     if (control.fail) throw new Error('The engine broke.');
@@ -27,16 +30,23 @@ function recordingModel(hasVision = true) {
     info: testModelInfo(hasVision),
     backend: 'wasm',
     shaderF16: false,
-    createConversation: (): Conversation => ({
-      messages: [],
-      send: (turn, options) => run('send', options, turn),
-      regenerate: (options) => run('regenerate', options),
-      dispose() {},
-    }),
+    createConversation: (): Conversation => {
+      const conversation = ++conversations;
+      return {
+        messages: [],
+        send: (turn, options) => run(`send to ${conversation}`, options, turn),
+        regenerate: (options) => run('regenerate', options),
+        prepare: async (images) => {
+          prepared.push({ conversation, images });
+          await control.reading;
+        },
+        dispose() {},
+      };
+    },
     complete: (_prompt, options) => run('complete', options),
     dispose: async () => {},
   };
-  return { model, turns, control };
+  return { model, turns, prepared, control };
 }
 
 function startApp(
@@ -88,7 +98,7 @@ describe('chat actions', () => {
     store.getState().setDraft('Hi');
     await actions.send();
     await actions.regenerate();
-    expect(turns.map((t) => t.kind)).toEqual(['send', 'regenerate']);
+    expect(turns.map((t) => t.kind)).toEqual(['send to 1', 'regenerate']);
     for (const { options } of turns) {
       const { signal, ...settings } = options;
       expect(signal).toBeInstanceOf(AbortSignal);
@@ -110,8 +120,8 @@ describe('chat actions', () => {
     await actions.continueAfterOverflow();
     await sending;
     expect(turns.map((t) => [t.kind, t.turn?.text, t.turn?.images?.length])).toEqual([
-      ['send', 'First', undefined],
-      ['send', 'Second', 1],
+      ['send to 1', 'First', undefined],
+      ['send to 1', 'Second', 1],
     ]);
   });
 
@@ -134,6 +144,71 @@ describe('chat actions', () => {
     expect(turns.map((t) => [t.turn?.text, t.turn?.images?.length])).toEqual([['What colour is it?', 1]]);
     expect(store.getState()).toMatchObject({ preparingImages: 0, attachments: [] });
     expect(store.getState().draft).toBe('What colour is it? And the next one?');
+  });
+
+  it('reads attached images ahead of the send, in the conversation the send then goes to', async () => {
+    const { model, turns, prepared } = recordingModel();
+    const { store, actions } = startApp(model);
+    await actions.start('m');
+    await actions.attachImages([
+      { blob: new Blob(['x'], { type: 'image/png' }), name: 'a.png' },
+      { blob: new Blob(['y'], { type: 'image/png' }), name: 'b.png' },
+    ]);
+    await vi.waitFor(() => expect(prepared).toHaveLength(1));
+    expect(prepared[0]).toEqual({ conversation: 1, images: [pixel, pixel] });
+    store.getState().setDraft('Which is brighter?');
+    await actions.send();
+    expect(turns.map((t) => [t.kind, t.turn?.images?.length])).toEqual([['send to 1', 2]]);
+  });
+
+  it('starts a turn, in any conversation, only once the reading ahead under way has ended', async () => {
+    const { model, turns, prepared, control } = recordingModel();
+    const { store, actions } = startApp(model);
+    await actions.start('m');
+    store.getState().setDraft('First');
+    await actions.send();
+    let finishReading = () => {};
+    control.reading = new Promise((resolve) => {
+      finishReading = resolve;
+    });
+    await actions.attachImages([{ blob: new Blob(['x'], { type: 'image/png' }), name: 'a.png' }]);
+    await vi.waitFor(() => expect(prepared).toHaveLength(1));
+    store.getState().removeAttachment(store.getState().attachments[0]?.id ?? '');
+    actions.newChat();
+    store.getState().setDraft('Hello?');
+    const sending = actions.send();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(turns).toHaveLength(1);
+    finishReading();
+    await sending;
+    expect(turns.map((t) => [t.kind, t.turn?.text])).toEqual([
+      ['send to 1', 'First'],
+      ['send to 2', 'Hello?'],
+    ]);
+  });
+
+  it('reads no image ahead for a model that reads text only, or before any model is loaded', async () => {
+    const textOnly = recordingModel(false);
+    const app = startApp(textOnly.model);
+    await app.actions.start('m');
+    await app.actions.attachImages([{ blob: new Blob(['x'], { type: 'image/png' }), name: 'a.png' }]);
+    let finishLoad = (_model: RemoteModel) => {};
+    const later = recordingModel();
+    const early = startApp(
+      later.model,
+      undefined,
+      new Promise<RemoteModel>((resolve) => {
+        finishLoad = resolve;
+      }),
+    );
+    const starting = early.actions.start('m');
+    await early.actions.attachImages([{ blob: new Blob(['x'], { type: 'image/png' }), name: 'a.png' }]);
+    expect(later.prepared).toEqual([]);
+    finishLoad(later.model);
+    await starting;
+    // Once the model is there, the images attached while it loaded are read ahead too.
+    await vi.waitFor(() => expect(later.prepared).toHaveLength(1));
+    expect(textOnly.prepared).toEqual([]);
   });
 
   it('refuses, before anything runs, more images than the model context can hold, keeping them', async () => {

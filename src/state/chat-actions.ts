@@ -83,11 +83,15 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
   let loading: AbortController | undefined;
   let generating: AbortController | undefined;
   // Engine-side conversations of the loaded model, by stored conversation id; each keeps its KV cache.
-  const open = new Map<string, Conversation>();
+  // Kept as the promise of its creation, so that a send and the preparation of its images get the same one.
+  const open = new Map<string, Promise<Conversation>>();
   // Conversations whose user chose to go on past the context limit.
   const keepLastTurn = new Set<string>();
   // Attached images still decoding, one promise per attach; a send waits for those running when it starts.
   const preparing = new Set<Promise<void>>();
+  // The readings ahead (readAhead), one after another; a turn starts once they have settled, whichever
+  // conversation it is for, so that the model never runs two things at once.
+  let readingAhead: Promise<void> = Promise.resolve();
 
   // What the next load asks the worker for; a lost GPU device turns it to wasm for the rest of the session.
   let backend: BackendPreference = deps.backend;
@@ -119,24 +123,54 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
     return Promise.all(images.map(({ blob }) => deps.decodeImage(blob)));
   }
 
-  async function engineConversation(conversation: StoredConversation, upTo: number): Promise<Conversation> {
+  function engineConversation(conversation: StoredConversation, upTo: number): Promise<Conversation> {
     const existing = open.get(conversation.id);
     if (existing) return existing;
-    if (!model) {
-      throw new GlimpseError('model-not-loaded', 'The model is still loading. Send again once it is ready.');
+    const loaded = model;
+    if (!loaded) {
+      return Promise.reject(
+        new GlimpseError('model-not-loaded', 'The model is still loading. Send again once it is ready.'),
+      );
     }
-    const created = model.createConversation({
+    const options = {
       systemPrompt: store.getState().settings.systemPrompt || undefined,
-      history: await historyOf(conversation.messages.slice(0, upTo)),
-      overflow: keepLastTurn.has(conversation.id) ? 'keep-last-turn' : 'error',
-    });
+      overflow: keepLastTurn.has(conversation.id) ? ('keep-last-turn' as const) : ('error' as const),
+    };
+    const created = historyOf(conversation.messages.slice(0, upTo)).then((history) =>
+      loaded.createConversation({ ...options, history }),
+    );
     open.set(conversation.id, created);
+    // A history that failed to decode is tried again by the next turn.
+    created.catch(() => {
+      if (open.get(conversation.id) === created) open.delete(conversation.id);
+    });
     return created;
   }
 
   function closeConversation(id: string): void {
-    open.get(id)?.dispose();
+    open.get(id)?.then(
+      (conversation) => conversation.dispose(),
+      () => {},
+    );
     open.delete(id);
+  }
+
+  /**
+   * Reads the attached images into the conversation while the question is still being typed
+   * (Conversation.prepare): on WebAssembly that is most of a photo question's wait. What goes wrong here
+   * goes wrong again in the send, which reports it.
+   */
+  function readAhead(): void {
+    readingAhead = readingAhead.then(prepareAttachments).catch(() => {});
+  }
+
+  async function prepareAttachments(): Promise<void> {
+    const { active, attachments, generation } = store.getState();
+    if (!model?.info.hasVision || !active || attachments.length === 0 || generation) return;
+    const conversation = await engineConversation(active, active.messages.length);
+    // A send that started meanwhile has moved the images to the worker, and reads them itself.
+    if (store.getState().generation) return;
+    await conversation.prepare(attachments.map((attachment) => attachment.image));
   }
 
   async function save(): Promise<void> {
@@ -191,6 +225,7 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
     begin();
     try {
       await save();
+      await readingAhead;
       const options = { ...generationOf(store.getState().settings), signal: controller.signal };
       await consume(conversationId, await answer(options));
     } catch (err) {
@@ -294,6 +329,7 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
         if (loading !== controller) return;
         model = loaded;
         store.getState().loadSucceeded(loaded.info, loaded.backend, loaded.shaderF16);
+        readAhead();
       } catch (err) {
         if (loading !== controller) return;
         store.getState().loadFailed(GlimpseError.from(err).toObject());
@@ -319,6 +355,7 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
       })();
       preparing.add(decoding);
       await decoding.finally(() => preparing.delete(decoding));
+      readAhead();
     },
 
     async send() {

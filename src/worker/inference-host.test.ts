@@ -10,6 +10,7 @@ import type {
   GlimpseEngine,
   LoadedModel,
   LoadOptions,
+  RgbaImage,
 } from '../engine/types';
 import { answerEvents, testModelInfo } from '../testing/engine-fixtures';
 import { createInferenceHost } from './inference-host';
@@ -19,6 +20,8 @@ import type { BackendPreference, Reply, Request } from './protocol';
 class RecordingModel implements LoadedModel {
   readonly info = testModelInfo();
   readonly options: GenerateOptions[] = [];
+  /** The images of each preparation, in order. */
+  readonly prepared: (readonly RgbaImage[])[] = [];
   readonly name: string;
   released = false;
 
@@ -31,7 +34,15 @@ class RecordingModel implements LoadedModel {
       this.options.push(options);
       return answerEvents('ok');
     };
-    return { messages: [], send: (_turn, options) => answer(options), regenerate: answer, dispose() {} };
+    return {
+      messages: [],
+      send: (_turn, options) => answer(options),
+      regenerate: answer,
+      prepare: async (images) => {
+        this.prepared.push(images);
+      },
+      dispose() {},
+    };
   }
 
   complete(_prompt: string, options: GenerateOptions = {}): AsyncIterable<GenerateEvent> {
@@ -73,16 +84,22 @@ const loadRequest = (id: number, model: string, backend: BackendPreference = 'wa
   payload: { source: { id: model, baseUrl: `/models/${model}/` }, backend },
 });
 
+/** A host with a RecordingModel loaded (request 1) and conversation 'c' open (request 2). */
+async function openConversationC() {
+  const model = new RecordingModel('a');
+  const { host, replies } = hostWith({ loadModel: async () => model });
+  await host.handle(loadRequest(1, 'a'));
+  await host.handle({
+    id: 2,
+    kind: 'open-conversation',
+    payload: { conversationId: 'c', systemPrompt: '', history: [] },
+  });
+  return { model, host, replies };
+}
+
 describe('inference host', () => {
   it('hands every generation option of a request to the engine, and only the signal is its own', async () => {
-    const model = new RecordingModel('a');
-    const { host, replies } = hostWith({ loadModel: async () => model });
-    await host.handle(loadRequest(1, 'a'));
-    await host.handle({
-      id: 2,
-      kind: 'open-conversation',
-      payload: { conversationId: 'c', systemPrompt: '', history: [] },
-    });
+    const { model, host, replies } = await openConversationC();
     const settings = {
       temperature: 0.7,
       topP: 0.9,
@@ -107,6 +124,18 @@ describe('inference host', () => {
     // Nothing is filled in on the way: what the caller left out takes the model's defaults in the engine.
     expect(regenerated).toEqual({ signal: expect.any(AbortSignal) });
     expect(completed).toEqual({ seed: 3, signal: expect.any(AbortSignal) });
+  });
+
+  it("hands the images of a message still being written to that conversation's preparation", async () => {
+    const { model, host, replies } = await openConversationC();
+    const image = { width: 1, height: 1, data: Uint8Array.of(1, 2, 3, 255) };
+    await host.handle({ id: 3, kind: 'prepare', payload: { conversationId: 'c', images: [image] } });
+    await host.handle({ id: 4, kind: 'prepare', payload: { conversationId: 'gone', images: [image] } });
+    expect(model.prepared).toEqual([[image]]);
+    expect(replies.filter((r) => r.id >= 3).map((r) => [r.id, r.kind])).toEqual([
+      [3, 'result'],
+      [4, 'error'],
+    ]);
   });
 
   it('asks the engine for graph capture only where the runtime honours it', async () => {

@@ -185,6 +185,11 @@ export function createInferenceHost(deps: HostDeps): InferenceHost {
         await stream(request.id, requireConversation(conversationId).send(turn, sampling(settings, signal)));
         break;
       }
+      case 'prepare': {
+        const { conversationId, images } = request.payload;
+        await requireConversation(conversationId).prepare(images);
+        break;
+      }
       case 'regenerate': {
         const { conversationId, settings } = request.payload;
         await stream(request.id, requireConversation(conversationId).regenerate(sampling(settings, signal)));

@@ -27,6 +27,17 @@ describe('protocol', () => {
     expect(transferablesOf(request)).toEqual([data.buffer]);
   });
 
+  it('copies the images of a preparation: the page keeps them until they are sent', () => {
+    const data = new Uint8ClampedArray(2 * 2 * 4);
+    const request: Request = {
+      id: 3,
+      kind: 'prepare',
+      payload: { conversationId: 'c', images: [{ width: 2, height: 2, data }] },
+    };
+    expect(isRequest(request)).toBe(true);
+    expect(transferablesOf(request)).toEqual([]);
+  });
+
   it('copies rather than moves an image that is a view into a larger buffer', () => {
     const shared = new Uint8Array(64);
     const request: Request = {

@@ -80,6 +80,12 @@ export type Request =
     }
   | {
       readonly id: number;
+      /** The images of the message still being written (Conversation.prepare). */
+      readonly kind: 'prepare';
+      readonly payload: { readonly conversationId: string; readonly images: readonly RgbaImage[] };
+    }
+  | {
+      readonly id: number;
       readonly kind: 'regenerate';
       readonly payload: { readonly conversationId: string; readonly settings: GenerationSettings };
     }
@@ -126,6 +132,7 @@ const requestKinds: ReadonlySet<string> = new Set<RequestKind>([
   'load',
   'open-conversation',
   'send',
+  'prepare',
   'regenerate',
   'complete',
   'close-conversation',
@@ -169,6 +176,8 @@ export function transferablesOf(request: Request): Transferable[] {
       return ownBuffers([request.payload.turn]);
     case 'open-conversation':
       return ownBuffers(request.payload.history);
+    // The page keeps the attachments until they are sent: the worker gets copies.
+    case 'prepare':
     case 'load':
     case 'regenerate':
     case 'complete':

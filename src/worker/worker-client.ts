@@ -17,6 +17,7 @@ import type {
   LoadedModel,
   LoadProgress,
   ModelInfo,
+  RgbaImage,
   UserTurn,
 } from '../engine/types';
 import { EventQueue } from './event-queue';
@@ -273,6 +274,11 @@ class RemoteConversation implements Conversation {
       { kind: 'regenerate', payload: { conversationId: this.id, settings: settingsOf(options) } },
       options,
     );
+  }
+
+  async prepare(images: readonly RgbaImage[]): Promise<void> {
+    await this.opened;
+    await this.client.call({ kind: 'prepare', payload: { conversationId: this.id, images } });
   }
 
   dispose(): void {

@@ -181,6 +181,43 @@ describe('a conversation', () => {
     strict.dispose();
     lenient.dispose();
   });
+  it('reads the images of a turn ahead: the send prefills only its words and answers as without', async () => {
+    const flipped: RgbaImage = { ...image, data: image.data.slice().reverse() };
+    const rows = model.info.imageTokenCount ?? 0;
+    const plain = model.createConversation();
+    const ahead = model.createConversation();
+    const turns: UserTurn[] = [
+      { text: 'What is in the picture?', images: [image] },
+      { text: 'And in this one?', images: [flipped] },
+    ];
+    for (const turn of turns) {
+      const expected = await send(plain, turn);
+      await ahead.prepare(turn.images ?? []);
+      const done = await send(ahead, turn);
+      expect(done.tokenIds).toEqual(expected.tokenIds);
+      expect(done.stats.promptTokens).toBe(expected.stats.promptTokens);
+      expect(done.stats.visionMs).toBe(0);
+      expect(done.stats.prefillTokens).toBeLessThan(expected.stats.prefillTokens - rows);
+    }
+
+    // Images read ahead and then not sent (removed before the send) change nothing.
+    const changed = model.createConversation();
+    await changed.prepare([flipped]);
+    const reference = await send(model.createConversation(), { text: 'What is in the picture?' });
+    expect((await send(changed, { text: 'What is in the picture?' })).tokenIds).toEqual(reference.tokenIds);
+
+    // A send asked for while images are being read waits for them and then reuses them.
+    const racing = model.createConversation();
+    const reading = racing.prepare([image]);
+    const raced = await send(racing, turns[0] ?? { text: '' });
+    await reading;
+    expect(raced.stats.visionMs).toBe(0);
+    expect(raced.tokenIds).toEqual(
+      (await send(model.createConversation(), turns[0] ?? { text: '' })).tokenIds,
+    );
+    for (const chat of [plain, ahead, changed, racing]) chat.dispose();
+  });
+
   it('takes several images a turn, encodes each once per conversation, and refuses too many before encoding', async () => {
     const flipped: RgbaImage = { ...image, data: image.data.slice().reverse() };
     const chat = model.createConversation();

@@ -47,6 +47,8 @@ export class ChatConversation implements Conversation {
   private readonly imageIndex = new Map<string, number>();
   private readonly keys = new WeakMap<RgbaImage, string>();
   private busy = false;
+  /** The preparations asked for, one after another; a turn starts once they have settled. */
+  private preparing: Promise<void> = Promise.resolve();
   private disposed = false;
   private readonly systemPrompt: string | undefined;
   private readonly overflow: OverflowPolicy;
@@ -88,6 +90,37 @@ export class ChatConversation implements Conversation {
     });
   }
 
+  prepare(images: readonly RgbaImage[]): Promise<void> {
+    const prepared = this.preparing.then(() => this.prepareNow(images));
+    this.preparing = prepared.catch(() => {});
+    return prepared;
+  }
+
+  private async prepareNow(images: readonly RgbaImage[]): Promise<void> {
+    if (this.disposed || this.busy || images.length === 0) return;
+    this.busy = true;
+    try {
+      // The turn as it will be sent, but for its words: the template puts a turn's images before them.
+      const messages: ChatMessage[] = [...this.history, { role: 'user', text: '', images }];
+      if (!this.fits(this.layout(messages))) return;
+      await this.encodeImages(messages);
+      const layout = this.layout(messages);
+      const end = layout.slots.findLastIndex((slot) => slot < 0) + 1;
+      // The captured decoder (WebGPU) is shared and prefills in milliseconds: its turns start from its own
+      // cache, so the images alone are read ahead there.
+      if (end === 0 || !this.fits(layout) || this.model.staticDecoder) return;
+      const prefix: PromptLayout = { slots: layout.slots.slice(0, end), rows: layout.rows.slice(0, end) };
+      const keep = commonPrefixLength(this.cached, prefix);
+      await this.cache.truncate(keep);
+      this.cached = { slots: prefix.slots.slice(0, keep), rows: prefix.rows.slice(0, keep) };
+      if (keep < end) await this.cache.run(await prefillInput(this.model, prefix, keep, this.images), 1);
+      this.cached = prefix;
+    } finally {
+      this.busy = false;
+      if (this.disposed) this.release();
+    }
+  }
+
   /** Closing during a turn stops it at the next step; the memory is freed when the turn has unwound. */
   dispose(): void {
     if (this.disposed) return;
@@ -107,6 +140,7 @@ export class ChatConversation implements Conversation {
     options: GenerateOptions,
     nextMessages: (messages: readonly ChatMessage[]) => readonly ChatMessage[],
   ): AsyncGenerator<GenerateEvent> {
+    await this.preparing;
     if (this.disposed) throw new GlimpseError('internal', 'This conversation was closed.');
     if (this.busy)
       throw new GlimpseError('busy', 'An answer is still being generated: stop it or wait for it.');

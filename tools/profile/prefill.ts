@@ -1,0 +1,102 @@
+/**
+ * Prefills of a photo question's length through one of the CPU backends' decoder paths, repeated in one
+ * process, so that the first (which touches its memory for the first time) can be set beside the later ones.
+ * `--chunk N` feeds the prompt in runs of N positions (each timed) instead of letting the sequence chunk it.
+ * `npx tsx tools/profile/prefill.ts [--package DIR] [--path static-two-part|static-group-query|rows]
+ *  [--dtype quantized] [--backend wasm|cpu] [--threads 2] [--prompt 866] [--chunk N] [--reps 2]`
+ * `rows` is the package's merged decoder rewired by row-cache-graph.ts.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CpuStaticDecoder } from '../../src/engine/decoder/cpu-static-decoder';
+import { cpuStaticGraph } from '../../src/engine/decoder/cpu-static-graph';
+import type { DecoderInput } from '../../src/engine/decoder/decoder';
+import type { DecoderSequence } from '../../src/engine/decoder/sequence';
+import { parseModelConfig } from '../../src/engine/model/config';
+import { loadRowCacheDecoder } from '../../src/engine/model/row-cache-part';
+import type { Ort } from '../../src/engine/runtime/ort';
+import { createSession, sessionInputs } from '../../src/engine/runtime/session';
+
+const { values } = parseArgs({
+  options: {
+    package: { type: 'string', default: '.cache/models/synthetic-interleave' },
+    dtype: { type: 'string', default: 'quantized' },
+    path: { type: 'string', default: 'static-two-part' },
+    backend: { type: 'string', default: 'wasm' },
+    threads: { type: 'string', default: '2' },
+    prompt: { type: 'string', default: '866' },
+    chunk: { type: 'string' },
+    reps: { type: 'string', default: '2' },
+  },
+});
+const backend = values.backend === 'cpu' ? 'cpu' : 'wasm';
+const threads = Number(values.threads);
+const ort: Ort = backend === 'wasm' ? await import('onnxruntime-web') : await import('onnxruntime-node');
+if (backend === 'wasm') ort.env.wasm.numThreads = threads;
+const dir = values.package;
+const suffix = values.dtype === 'fp32' ? '' : `_${values.dtype}`;
+const config = parseModelConfig(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')), null);
+const source = async (file: string) => ({ file, bytes: await readFile(join(dir, file)), externalData: [] });
+
+let open: () => DecoderSequence;
+let hidden: number;
+if (values.path === 'rows') {
+  const decoder = await loadRowCacheDecoder(
+    ort,
+    backend,
+    await source(`onnx/decoder_model_merged${suffix}.onnx`),
+    config,
+    threads,
+  );
+  if (!decoder) throw new Error('not rewired');
+  console.log(`rewired, layout ${decoder.layout}`);
+  hidden = Number(
+    sessionInputs(decoder.session)
+      .find((v) => v.name === 'inputs_embeds')
+      ?.shape?.at(-1),
+  );
+  open = () => decoder.open();
+} else {
+  const attention = values.path === 'static-group-query' ? 'group-query' : 'two-part';
+  const src = await source(`onnx/decoder_model_static${suffix}.onnx`);
+  const rewired = cpuStaticGraph(src.bytes, { attention });
+  const session = await createSession(ort, backend, { ...src, bytes: rewired.bytes }, { threads });
+  hidden = Number(
+    sessionInputs(session)
+      .find((v) => v.name === 'inputs_embeds')
+      ?.shape?.at(-1),
+  );
+  const decoder = new CpuStaticDecoder(ort, session, {
+    layers: Number(config.numLayers),
+    kvHeads: Number(config.numKvHeads),
+    headDim: Number(config.headDim),
+    maxLength: config.contextLength,
+    positionIds: session.inputNames.includes('position_ids'),
+    attention: rewired.attention,
+  });
+  open = () => decoder.open();
+}
+
+function embeds(length: number): DecoderInput {
+  const data = Float32Array.from({ length: length * hidden }, (_, i) => Math.sin(i * 0.37) * 0.5);
+  return { kind: 'embeds', data, length, hidden };
+}
+const prompt = Number(values.prompt);
+for (let rep = 0; rep < Number(values.reps); rep++) {
+  const sequence = open();
+  const chunk = values.chunk === undefined ? prompt : Number(values.chunk);
+  const times: string[] = [];
+  const start = performance.now();
+  for (let from = 0; from < prompt; from += chunk) {
+    const t = performance.now();
+    await sequence.run(embeds(Math.min(chunk, prompt - from)), 1, { tokensOnly: true });
+    times.push((performance.now() - t).toFixed(0));
+  }
+  const ms = performance.now() - start;
+  console.log(
+    `${values.path} ${backend} ${threads}t chunk ${values.chunk ?? 'engine'}: prefill ${prompt} in ${ms.toFixed(0)} ms ` +
+      `(${((prompt / ms) * 1000).toFixed(1)} tok/s) [${times.join(' ')}]`,
+  );
+  sequence.clear();
+}
