@@ -91,7 +91,8 @@ export function resolveModel(options: BenchOptions): ModelSetup {
 
 /** The result with the decode ceiling its decoder file and this machine's read bandwidth give. */
 function withCeiling(result: SystemResult, dir: string, readBytesPerSecond: number): SystemResult {
-  const decoder = result.files.decoder_model_merged;
+  // On the CPU backends Glimpse reads the static decoder in place of the merged one: the same weights.
+  const decoder = result.files.decoder_model_merged ?? result.files.decoder_model_static;
   const run = result.runs[0];
   if (decoder === undefined || run === undefined) return result;
   const config = parseModelConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), null);
