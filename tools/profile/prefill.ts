@@ -9,14 +9,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CpuStaticDecoder } from '../../src/engine/decoder/cpu-static-decoder';
-import { cpuStaticGraph } from '../../src/engine/decoder/cpu-static-graph';
 import type { DecoderInput } from '../../src/engine/decoder/decoder';
 import type { DecoderSequence } from '../../src/engine/decoder/sequence';
 import { parseModelConfig } from '../../src/engine/model/config';
 import { loadRowCacheDecoder } from '../../src/engine/model/row-cache-part';
-import type { Ort } from '../../src/engine/runtime/ort';
-import { createSession, sessionInputs } from '../../src/engine/runtime/session';
+import { loadCpuStaticDecoder } from '../../src/engine/model/static-part';
+import type { Ort, OrtSession } from '../../src/engine/runtime/ort';
+import { sessionInputs } from '../../src/engine/runtime/session';
 
 const { values } = parseArgs({
   options: {
@@ -39,44 +38,25 @@ const suffix = values.dtype === 'fp32' ? '' : `_${values.dtype}`;
 const config = parseModelConfig(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')), null);
 const source = async (file: string) => ({ file, bytes: await readFile(join(dir, file)), externalData: [] });
 
-let open: () => DecoderSequence;
-let hidden: number;
+const file = `onnx/decoder_model_${values.path === 'rows' ? 'merged' : 'static'}${suffix}.onnx`;
+let decoder: { readonly session: OrtSession; open(): DecoderSequence };
 if (values.path === 'rows') {
-  const decoder = await loadRowCacheDecoder(
-    ort,
-    backend,
-    await source(`onnx/decoder_model_merged${suffix}.onnx`),
-    config,
-    threads,
-  );
-  if (!decoder) throw new Error('not rewired');
-  console.log(`rewired, layout ${decoder.layout}`);
-  hidden = Number(
-    sessionInputs(decoder.session)
-      .find((v) => v.name === 'inputs_embeds')
-      ?.shape?.at(-1),
-  );
-  open = () => decoder.open();
+  const rows = await loadRowCacheDecoder(ort, backend, await source(file), config, threads);
+  if (!rows) throw new Error(`${file} could not be rewired`);
+  console.log(`rewired, layout ${rows.layout}`);
+  decoder = rows;
 } else {
   const attention = values.path === 'static-group-query' ? 'group-query' : 'two-part';
-  const src = await source(`onnx/decoder_model_static${suffix}.onnx`);
-  const rewired = cpuStaticGraph(src.bytes, { attention });
-  const session = await createSession(ort, backend, { ...src, bytes: rewired.bytes }, { threads });
-  hidden = Number(
-    sessionInputs(session)
-      .find((v) => v.name === 'inputs_embeds')
-      ?.shape?.at(-1),
-  );
-  const decoder = new CpuStaticDecoder(ort, session, {
-    layers: Number(config.numLayers),
-    kvHeads: Number(config.numKvHeads),
-    headDim: Number(config.headDim),
-    maxLength: config.contextLength,
-    positionIds: session.inputNames.includes('position_ids'),
-    attention: rewired.attention,
-  });
-  open = () => decoder.open();
+  ({ decoder } = await loadCpuStaticDecoder(ort, backend, await source(file), config, {
+    attention,
+    threads,
+  }));
 }
+const hidden = Number(
+  sessionInputs(decoder.session)
+    .find((v) => v.name === 'inputs_embeds')
+    ?.shape?.at(-1),
+);
 
 function embeds(length: number): DecoderInput {
   const data = Float32Array.from({ length: length * hidden }, (_, i) => Math.sin(i * 0.37) * 0.5);
@@ -84,7 +64,7 @@ function embeds(length: number): DecoderInput {
 }
 const prompt = Number(values.prompt);
 for (let rep = 0; rep < Number(values.reps); rep++) {
-  const sequence = open();
+  const sequence = decoder.open();
   const chunk = values.chunk === undefined ? prompt : Number(values.chunk);
   const times: string[] = [];
   const start = performance.now();

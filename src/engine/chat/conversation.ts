@@ -109,10 +109,10 @@ export class ChatConversation implements Conversation {
       // The captured decoder (WebGPU) is shared and prefills in milliseconds: its turns start from its own
       // cache, so the images alone are read ahead there.
       if (end === 0 || !this.fits(layout) || this.model.staticDecoder) return;
-      const prefix: PromptLayout = { slots: layout.slots.slice(0, end), rows: layout.rows.slice(0, end) };
+      const prefix = layoutPrefix(layout, end);
       const keep = commonPrefixLength(this.cached, prefix);
       await this.cache.truncate(keep);
-      this.cached = { slots: prefix.slots.slice(0, keep), rows: prefix.rows.slice(0, keep) };
+      this.cached = layoutPrefix(prefix, keep);
       if (keep < end) await this.cache.run(await prefillInput(this.model, prefix, keep, this.images), 1);
       this.cached = prefix;
     } finally {
@@ -210,7 +210,7 @@ export class ChatConversation implements Conversation {
       await this.cache.truncate(0);
     } else await this.cache.truncate(keep);
     this.cachedOnStatic = decoder !== undefined;
-    this.cached = { slots: layout.slots.slice(0, keep), rows: layout.rows.slice(0, keep) };
+    this.cached = layoutPrefix(layout, keep);
     const state = newLoopState();
     const onDevice = decoder !== undefined && settings.sampler.argmaxOnly;
     const facts = (prefillMs: number): TurnFacts => ({
@@ -318,6 +318,11 @@ export class ChatConversation implements Conversation {
     }
     return key;
   }
+}
+
+/** The first `length` positions of a prompt. */
+function layoutPrefix(layout: PromptLayout, length: number): PromptLayout {
+  return { slots: layout.slots.slice(0, length), rows: layout.rows.slice(0, length) };
 }
 
 /** The last user turn alone, carrying the images the conversation was last about. */
