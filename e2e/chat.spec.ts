@@ -38,7 +38,11 @@ test('a photo, a question, a streamed answer and a follow-up about the same phot
   backend,
   consoleErrors,
 }) => {
-  await openApp(page, backend, backend === 'webgpu' ? 6 : 12);
+  test.skip(
+    backend !== 'wasm',
+    'On WebGPU, photo answers and a follow-up are checked word for word in backends-agree and shapes; the streaming UI does not depend on the backend.',
+  );
+  await openApp(page, backend, 12);
   await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', backend);
 
   await page.getByTestId('image-input').setInputFiles(photoPath);
@@ -96,6 +100,10 @@ test('a seed set in the settings panel reproduces a sampled answer', async ({
   backend,
   consoleErrors,
 }) => {
+  test.skip(
+    backend !== 'wasm',
+    'The seed reaches the sampler in the worker, which samples logits read back from either backend alike.',
+  );
   await openApp(page, backend, 8);
   await page.getByRole('button', { name: 'Settings' }).click();
   // The model's own defaults show until the user changes a value.

@@ -148,6 +148,14 @@ export interface GenerateOptions extends Partial<SamplingOptions> {
   readonly draftTokens?: number;
 }
 
+export interface PrepareOptions {
+  /**
+   * Stops the reading before its next image or prefill chunk (the images were removed, or the turn they
+   * belong to was stopped); the promise then rejects with an 'aborted' GlimpseError.
+   */
+  readonly signal?: AbortSignal;
+}
+
 /** A call's generation options as data, e.g. to cross a worker boundary or to persist. */
 export type GenerationSettings = Omit<GenerateOptions, 'signal'>;
 
@@ -244,7 +252,7 @@ export interface Conversation {
    * On a CPU backend that is most of a photo question's time to the first token. A send waits for a
    * preparation under way; one asked while a turn runs, or that cannot fit the context, does nothing.
    */
-  prepare(images: readonly RgbaImage[]): Promise<void>;
+  prepare(images: readonly RgbaImage[], options?: PrepareOptions): Promise<void>;
   /** Frees the KV cache and cached image embeddings. */
   dispose(): void;
 }

@@ -18,7 +18,7 @@ const pixel: RgbaImage = { width: 1, height: 1, data: new Uint8Array(4) };
 function recordingModel(hasVision = true) {
   const turns: { kind: string; turn?: UserTurn; options: GenerateOptions }[] = [];
   /** The images of each preparation, and which conversation (by creation order) it was asked of. */
-  const prepared: { conversation: number; images: readonly RgbaImage[] }[] = [];
+  const prepared: { conversation: number; images: readonly RgbaImage[]; signal?: AbortSignal }[] = [];
   let conversations = 0;
   const control = { fail: false, reading: Promise.resolve() };
   const run = (kind: string, options: GenerateOptions = {}, turn?: UserTurn) => {
@@ -36,9 +36,13 @@ function recordingModel(hasVision = true) {
         messages: [],
         send: (turn, options) => run(`send to ${conversation}`, options, turn),
         regenerate: (options) => run('regenerate', options),
-        prepare: async (images) => {
-          prepared.push({ conversation, images });
-          await control.reading;
+        prepare: async (images, options) => {
+          prepared.push({ conversation, images, ...(options?.signal ? { signal: options.signal } : {}) });
+          // As the engine does, a stopped reading ends at once, rejected.
+          await new Promise<void>((resolve, reject) => {
+            control.reading.then(resolve, reject);
+            options?.signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+          });
         },
         dispose() {},
       };
@@ -155,7 +159,7 @@ describe('chat actions', () => {
       { blob: new Blob(['y'], { type: 'image/png' }), name: 'b.png' },
     ]);
     await vi.waitFor(() => expect(prepared).toHaveLength(1));
-    expect(prepared[0]).toEqual({ conversation: 1, images: [pixel, pixel] });
+    expect(prepared[0]).toMatchObject({ conversation: 1, images: [pixel, pixel] });
     store.getState().setDraft('Which is brighter?');
     await actions.send();
     expect(turns.map((t) => [t.kind, t.turn?.images?.length])).toEqual([['send to 1', 2]]);
@@ -185,6 +189,62 @@ describe('chat actions', () => {
       ['send to 1', 'First'],
       ['send to 2', 'Hello?'],
     ]);
+  });
+
+  it('ends an answer stopped while its images are still read at once, and stops the reading', async () => {
+    const { model, turns, prepared, control } = recordingModel();
+    const { store, actions, saved } = startApp(model);
+    await actions.start('m');
+    control.reading = new Promise(() => {});
+    await actions.attachImages([{ blob: new Blob(['x'], { type: 'image/png' }), name: 'a.png' }]);
+    await vi.waitFor(() => expect(store.getState().readingAhead).toBe(true));
+    store.getState().setDraft('What is it?');
+    const sending = actions.send();
+    await vi.waitFor(() => expect(store.getState().generation).toBeDefined());
+    actions.stop();
+    await sending;
+    expect(prepared[0]?.signal?.aborted).toBe(true);
+    expect(store.getState().generation).toBeUndefined();
+    const messages = store.getState().active?.messages ?? [];
+    expect(messages.map((m) => [m.role, m.text])).toEqual([
+      ['user', 'What is it?'],
+      ['assistant', ''],
+    ]);
+    expect(store.getState().stoppedMessageIds.has(messages[1]?.id ?? '')).toBe(true);
+    expect(saved.at(-1)?.messages).toHaveLength(2);
+    // The engine never saw the stopped turn: the next one goes to a conversation rebuilt from the stored one.
+    control.reading = Promise.resolve();
+    store.getState().setDraft('And now?');
+    await actions.send();
+    expect(turns.map((t) => t.kind)).toEqual(['send to 2']);
+  });
+
+  it('stops reading an image the user removes, and reads the images left', async () => {
+    const { model, prepared, control } = recordingModel();
+    let decoded = 0;
+    const distinct = async (): Promise<RgbaImage> => ({
+      ...pixel,
+      data: new Uint8Array([++decoded, 0, 0, 0]),
+    });
+    const { store, actions } = startApp(model, distinct);
+    await actions.start('m');
+    let finishReading = () => {};
+    control.reading = new Promise((resolve) => {
+      finishReading = resolve;
+    });
+    await actions.attachImages([
+      { blob: new Blob(['x'], { type: 'image/png' }), name: 'a.png' },
+      { blob: new Blob(['y'], { type: 'image/png' }), name: 'b.png' },
+    ]);
+    await vi.waitFor(() => expect(prepared).toHaveLength(1));
+    const [first, second] = store.getState().attachments;
+    actions.removeAttachment(first?.id ?? '');
+    expect(prepared[0]?.signal?.aborted).toBe(true);
+    control.reading = Promise.resolve();
+    finishReading();
+    await vi.waitFor(() => expect(prepared).toHaveLength(2));
+    expect(prepared[1]?.images).toEqual([second?.image]);
+    await vi.waitFor(() => expect(store.getState().readingAhead).toBe(false));
   });
 
   it('reads no image ahead for a model that reads text only, or before any model is loaded', async () => {

@@ -50,6 +50,8 @@ export interface ChatActions {
    * fails is refused at once with a message naming it, and the draft and other attachments stay.
    */
   attachImages(files: readonly ImageFile[]): Promise<void>;
+  /** Takes an image out of the composer; a reading of it under way stops, and the images left are read. */
+  removeAttachment(id: string): void;
   send(): Promise<void>;
   regenerate(): Promise<void>;
   /**
@@ -92,6 +94,8 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
   // The readings ahead (readAhead), one after another; a turn starts once they have settled, whichever
   // conversation it is for, so that the model never runs two things at once.
   let readingAhead: Promise<void> = Promise.resolve();
+  // The reading under way: the images it reads, and how to stop it.
+  let reading: { readonly images: readonly RgbaImage[]; readonly controller: AbortController } | undefined;
 
   // What the next load asks the worker for; a lost GPU device turns it to wasm for the rest of the session.
   let backend: BackendPreference = deps.backend;
@@ -170,7 +174,16 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
     const conversation = await engineConversation(active, active.messages.length);
     // A send that started meanwhile has moved the images to the worker, and reads them itself.
     if (store.getState().generation) return;
-    await conversation.prepare(attachments.map((attachment) => attachment.image));
+    const images = attachments.map((attachment) => attachment.image);
+    const controller = new AbortController();
+    reading = { images, controller };
+    store.getState().readingAheadChanged(true);
+    try {
+      await conversation.prepare(images, { signal: controller.signal });
+    } finally {
+      reading = undefined;
+      store.getState().readingAheadChanged(false);
+    }
   }
 
   async function save(): Promise<void> {
@@ -225,7 +238,16 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
     begin();
     try {
       await save();
-      await readingAhead;
+      if (!(await settledBeforeAbort(readingAhead, controller.signal))) {
+        // Stopped while the model still read the images ahead: the answer ends now, and so does the
+        // reading. The engine never saw this turn, so its conversation is rebuilt from the stored one.
+        reading?.controller.abort();
+        closeConversation(conversationId);
+        generating = undefined;
+        store.getState().turnFinished('', 'aborted', undefined);
+        await save();
+        return;
+      }
       const options = { ...generationOf(store.getState().settings), signal: controller.signal };
       await consume(conversationId, await answer(options));
     } catch (err) {
@@ -355,6 +377,14 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
       })();
       preparing.add(decoding);
       await decoding.finally(() => preparing.delete(decoding));
+      readAhead();
+    },
+
+    removeAttachment(id) {
+      store.getState().removeAttachment(id);
+      const kept = new Set(store.getState().attachments.map((attachment) => attachment.image));
+      if (!reading || reading.images.every((image) => kept.has(image))) return;
+      reading.controller.abort();
       readAhead();
     },
 
@@ -520,4 +550,18 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
     },
   };
   return actions;
+}
+
+/** Whether `work` settled before `signal` aborted. */
+function settledBeforeAbort(work: Promise<unknown>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const settled = () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    };
+    work.then(settled, settled);
+  });
 }

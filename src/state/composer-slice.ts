@@ -15,10 +15,13 @@ export interface ComposerSlice {
   readonly attachments: readonly Attachment[];
   /** Images still being decoded: a send waits for them, and the composer says so. */
   readonly preparingImages: number;
+  /** The model is reading the attached images ahead of the send (Conversation.prepare); a send waits for it. */
+  readonly readingAhead: boolean;
   setDraft(draft: string): void;
   addAttachment(attachment: Attachment): void;
   removeAttachment(id: string): void;
   preparingImagesChanged(delta: number): void;
+  readingAheadChanged(reading: boolean): void;
   /**
    * After a send: the text and images sent now belong to the conversation. What was typed or attached
    * while the send waited for its images stays for the next message.
@@ -30,11 +33,13 @@ export const createComposerSlice: SliceCreator<ComposerSlice> = (set) => ({
   draft: '',
   attachments: [],
   preparingImages: 0,
+  readingAhead: false,
   setDraft: (draft) => set({ draft }),
   addAttachment: (attachment) => set((state) => ({ attachments: [...state.attachments, attachment] })),
   removeAttachment: (id) =>
     set((state) => ({ attachments: state.attachments.filter((attachment) => attachment.id !== id) })),
   preparingImagesChanged: (delta) => set((state) => ({ preparingImages: state.preparingImages + delta })),
+  readingAheadChanged: (readingAhead) => set({ readingAhead }),
   clearComposer: ({ text, attachmentIds }) =>
     set((state) => ({
       draft: state.draft.trim() === text ? '' : state.draft,

@@ -34,7 +34,8 @@ export interface ConversationsSlice {
   /** Drops the last answer and starts an empty one in its place. */
   regenerateStarted(answerId: string, now: number, updatedAt: number): void;
   deltaReceived(text: string, tokens: number, now: number): void;
-  turnFinished(text: string, reason: FinishReason, stats: TurnStats): void;
+  /** `stats` is absent for a turn stopped before the engine started it. */
+  turnFinished(text: string, reason: FinishReason, stats: TurnStats | undefined): void;
   turnFailed(error: GlimpseErrorObject): void;
   conversationRenamed(id: string, title: string): void;
   conversationDeleted(id: string): void;
@@ -126,7 +127,11 @@ export const createConversationsSlice: SliceCreator<ConversationsSlice> = (set) 
       const stopped = new Set(state.stoppedMessageIds);
       if (reason === 'aborted') stopped.add(generation.messageId);
       return {
-        active: replaceMessage(active, generation.messageId, (m) => ({ ...m, text, stats })),
+        active: replaceMessage(active, generation.messageId, (m) => ({
+          ...m,
+          text,
+          ...(stats ? { stats } : {}),
+        })),
         generation: undefined,
         stoppedMessageIds: stopped,
       };

@@ -22,6 +22,8 @@ class RecordingModel implements LoadedModel {
   readonly options: GenerateOptions[] = [];
   /** The images of each preparation, in order. */
   readonly prepared: (readonly RgbaImage[])[] = [];
+  /** The signal of each preparation, in order. */
+  readonly preparedSignals: (AbortSignal | undefined)[] = [];
   readonly name: string;
   released = false;
 
@@ -38,8 +40,9 @@ class RecordingModel implements LoadedModel {
       messages: [],
       send: (_turn, options) => answer(options),
       regenerate: answer,
-      prepare: async (images) => {
+      prepare: async (images, options) => {
         this.prepared.push(images);
+        this.preparedSignals.push(options?.signal);
       },
       dispose() {},
     };
@@ -136,6 +139,15 @@ describe('inference host', () => {
       [3, 'result'],
       [4, 'error'],
     ]);
+    // The page stops a reading (its image was removed) as it stops a turn.
+    const reading = host.handle({
+      id: 5,
+      kind: 'prepare',
+      payload: { conversationId: 'c', images: [image] },
+    });
+    await host.handle({ id: 6, kind: 'abort', payload: { requestId: 5 } });
+    await reading;
+    expect(model.preparedSignals.at(-1)?.aborted).toBe(true);
   });
 
   it('asks the engine for graph capture only where the runtime honours it', async () => {

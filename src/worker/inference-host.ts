@@ -187,7 +187,7 @@ export function createInferenceHost(deps: HostDeps): InferenceHost {
       }
       case 'prepare': {
         const { conversationId, images } = request.payload;
-        await requireConversation(conversationId).prepare(images);
+        await requireConversation(conversationId).prepare(images, { signal });
         break;
       }
       case 'regenerate': {

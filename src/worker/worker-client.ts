@@ -17,6 +17,7 @@ import type {
   LoadedModel,
   LoadProgress,
   ModelInfo,
+  PrepareOptions,
   RgbaImage,
   UserTurn,
 } from '../engine/types';
@@ -276,9 +277,12 @@ class RemoteConversation implements Conversation {
     );
   }
 
-  async prepare(images: readonly RgbaImage[]): Promise<void> {
+  async prepare(images: readonly RgbaImage[], options: PrepareOptions = {}): Promise<void> {
     await this.opened;
-    await this.client.call({ kind: 'prepare', payload: { conversationId: this.id, images } });
+    await this.client.call(
+      { kind: 'prepare', payload: { conversationId: this.id, images } },
+      { signal: options.signal },
+    );
   }
 
   dispose(): void {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 // biome-ignore lint/style/noRestrictedImports: a test is the host here and supplies the runtime.
 import * as ort from 'onnxruntime-web';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GlimpseError } from '../errors';
 import { loadModel } from '../model/load';
 import { folderReader } from '../node/folder-reader';
@@ -216,6 +216,61 @@ describe('a conversation', () => {
       (await send(model.createConversation(), turns[0] ?? { text: '' })).tokenIds,
     );
     for (const chat of [plain, ahead, changed, racing]) chat.dispose();
+  });
+
+  it('stops a long prefill between its chunks, and a reading before its images; the next turn answers as without', async () => {
+    const images = [0, 1, 2, 3].map((shift) => ({
+      ...image,
+      data: image.data.map((v, i) => (v + shift * i) % 256),
+    }));
+    const turn: UserTurn = { text: 'Compare the pictures.', images };
+    const next: UserTurn = { text: 'Which one is brightest?' };
+    const chat = model.createConversation();
+    const controller = new AbortController();
+    // Stopped as the first chunk of the prefill (four images, more positions than one chunk) comes back.
+    // Every session onnxruntime-web creates is an instance of this class.
+    const sessions = (ort.InferenceSession as unknown as { prototype: ort.InferenceSession }).prototype;
+    const run = sessions.run;
+    let chunks = 0;
+    const spy = vi.spyOn(sessions, 'run').mockImplementation(async function (
+      this: ort.InferenceSession,
+      ...args: Parameters<typeof run>
+    ) {
+      const result = await run.apply(this, args);
+      const embeds = (args[0] as Record<string, ort.Tensor>).inputs_embeds;
+      if ((embeds?.dims[1] ?? 0) > 1) {
+        chunks++;
+        controller.abort();
+      }
+      return result;
+    });
+    let stopped: Done;
+    try {
+      stopped = await send(chat, turn, { ...GREEDY, signal: controller.signal });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(stopped.stats.promptTokens).toBeGreaterThan(256);
+    expect(chunks).toBe(1);
+    expect(stopped.reason).toBe('aborted');
+    expect(stopped.tokenIds).toEqual([]);
+    expect(chat.messages.map((m) => [m.role, m.text])).toEqual([
+      ['user', turn.text],
+      ['assistant', ''],
+    ]);
+    const fresh = model.createConversation({ history: chat.messages });
+    expect((await send(chat, next)).tokenIds).toEqual((await send(fresh, next)).tokenIds);
+
+    // A reading stopped before it starts encodes nothing, and the send reads the images itself.
+    const reader = model.createConversation();
+    const stop = new AbortController();
+    const reading = reader.prepare(images, { signal: stop.signal });
+    stop.abort();
+    await expect(reading).rejects.toMatchObject({ code: 'aborted' });
+    const read = await send(reader, turn);
+    expect(read.stats.visionMs).toBeGreaterThan(0);
+    expect(read.tokenIds).toEqual((await send(model.createConversation(), turn)).tokenIds);
+    for (const c of [chat, fresh, reader]) c.dispose();
   });
 
   it('takes several images a turn, encodes each once per conversation, and refuses too many before encoding', async () => {

@@ -4,7 +4,7 @@
  * prefills only the rest. Images are encoded once and kept by content.
  */
 import { type DecoderSequence, runLast, type StepRow } from '../decoder/sequence';
-import { GlimpseError } from '../errors';
+import { GlimpseError, throwIfAborted } from '../errors';
 import { preprocessImage } from '../image/preprocess';
 import type {
   ChatMessage,
@@ -13,6 +13,7 @@ import type {
   GenerateEvent,
   GenerateOptions,
   OverflowPolicy,
+  PrepareOptions,
   RgbaImage,
   UserTurn,
 } from '../types';
@@ -90,20 +91,21 @@ export class ChatConversation implements Conversation {
     });
   }
 
-  prepare(images: readonly RgbaImage[]): Promise<void> {
-    const prepared = this.preparing.then(() => this.prepareNow(images));
+  prepare(images: readonly RgbaImage[], options: PrepareOptions = {}): Promise<void> {
+    const prepared = this.preparing.then(() => this.prepareNow(images, options.signal));
     this.preparing = prepared.catch(() => {});
     return prepared;
   }
 
-  private async prepareNow(images: readonly RgbaImage[]): Promise<void> {
+  private async prepareNow(images: readonly RgbaImage[], signal: AbortSignal | undefined): Promise<void> {
     if (this.disposed || this.busy || images.length === 0) return;
     this.busy = true;
     try {
       // The turn as it will be sent, but for its words: the template puts a turn's images before them.
       const messages: ChatMessage[] = [...this.history, { role: 'user', text: '', images }];
       if (!this.fits(this.layout(messages))) return;
-      await this.encodeImages(messages);
+      await this.encodeImages(messages, signal);
+      throwIfAborted(signal);
       const layout = this.layout(messages);
       const end = layout.slots.findLastIndex((slot) => slot < 0) + 1;
       // The captured decoder (WebGPU) is shared and prefills in milliseconds: its turns start from its own
@@ -113,7 +115,8 @@ export class ChatConversation implements Conversation {
       const keep = commonPrefixLength(this.cached, prefix);
       await this.cache.truncate(keep);
       this.cached = layoutPrefix(prefix, keep);
-      if (keep < end) await this.cache.run(await prefillInput(this.model, prefix, keep, this.images), 1);
+      if (keep < end)
+        await this.cache.run(await prefillInput(this.model, prefix, keep, this.images), 1, { signal });
       this.cached = prefix;
     } finally {
       this.busy = false;
@@ -168,7 +171,14 @@ export class ChatConversation implements Conversation {
       contextReset = true;
       if (!this.fits(this.layout(messages))) throw this.overflowOf(this.layout(messages), messages);
     }
-    const visionMs = await this.encodeImages(messages);
+    const visionMs = await this.encodeImages(messages, options.signal);
+    if (options.signal?.aborted) {
+      // Stopped between two images: nothing of this turn reached the cache.
+      this.history = [...messages, { role: 'assistant', text: '' }];
+      const facts = { startedAt, promptTokens: 0, prefillTokens: 0, prefillMs: 0, graphCapture: false };
+      yield doneEvent(newLoopState(), { ...facts, visionMs, contextReset });
+      return;
+    }
     const layout = this.layout(messages);
     if (!this.fits(layout)) throw this.overflowOf(layout, messages);
     const settings = turnSettings(this.model, options, layout.slots.length);
@@ -228,10 +238,18 @@ export class ChatConversation implements Conversation {
     const prefillStart = performance.now();
     const input = await prefillInput(this.model, layout, keep, this.images);
     let firstLogits: StepRow;
-    if (decoder) {
-      if (input.kind !== 'embeds') throw new Error('unreachable: the static decoder takes embeddings');
-      firstLogits = await decoder.prefill(input.data);
-    } else firstLogits = await runLast(this.cache, input);
+    try {
+      if (decoder) {
+        if (input.kind !== 'embeds') throw new Error('unreachable: the static decoder takes embeddings');
+        firstLogits = await decoder.prefill(input.data);
+      } else firstLogits = await runLast(this.cache, input, { signal: options.signal });
+    } catch (err) {
+      // Stopped between two chunks of a long prefill: the cache keeps them, `cached` only the common prefix.
+      if (!options.signal?.aborted || GlimpseError.from(err).code !== 'aborted') throw err;
+      this.history = [...messages, { role: 'assistant', text: '' }];
+      yield doneEvent(state, facts(performance.now() - prefillStart));
+      return;
+    }
     this.cached = layout;
     const prefillMs = performance.now() - prefillStart;
 
@@ -274,10 +292,14 @@ export class ChatConversation implements Conversation {
     return overflowError(layout.slots.length, this.model.contextLength, { images, imagePositions });
   }
 
-  /** Encodes each image of the messages not yet seen, once per conversation; returns the milliseconds spent. */
-  private async encodeImages(messages: readonly ChatMessage[]): Promise<number> {
+  /**
+   * Encodes each image of the messages not yet seen, once per conversation; returns the milliseconds spent.
+   * Once `signal` aborts, the images left are not encoded: the turn or reading that asked has stopped.
+   */
+  private async encodeImages(messages: readonly ChatMessage[], signal?: AbortSignal): Promise<number> {
     let spent = 0;
     for (const image of messages.flatMap((message) => message.images ?? [])) {
+      if (signal?.aborted) break;
       const start = performance.now();
       const key = this.keyOf(image);
       if (this.imageIndex.has(key)) continue;

@@ -95,10 +95,16 @@ export class CpuStaticSequence implements DecoderSequence {
     this.reserve(this.cache.length + count);
     const limit = this.decoder.shape.attention === 'two-part' ? PREFILL_CHUNK : undefined;
     try {
-      return await runInChunks(limit, input, rows, (chunk, wanted) => {
-        if (chunk.kind !== 'embeds') throw new Error('unreachable: a chunk of embeddings');
-        return this.runOnce(chunk, wanted, options);
-      });
+      return await runInChunks(
+        limit,
+        input,
+        rows,
+        (chunk, wanted) => {
+          if (chunk.kind !== 'embeds') throw new Error('unreachable: a chunk of embeddings');
+          return this.runOnce(chunk, wanted, options);
+        },
+        options.signal,
+      );
     } finally {
       this.scratch = [];
     }

@@ -1,10 +1,12 @@
 /** One decoder run over new positions, extending the KV cache and returning the logits of the last positions. */
 
+import { throwIfAborted } from '../errors';
 import type { DecoderSpec } from '../model/validate';
 import { float16ToFloat32 } from '../runtime/float16';
 import type { Ort, OrtTensor } from '../runtime/ort';
 import { createFloatTensor, int64Tensor } from '../runtime/tensors';
 import type { KvCache } from './kv-cache';
+import type { SequenceRunOptions } from './sequence';
 import { type StepTimes, timed } from './step-times';
 
 /** What the new positions are: embeddings [T × hidden] for 'embeds' decoders, token ids for 'ids' ones. */
@@ -45,28 +47,34 @@ export async function runDecoderRows(
   cache: KvCache,
   input: DecoderInput,
   rows: number,
-  times?: StepTimes,
+  options: SequenceRunOptions = {},
 ): Promise<Float32Array[]> {
-  return runInChunks(spec.maxRunPositions, input, rows, (chunk, wanted) =>
-    runOnce(ort, spec, cache, chunk, wanted, times),
+  return runInChunks(
+    spec.maxRunPositions,
+    input,
+    rows,
+    (chunk, wanted) => runOnce(ort, spec, cache, chunk, wanted, options.times),
+    options.signal,
   );
 }
 
 /**
  * `run` over `input` in chunks of at most `limit` positions, one after another, keeping the rows of the
  * last `rows` positions: each chunk is asked for those it holds (at least one, since a decoder run always
- * computes some).
+ * computes some). An aborted `signal` stops it before the next chunk.
  */
 export async function runInChunks<Row>(
   limit: number | undefined,
   input: DecoderInput,
   rows: number,
   run: (chunk: DecoderInput, rows: number) => Promise<Row[]>,
+  signal?: AbortSignal,
 ): Promise<Row[]> {
   const length = inputLength(input);
   if (limit === undefined || length <= limit) return run(input, rows);
   const kept: Row[] = [];
   for (let start = 0; start < length; start += limit) {
+    if (start > 0) throwIfAborted(signal);
     const end = Math.min(length, start + limit);
     const wanted = Math.max(1, Math.min(end - start, rows - (length - end)));
     const chunk = await run(sliceInput(input, start, end), wanted);

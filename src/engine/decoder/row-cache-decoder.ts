@@ -68,8 +68,12 @@ class RowCacheSequence implements DecoderSequence {
     if (count < 1 || rows < 1 || rows > count) throw new Error(`cannot keep ${rows} rows of ${count}`);
     // Room for the whole run at once, not chunk by chunk: each growth copies the cache into new memory.
     this.cache.reserve(this.cache.length + count);
-    return runInChunks(this.decoder.spec.maxRunPositions, input, rows, (chunk, wanted) =>
-      this.runOnce(chunk, wanted, options),
+    return runInChunks(
+      this.decoder.spec.maxRunPositions,
+      input,
+      rows,
+      (chunk, wanted) => this.runOnce(chunk, wanted, options),
+      options.signal,
     );
   }
 

@@ -17,6 +17,11 @@ export interface SequenceRunOptions {
   /** The argmax is all the caller needs (a greedy sampler): a decoder that computes it may skip the logits. */
   readonly tokensOnly?: boolean;
   readonly times?: StepTimes;
+  /**
+   * A run of several chunks (a photo's prefill, seconds on a CPU) stops between them once this aborts,
+   * with an 'aborted' GlimpseError; the cache then holds the chunks already run.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface DecoderSequence {
@@ -36,8 +41,12 @@ export interface SequenceOpener {
 }
 
 /** The row of a run's last position: after a prompt's prefill, what the first token is sampled from. */
-export async function runLast(sequence: DecoderSequence, input: DecoderInput): Promise<StepRow> {
-  const [row] = await sequence.run(input, 1);
+export async function runLast(
+  sequence: DecoderSequence,
+  input: DecoderInput,
+  options?: SequenceRunOptions,
+): Promise<StepRow> {
+  const [row] = await sequence.run(input, 1, options);
   if (row === undefined) throw new Error('a decoder run gave no row');
   return row;
 }
@@ -49,7 +58,7 @@ export function mergedSequence(ort: Ort, spec: DecoderSpec, slicer: KvSlicer | u
     get length() {
       return cache.length;
     },
-    run: (input, rows, options) => runDecoderRows(ort, spec, cache, input, rows, options?.times),
+    run: (input, rows, options) => runDecoderRows(ort, spec, cache, input, rows, options),
     truncate: (length) => cache.truncate(length),
     clear: () => cache.clear(),
   };

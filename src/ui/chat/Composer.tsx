@@ -13,7 +13,7 @@ export function Composer() {
   const setDraft = useAppState((s) => s.setDraft);
   const attachments = useAppState((s) => s.attachments);
   const preparingImages = useAppState((s) => s.preparingImages);
-  const removeAttachment = useAppState((s) => s.removeAttachment);
+  const readingAhead = useAppState((s) => s.readingAhead);
   const generating = useAppState((s) => s.generation !== undefined);
   const ready = useAppState((s) => s.load.status === 'ready');
   // A text-only model continues what it is given; it has no use for an image.
@@ -74,7 +74,7 @@ export function Composer() {
                   type="button"
                   className="attachment-remove"
                   onClick={() => {
-                    removeAttachment(attachment.id);
+                    actions.removeAttachment(attachment.id);
                     textarea.current?.focus();
                   }}
                   aria-label={`Remove ${attachment.name}`}
@@ -88,6 +88,12 @@ export function Composer() {
                 <span className="attachment-name">
                   {preparingImages === 1 ? 'Reading the image…' : `Reading ${preparingImages} images…`}
                 </span>
+              </li>
+            )}
+            {readingAhead && preparingImages === 0 && (
+              // The model reads the images while the question is typed: the answer then starts sooner.
+              <li className="attachment-note" role="status" data-testid="reading-ahead">
+                {attachments.length === 1 ? 'Looking at the image…' : 'Looking at the images…'}
               </li>
             )}
           </ul>

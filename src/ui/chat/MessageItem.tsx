@@ -8,6 +8,8 @@ import { Markdown } from './Markdown';
 interface Props {
   readonly message: StoredMessage;
   readonly streaming: boolean;
+  /** The answer waits for the model to finish reading the question's images. */
+  readonly lookingAtImages: boolean;
   readonly stopped: boolean;
   readonly canRegenerate: boolean;
   readonly onRegenerate: () => void;
@@ -17,6 +19,7 @@ interface Props {
 export const MessageItem = memo(function MessageItem({
   message,
   streaming,
+  lookingAtImages,
   stopped,
   canRegenerate,
   onRegenerate,
@@ -54,10 +57,11 @@ export const MessageItem = memo(function MessageItem({
     >
       <div className="answer">
         {message.text === '' && streaming ? (
-          <span className="typing" role="status" aria-label="Thinking">
+          <span className="typing" role="status" aria-label={lookingAtImages ? undefined : 'Thinking'}>
             <i />
             <i />
             <i />
+            {lookingAtImages && <span className="typing-note">Looking at the image…</span>}
           </span>
         ) : (
           <Markdown text={message.text} />

@@ -7,6 +7,7 @@ export function MessageList() {
   const active = useAppState((s) => s.active);
   const generation = useAppState((s) => s.generation);
   const stopped = useAppState((s) => s.stoppedMessageIds);
+  const readingAhead = useAppState((s) => s.readingAhead);
   const ready = useAppState((s) => s.load.status === 'ready');
   const actions = useActions();
   const end = useRef<HTMLDivElement>(null);
@@ -35,6 +36,7 @@ export function MessageList() {
           key={message.id}
           message={message}
           streaming={generation?.messageId === message.id}
+          lookingAtImages={readingAhead && generation?.messageId === message.id}
           stopped={stopped.has(message.id)}
           canRegenerate={message.id === lastId && ready && !generation}
           onRegenerate={onRegenerate}
