@@ -116,6 +116,11 @@ describe.each([
       const long = await done(kept.complete('Once upon a time', options));
       expect(long.tokenIds.length).toBeGreaterThan(256);
       expect(long.tokenIds).toEqual((await done(whole.complete('Once upon a time', options))).tokenIds);
+      // A prompt that long prefills in chunks here (the exports' plain attention) and in one run there.
+      const prompt = { temperature: 0, maxNewTokens: 24, draftTokens: 0 };
+      const chunked = await done(kept.complete(long.text, prompt));
+      expect(chunked.stats.prefillTokens).toBeGreaterThan(256);
+      expect(chunked.tokenIds).toEqual((await done(whole.complete(long.text, prompt))).tokenIds);
     });
   });
 });

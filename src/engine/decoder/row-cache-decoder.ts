@@ -7,6 +7,7 @@
 import type { DecoderSpec } from '../model/validate';
 import type { Ort, OrtSession, OrtTensor } from '../runtime/ort';
 import { int64Tensor } from '../runtime/tensors';
+import { PREFILL_CHUNK } from './cpu-static-decoder';
 import { KV_ENDS, KV_STARTS } from './cpu-static-graph';
 import { type DecoderInput, inputLength, lastRows, runInChunks, stepFeeds } from './decoder';
 import { KvBuffers } from './kv-buffers';
@@ -68,8 +69,12 @@ class RowCacheSequence implements DecoderSequence {
     if (count < 1 || rows < 1 || rows > count) throw new Error(`cannot keep ${rows} rows of ${count}`);
     // Room for the whole run at once, not chunk by chunk: each growth copies the cache into new memory.
     this.cache.reserve(this.cache.length + count);
+    // The exports' plain attention builds a run's scores whole, [heads, new, past + new], as the two-part
+    // attention does: in chunks a photo question's prefill took no longer on wasm (8.3 against 9.0 s at 866
+    // positions, bench/README.md), and a stop takes effect between them.
+    const { layout, spec } = this.decoder;
     return runInChunks(
-      this.decoder.spec.maxRunPositions,
+      spec.maxRunPositions ?? (layout === 'rows' ? PREFILL_CHUNK : undefined),
       input,
       rows,
       (chunk, wanted) => this.runOnce(chunk, wanted, options),
