@@ -28,7 +28,8 @@ Options:
   --temperature N        0 is greedy (default: the package's generation_config)
   --top-p N, --top-k N, --repetition-penalty N, --seed N
   --max-new-tokens N
-  --draft-tokens N       draft tokens per decoder run, copied from the context (default: 4 on webgpu, else 0)
+  --draft-tokens N       draft tokens per decoder run, copied from the context (default: 4, or 0 on a merged
+                         decoder that hands its whole cache back on cpu and wasm)
   --dtype DTYPE          fp32, fp16, q4, q4f16, quantized, int8, uint8, bnb4 (every part); PART=DTYPE
                          for one part (vision_encoder, projector, embed_tokens, decoder_model_merged),
                          repeatable, later ones winning; parts not named get the backend's choice

@@ -17,7 +17,8 @@ Options:
   --max-new-tokens N     tokens per run
   --turns N              turns of the multi-turn conversation (default 5)
   --wasm-threads N       onnxruntime-web threads (default 1)
-  --draft-tokens N       Glimpse's draft tokens per decoder run (default: its own, 4 on webgpu, else 0)
+  --draft-tokens N       Glimpse's draft tokens per decoder run (default: its own, 4 where a wrong draft is a
+                         length change, else 0)
   --no-static-cache      Glimpse on cpu and wasm decodes with the merged decoder even where the package
                          has decoder_model_static in its dtype (the baseline of the KV cache kept in place)
   --no-row-cache         Glimpse's merged decoder on cpu and wasm hands back its whole KV cache on every run,

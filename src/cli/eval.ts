@@ -23,7 +23,8 @@ import type { CliIo } from './main';
 import { defaultCpuThreads, loadOrt } from './ort';
 
 export const EVAL_USAGE = `Usage:
-  glimpse eval --model DIR --data FILE.jsonl [--dtype LIST] [--backend NAME] [--cpu-attention KIND] [--json]
+  glimpse eval --model DIR --data FILE.jsonl [--dtype LIST] [--backend NAME] [--cpu-attention KIND]
+               [--draft-tokens N] [--json]
 
   --data FILE.jsonl   one item a line: {"image", "question", "answer"} (right when the answer's words
                       appear in the reply) or {"image", "question", "choices", "answer"} (right when the
@@ -34,6 +35,8 @@ export const EVAL_USAGE = `Usage:
   --cpu-attention KIND  group-query or two-part: the static decoder's attention on cpu and wasm (default
                       two-part)
   --max-new-tokens N  per answer (default 128: a one-sentence description fits); decoding is greedy
+  --draft-tokens N    draft tokens per decoder run (default: the backend's); the report says how many came
+                      true, per run that carried any, on the model's own answers
   --json              one JSON object: items with each dtype's reply, accuracy, agreement`;
 
 const DEFAULT_DTYPES: readonly Dtype[] = ['fp32', 'q4', 'q4f16'];
@@ -47,6 +50,7 @@ interface EvalCommand {
   readonly backend: Backend;
   readonly cpuAttention: CpuAttentionKind | undefined;
   readonly maxNewTokens: number;
+  readonly draftTokens: number | undefined;
   readonly json: boolean;
 }
 
@@ -69,6 +73,7 @@ function parseEvalCommand(argv: readonly string[]): EvalCommand {
       backend: { type: 'string' },
       'cpu-attention': { type: 'string' },
       'max-new-tokens': { type: 'string' },
+      'draft-tokens': { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -90,6 +95,10 @@ function parseEvalCommand(argv: readonly string[]): EvalCommand {
   const maxNewTokens = Number(values['max-new-tokens'] ?? 128);
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1)
     throw new EvalUsageError('--max-new-tokens takes a positive integer.');
+  const draftText = values['draft-tokens'];
+  const draftTokens = draftText === undefined ? undefined : Number(draftText);
+  if (draftTokens !== undefined && (!Number.isInteger(draftTokens) || draftTokens < 0))
+    throw new EvalUsageError('--draft-tokens takes a whole number.');
   return {
     model: values.model,
     data: values.data,
@@ -97,6 +106,7 @@ function parseEvalCommand(argv: readonly string[]): EvalCommand {
     backend: backend as Backend,
     cpuAttention,
     maxNewTokens,
+    draftTokens,
     json: values.json ?? false,
   };
 }
@@ -110,6 +120,8 @@ interface DtypeRun {
   }[];
   readonly accuracy: Accuracy;
   readonly seconds: number;
+  /** Summed over every answer: decoder steps after the first token, and the draft tokens' tally. */
+  readonly decoding: { steps: number; fed: number; accepted: number; runs: number };
 }
 
 async function answerAll(
@@ -126,8 +138,13 @@ async function answerAll(
     ...(command.cpuAttention ? { cpuAttention: command.cpuAttention } : {}),
     dtype: { vision_encoder: dtype, projector: dtype, embed_tokens: dtype, decoder_model_merged: dtype },
   });
-  const options = { temperature: 0, maxNewTokens: command.maxNewTokens };
+  const options = {
+    temperature: 0,
+    maxNewTokens: command.maxNewTokens,
+    ...(command.draftTokens === undefined ? {} : { draftTokens: command.draftTokens }),
+  };
   const replies: DtypeRun['replies'][number][] = [];
+  const decoding = { steps: 0, fed: 0, accepted: 0, runs: 0 };
   try {
     for (const item of items) {
       const image = images.get(item.image);
@@ -136,7 +153,14 @@ async function answerAll(
       for (const [turn, text] of [...item.before, item.question].entries()) {
         reply = '';
         const events = conversation.send(turn === 0 && image ? { text, images: [image] } : { text }, options);
-        for await (const event of events) if (event.type === 'done') reply = event.text;
+        for await (const event of events) {
+          if (event.type !== 'done') continue;
+          reply = event.text;
+          decoding.steps += event.stats.decodeSteps?.steps ?? 0;
+          decoding.fed += event.stats.drafts?.fed ?? 0;
+          decoding.accepted += event.stats.drafts?.accepted ?? 0;
+          decoding.runs += event.stats.drafts?.runs ?? 0;
+        }
       }
       conversation.dispose();
       replies.push({ reply, ...scoreReply(reply, item.answer, item.choices) });
@@ -147,7 +171,7 @@ async function answerAll(
   const accuracy = accuracyOf(
     items.map((item, i) => ({ kind: item.kind, correct: replies[i]?.correct ?? false })),
   );
-  return { dtype, replies, accuracy, seconds: (performance.now() - started) / 1000 };
+  return { dtype, replies, accuracy, seconds: (performance.now() - started) / 1000, decoding };
 }
 
 function kindsOf(items: readonly EvalItem[]): string[] {
@@ -185,6 +209,14 @@ function formatReport(
   for (const [dtype, a] of agreement) {
     lines.push(
       `Agreement ${runs[0]?.dtype} vs ${dtype}: same reply ${percent(a.sameReply)} (${a.sameReply.correct}/${a.sameReply.total}), same verdict ${percent(a.sameVerdict)}`,
+    );
+  }
+  for (const { dtype, decoding } of runs) {
+    const { steps, fed, accepted, runs: carried } = decoding;
+    if (fed === 0) continue;
+    lines.push(
+      `Drafts ${dtype}: ${accepted} of ${fed} came true (${((accepted / fed) * 100).toFixed(1)}%), ` +
+        `${(accepted / carried).toFixed(2)} per run of the ${carried} that carried drafts, in ${steps} decoder steps`,
     );
   }
   lines.push(`Time: ${runs.map((run) => `${run.dtype} ${run.seconds.toFixed(1)} s`).join(', ')}`);
@@ -233,6 +265,7 @@ export async function runEval(argv: readonly string[], io: CliIo): Promise<numbe
         accuracy: Object.fromEntries(runs.map((run) => [run.dtype, run.accuracy])),
         agreement: Object.fromEntries(agreement),
         seconds: Object.fromEntries(runs.map((run) => [run.dtype, run.seconds])),
+        decoding: Object.fromEntries(runs.map((run) => [run.dtype, run.decoding])),
       };
       io.stdout(`${JSON.stringify(report)}\n`);
     } else {

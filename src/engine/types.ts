@@ -142,8 +142,9 @@ export interface GenerateOptions extends Partial<SamplingOptions> {
   /**
    * The most draft tokens, copied from earlier in the conversation (prompt lookup), that each decoder run
    * checks besides the next token. The answer is the one a step per token gives (up to float rounding
-   * between runs over one position and over several); 0 turns drafting off. Default: 4 on WebGPU, where a
-   * run costs about the same for a few more positions, 0 on the CPU backends.
+   * between runs over one position and over several); 0 turns drafting off. Default: 4 on WebGPU, and on
+   * the CPU backends where the cache stays in place (a wrong draft is then a length change); 0 on a merged
+   * decoder that hands its whole cache back, where each wrong draft costs a copy of it.
    */
   readonly draftTokens?: number;
 }
@@ -198,8 +199,11 @@ export interface TurnStats {
   readonly totalMs: number;
   /** Where the decode steps' time went (absent when the answer took one token). */
   readonly decodeSteps?: DecodeStepStats;
-  /** Draft tokens fed to the decoder this turn, and how many of them became part of the answer. */
-  readonly drafts?: { readonly fed: number; readonly accepted: number };
+  /**
+   * Draft tokens fed to the decoder this turn, how many of them became part of the answer, and the decoder
+   * runs that carried any.
+   */
+  readonly drafts?: { readonly fed: number; readonly accepted: number; readonly runs: number };
   /**
    * The conversation no longer fit in the context and, under the 'keep-last-turn' policy, this turn started
    * over from the last user turn (with the images it is about). The UI should say so.

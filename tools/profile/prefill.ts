@@ -2,8 +2,12 @@
  * Prefills of a photo question's length through one of the CPU backends' decoder paths, repeated in one
  * process, so that the first (which touches its memory for the first time) can be set beside the later ones.
  * `--chunk N` feeds the prompt in runs of N positions (each timed) instead of letting the sequence chunk it.
+ * `--steps N` then times, after each prefill, N decode steps of one position in turn with N runs of one
+ * position and `--drafts K` (default 4) more, each cut back to one (drafts that did not come true): what a
+ * draft costs on that path, the figure the draft-token default weighs against how often drafts come true.
  * `npx tsx tools/profile/prefill.ts [--package DIR] [--path static-two-part|static-group-query|rows]
- *  [--dtype quantized] [--backend wasm|cpu] [--threads 2] [--prompt 866] [--chunk N] [--reps 2]`
+ *  [--dtype quantized] [--backend wasm|cpu] [--threads 2] [--prompt 866] [--chunk N] [--reps 2]
+ *  [--steps N] [--drafts K]`
  * `rows` is the package's merged decoder rewired by row-cache-graph.ts.
  */
 import { readFile } from 'node:fs/promises';
@@ -27,6 +31,8 @@ const { values } = parseArgs({
     prompt: { type: 'string', default: '866' },
     chunk: { type: 'string' },
     reps: { type: 'string', default: '2' },
+    steps: { type: 'string', default: '0' },
+    drafts: { type: 'string', default: '4' },
   },
 });
 const backend = values.backend === 'cpu' ? 'cpu' : 'wasm';
@@ -78,5 +84,25 @@ for (let rep = 0; rep < Number(values.reps); rep++) {
     `${values.path} ${backend} ${threads}t chunk ${values.chunk ?? 'engine'}: prefill ${prompt} in ${ms.toFixed(0)} ms ` +
       `(${((prompt / ms) * 1000).toFixed(1)} tok/s) [${times.join(' ')}]`,
   );
+  const steps = Number(values.steps);
+  if (steps > 0) {
+    const drafts = Number(values.drafts);
+    const one: number[] = [];
+    const drafted: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      let t = performance.now();
+      await sequence.run(embeds(1), 1, { tokensOnly: true });
+      one.push(performance.now() - t);
+      t = performance.now();
+      await sequence.run(embeds(1 + drafts), 1 + drafts, { tokensOnly: true });
+      await sequence.truncate(sequence.length - drafts);
+      drafted.push(performance.now() - t);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
+    console.log(
+      `  past ${prompt}+: a step ${median(one).toFixed(1)} ms, a run with ${drafts} drafts cut back ` +
+        `${median(drafted).toFixed(1)} ms: ${(median(drafted) / median(one)).toFixed(2)}× (medians of ${steps})`,
+    );
+  }
   sequence.clear();
 }

@@ -88,6 +88,9 @@ describe.each([
     it('keeps the cache in place and gives the documented greedy sample (float32), with and without drafts', async () => {
       expect(kept.info.rowCache).toBe(true);
       expect(whole.info.rowCache).toBeUndefined();
+      // A wrong draft is a length change on the kept cache, a copy of all of it on the whole one.
+      expect(kept.info.defaults.draftTokens).toBe(4);
+      expect(whole.info.defaults.draftTokens).toBe(0);
       expect(read).toContain('onnx/decoder_model_merged.onnx');
       const greedy = { temperature: 0, maxNewTokens: 256, draftTokens: 0 };
       const reference = (await done(whole.complete('', greedy))).tokenIds;

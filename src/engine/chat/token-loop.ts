@@ -40,9 +40,10 @@ export interface LoopState {
   readonly tokenIds: number[];
   /** Tokens the decoder has consumed, i.e. that the KV cache now holds beyond the prompt. */
   readonly fed: number[];
-  /** Draft tokens fed, and how many of them the sampler then picked. */
+  /** Draft tokens fed, how many of them the sampler then picked, and the decoder runs that carried any. */
   drafted: number;
   accepted: number;
+  draftRuns: number;
   text: string;
   reason: FinishReason | undefined;
   firstTokenAt: number | undefined;
@@ -57,6 +58,7 @@ export function newLoopState(): LoopState {
     fed: [],
     drafted: 0,
     accepted: 0,
+    draftRuns: 0,
     text: '',
     reason: undefined,
     firstTokenAt: undefined,
@@ -141,6 +143,7 @@ export async function* decodeTokens(
       rows = await params.step([next, ...drafts]);
       state.fed.push(next);
       state.drafted += drafts.length;
+      if (drafts.length > 0) state.draftRuns++;
       unconfirmed = drafts.length;
     }
   } finally {
@@ -204,7 +207,9 @@ export function doneEvent(state: LoopState, turn: TurnFacts): GenerateEvent {
       decodeTokensPerSecond: decodeSeconds > 0 ? state.fed.length / decodeSeconds : 0,
       totalMs: endedAt - turn.startedAt,
       ...(steps ? { decodeSteps: steps } : {}),
-      ...(state.drafted > 0 ? { drafts: { fed: state.drafted, accepted: state.accepted } } : {}),
+      ...(state.drafted > 0
+        ? { drafts: { fed: state.drafted, accepted: state.accepted, runs: state.draftRuns } }
+        : {}),
       ...(turn.contextReset ? { contextReset: true } : {}),
       graphCapture: turn.graphCapture,
     },

@@ -185,7 +185,10 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
           : undefined,
       imageTokenId,
       contextLength: config.contextLength,
-      defaults: generationDefaults(files.generationConfig, DRAFT_TOKENS[backend]),
+      defaults: generationDefaults(
+        files.generationConfig,
+        draftTokensFor(backend, (cpuStatic?.decoder ?? rowCache) !== undefined),
+      ),
     };
     throwIfAborted(signal);
     tracker.report('warmup');
@@ -240,14 +243,20 @@ async function loadStaticDecoderOrNot(
 }
 
 /**
- * Under WebGPU a decoder run costs about the same for one position or five (it is bound by kernel
- * dispatch, not arithmetic) and a wrong draft is cut from the cache on the GPU, so drafts come nearly free.
- * Under wasm the cache lives in JS memory and each wrong draft costs a copy of all of it: on a tiny model
- * that halved decode speed. On cpu with a package's static decoder a wrong draft is only a length change
- * (cpu-static-decoder.ts), but how often drafts come true on real answers is not measured yet
- * (bench/README.md), so the default stays off there too.
+ * Draft tokens per decoder run by default (prompt lookup; 0 decodes one token a run).
+ * - WebGPU: a run costs about the same for one position or five (it is bound by kernel dispatch, not
+ *   arithmetic), and a wrong draft is cut from the cache on the GPU, so drafts come nearly free.
+ * - cpu and wasm with the cache kept in place (the static decoder, or a merged one rewired): a wrong draft is
+ *   a length change, and a run of one token and 4 drafts costs ~1.4 one-token steps at LLaVA-Interleave shapes,
+ *   so drafts pay once 0.4 of them come true a run. On real text they did 0.9–1.8 a run: stories260K's
+ *   stories, and shapes-llava's answers on its held-out set (1.06, 20 % fewer runs, 522 of 523 replies the
+ *   same; bench/README.md, "Draft tokens on the CPU backends").
+ * - cpu and wasm on a merged decoder that hands back its whole cache: each wrong draft costs a copy of all of
+ *   it (on a tiny model that halved decode speed), so none.
  */
-const DRAFT_TOKENS: Readonly<Record<Backend, number>> = { webgpu: 4, wasm: 0, cpu: 0 };
+function draftTokensFor(backend: Backend, cacheInPlace: boolean): number {
+  return backend === 'webgpu' || cacheInPlace ? 4 : 0;
+}
 
 /** The projector is needed, and loaded, only when the encoder does not already output image_features. */
 async function loadVisionParts(
