@@ -5,7 +5,7 @@
  * bench/results/<name>.json with its chart, and with --json prints the report as the last line.
  * By default it runs tiny-llava; `--model synthetic-interleave` (or a package folder) runs a package at real
  * shapes with the files the engine picks per backend, as `glimpse bench` resolves it (`--runs`,
- * `--max-new-tokens`, `--turns` as there; `--timeout` in seconds per job).
+ * `--max-new-tokens`, `--turns`, `--draft-tokens` as there; `--timeout` in seconds per job).
  */
 
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -59,6 +59,7 @@ function browserSetup(values: {
   runs?: string | undefined;
   'max-new-tokens'?: string | undefined;
   turns?: string | undefined;
+  'draft-tokens'?: string | undefined;
   'cpu-attention'?: string | undefined;
   'no-static-cache'?: boolean | undefined;
   'no-row-cache'?: boolean | undefined;
@@ -67,7 +68,9 @@ function browserSetup(values: {
     ...(values['cpu-attention'] === undefined ? [] : ['--cpu-attention', values['cpu-attention']]),
     ...(values['no-static-cache'] ? ['--no-static-cache'] : []),
     ...(values['no-row-cache'] ? ['--no-row-cache'] : []),
+    ...(values['draft-tokens'] === undefined ? [] : ['--draft-tokens', values['draft-tokens']]),
   ]);
+  const drafts = args.draftTokens === undefined ? {} : { draftTokens: args.draftTokens };
   const load = { staticCache: args.staticCache, rowCache: args.rowCache, cpuAttention: args.cpuAttention };
   if (values.model === undefined || values.model === 'tiny-llava') {
     const dtype = { vision_encoder: 'q4', embed_tokens: 'fp32', decoder_model_merged: 'q4' } as const;
@@ -79,11 +82,11 @@ function browserSetup(values: {
       dtypes: () => dtype,
       load,
       plan: values.quick
-        ? { runs: 3, maxNewTokens: 16, turns: 5, maxNewTokensPerTurn: 4 }
-        : { runs: 5, maxNewTokens: 32, turns: 5, maxNewTokensPerTurn: 8 },
+        ? { runs: 3, maxNewTokens: 16, turns: 5, maxNewTokensPerTurn: 4, ...drafts }
+        : { runs: 5, maxNewTokens: 32, turns: 5, maxNewTokensPerTurn: 8, ...drafts },
     };
   }
-  const passed = (['runs', 'max-new-tokens', 'turns'] as const).flatMap((option) => {
+  const passed = (['runs', 'max-new-tokens', 'turns', 'draft-tokens'] as const).flatMap((option) => {
     const value = values[option];
     return value === undefined ? [] : [`--${option}`, value];
   });
@@ -133,6 +136,7 @@ async function main(): Promise<void> {
       runs: { type: 'string' },
       'max-new-tokens': { type: 'string' },
       turns: { type: 'string' },
+      'draft-tokens': { type: 'string' },
       timeout: { type: 'string' },
       systems: { type: 'string' },
       'cpu-attention': { type: 'string' },
