@@ -31,7 +31,7 @@ import {
 } from './prompt';
 import { overflowError, type TurnSettings, turnSettings } from './sampling';
 import { leaseStaticDecoder, type StaticLease, staticSteps } from './static-turn';
-import { decodeTokens, doneEvent, newLoopState, type TurnFacts } from './token-loop';
+import { decodeTokens, doneEvent, type LoopState, newLoopState, type TurnFacts } from './token-loop';
 
 const EMPTY: PromptLayout = { slots: [], rows: [] };
 
@@ -174,9 +174,8 @@ export class ChatConversation implements Conversation {
     const visionMs = await this.encodeImages(messages, options.signal);
     if (options.signal?.aborted) {
       // Stopped between two images: nothing of this turn reached the cache.
-      this.history = [...messages, { role: 'assistant', text: '' }];
       const facts = { startedAt, promptTokens: 0, prefillTokens: 0, prefillMs: 0, graphCapture: false };
-      yield doneEvent(newLoopState(), { ...facts, visionMs, contextReset });
+      yield this.stoppedBeforeAnswer(messages, newLoopState(), { ...facts, visionMs, contextReset });
       return;
     }
     const layout = this.layout(messages);
@@ -230,8 +229,7 @@ export class ChatConversation implements Conversation {
       graphCapture: onDevice && state.times.steps > 0,
     });
     if (options.signal?.aborted) {
-      this.history = [...messages, { role: 'assistant', text: '' }];
-      yield doneEvent(state, facts(0));
+      yield this.stoppedBeforeAnswer(messages, state, facts(0));
       return;
     }
 
@@ -246,8 +244,7 @@ export class ChatConversation implements Conversation {
     } catch (err) {
       // Stopped between two chunks of a long prefill: the cache keeps them, `cached` only the common prefix.
       if (!options.signal?.aborted || GlimpseError.from(err).code !== 'aborted') throw err;
-      this.history = [...messages, { role: 'assistant', text: '' }];
-      yield doneEvent(state, facts(performance.now() - prefillStart));
+      yield this.stoppedBeforeAnswer(messages, state, facts(performance.now() - prefillStart));
       return;
     }
     this.cached = layout;
@@ -280,6 +277,16 @@ export class ChatConversation implements Conversation {
       };
     }
     yield doneEvent(state, facts(prefillMs));
+  }
+
+  /** A turn stopped before its first token: the question stays, with an empty answer. */
+  private stoppedBeforeAnswer(
+    messages: readonly ChatMessage[],
+    state: LoopState,
+    facts: TurnFacts,
+  ): GenerateEvent {
+    this.history = [...messages, { role: 'assistant', text: '' }];
+    return doneEvent(state, facts);
   }
 
   private fits(layout: PromptLayout): boolean {

@@ -14,9 +14,10 @@ import { folderReader } from '../node/folder-reader';
 import type { Ort } from '../runtime/ort';
 import { createSession } from '../runtime/session';
 import type { GenerateEvent, LoadedModel, PackageReader } from '../types';
-import { COMPACT_PAST_RUN, CpuStaticDecoder, PREFILL_CHUNK } from './cpu-static-decoder';
+import { COMPACT_PAST_RUN, CpuStaticDecoder } from './cpu-static-decoder';
 import { cpuStaticGraph } from './cpu-static-graph';
 import type { DecoderInput } from './decoder';
+import { PREFILL_CHUNK } from './decoder';
 import { type DecoderSequence, mergedSequence, type StepRow } from './sequence';
 
 const PACKAGE = fileURLToPath(new URL('../../../models/stories260k/', import.meta.url));

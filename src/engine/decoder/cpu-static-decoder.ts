@@ -16,7 +16,7 @@ import type { Ort, OrtSession, OrtTensor } from '../runtime/ort';
 import { int64Tensor } from '../runtime/tensors';
 import type { CpuAttentionKind } from '../types';
 import { KV_ENDS, KV_STARTS, LOGITS_START, newRowsName } from './cpu-static-graph';
-import { type DecoderInput, runInChunks } from './decoder';
+import { type DecoderInput, PREFILL_CHUNK, runInChunks } from './decoder';
 import { KvBuffers } from './kv-buffers';
 import type { DecoderSequence, SequenceRunOptions, StepRow } from './sequence';
 import type { StaticDecoderShape } from './static-decoder';
@@ -33,13 +33,6 @@ export interface CpuStaticShape
  * then the masked capacity would cost more than the copy.
  */
 export const COMPACT_PAST_RUN = 64;
-
-/**
- * Under the two-part attention a longer run goes through in chunks of this many positions: its scores
- * ([heads, S, past + S], passed through mask, concatenation, softmax and split) then stay small enough
- * to stay in cache; one run of 866 positions prefilled ~20 % slower than chunks of 256 (bench/README.md).
- */
-export const PREFILL_CHUNK = 256;
 
 /** The rewired graph's session, shared by every sequence of a model (the model releases the session). */
 export class CpuStaticDecoder {

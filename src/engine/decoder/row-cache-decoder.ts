@@ -7,9 +7,8 @@
 import type { DecoderSpec } from '../model/validate';
 import type { Ort, OrtSession, OrtTensor } from '../runtime/ort';
 import { int64Tensor } from '../runtime/tensors';
-import { PREFILL_CHUNK } from './cpu-static-decoder';
 import { KV_ENDS, KV_STARTS } from './cpu-static-graph';
-import { type DecoderInput, inputLength, lastRows, runInChunks, stepFeeds } from './decoder';
+import { type DecoderInput, inputLength, lastRows, PREFILL_CHUNK, runInChunks, stepFeeds } from './decoder';
 import { KvBuffers } from './kv-buffers';
 import { addedRowsName, pastRowsName, type RowCacheLayout } from './row-cache-graph';
 import type { DecoderSequence, SequenceRunOptions, StepRow } from './sequence';
@@ -69,9 +68,7 @@ class RowCacheSequence implements DecoderSequence {
     if (count < 1 || rows < 1 || rows > count) throw new Error(`cannot keep ${rows} rows of ${count}`);
     // Room for the whole run at once, not chunk by chunk: each growth copies the cache into new memory.
     this.cache.reserve(this.cache.length + count);
-    // The exports' plain attention builds a run's scores whole, [heads, new, past + new], as the two-part
-    // attention does: in chunks a photo question's prefill took no longer on wasm (8.3 against 9.0 s at 866
-    // positions, bench/README.md), and a stop takes effect between them.
+    // The exports' plain attention, like the two-part one, builds a run's scores whole (PREFILL_CHUNK).
     const { layout, spec } = this.decoder;
     return runInChunks(
       spec.maxRunPositions ?? (layout === 'rows' ? PREFILL_CHUNK : undefined),

@@ -171,13 +171,15 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
       kvSlicer = await createKvSlicer(ort, backend, decoderSpec.kvType, 2 * decoderSpec.numLayers);
       sessions.push(kvSlicer.session);
     }
+    // The CPU backends' decoder that keeps its cache in place, where the package allows one.
+    const cpuDecoder = cpuStatic?.decoder ?? rowCache;
     const runtime: ModelRuntime = {
       ort,
       kvSlicer,
       codec: createEngineCodec(codec, imageTokenId),
       decoder: decoderSpec,
       staticDecoder: staticPart?.decoder,
-      cpuDecoder: cpuStatic?.decoder ?? rowCache,
+      cpuDecoder,
       embed: embedSpec,
       vision:
         visionSpec && preprocess
@@ -185,10 +187,7 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
           : undefined,
       imageTokenId,
       contextLength: config.contextLength,
-      defaults: generationDefaults(
-        files.generationConfig,
-        draftTokensFor(backend, (cpuStatic?.decoder ?? rowCache) !== undefined),
-      ),
+      defaults: generationDefaults(files.generationConfig, draftTokensFor(backend, cpuDecoder !== undefined)),
     };
     throwIfAborted(signal);
     tracker.report('warmup');
