@@ -25,3 +25,16 @@ describe('glimpse bench --cpu-threads', () => {
     );
   });
 });
+
+describe('glimpse bench on a package it cannot time', () => {
+  it('says a text model has no photo to time, as a usage error, and runs nothing', async () => {
+    const { runBench } = await import('./bench');
+    const stderr: string[] = [];
+    const io = { stdout: () => {}, stderr: (text: string) => stderr.push(text) };
+    expect(await runBench(['--model', 'models/stories260k'], io)).toBe(2);
+    expect(stderr.join('')).toContain(
+      'has no preprocessor_config.json: glimpse bench times a photo question',
+    );
+    expect(stderr.join('')).not.toContain(' on cpu …');
+  });
+});

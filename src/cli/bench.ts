@@ -74,6 +74,12 @@ export function resolveModel(options: BenchOptions): ModelSetup {
     }
   } else dir = resolve(options.model);
   if (!existsSync(join(dir, 'config.json'))) throw new BenchUsageError(`No model package at ${dir}.`);
+  if (!existsSync(join(dir, 'preprocessor_config.json'))) {
+    throw new BenchUsageError(
+      `${dir} has no preprocessor_config.json: glimpse bench times a photo question, so it needs a vision model. ` +
+        '`glimpse generate --json` gives the timings of a text model.',
+    );
+  }
   // Real shapes are slow on 2 cores: few runs and few tokens, which still give every figure.
   const small = synthetic || options.quick;
   const plan: BenchPlan = {
@@ -177,14 +183,15 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
     return 0;
   }
   let options: BenchOptions;
+  let setup: ModelSetup;
   try {
     options = parseBenchArgs(argv);
+    setup = resolveModel(options);
   } catch (err) {
     if (!(err instanceof BenchUsageError)) throw err;
     io.stderr(`glimpse bench: ${err.message}\n\n${BENCH_USAGE}\n`);
     return 2;
   }
-  const setup = resolveModel(options);
   const results: SystemResult[] = [];
   const failures: SystemFailure[] = [];
   for (const backend of options.backends) {

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../toolkit/onnx/graph';
 import { GlimpseError } from '../errors';
 import { folderReader } from '../node/folder-reader';
-import type { LoadProgress } from '../types';
+import type { LoadProgress, ReadOptions } from '../types';
 import { loadModel } from './load';
 
 const MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
@@ -82,6 +82,25 @@ async function loadError(folder: string, dtype?: 'q4'): Promise<GlimpseError> {
   return err;
 }
 
+/** onnxruntime-web whose first session (the backend check's) waits for `release`, or fails when told to. */
+function gatedRuntime(first: 'waits' | 'fails') {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let sessions = 0;
+  // The engine passes model bytes and options; the overloads of `create` are not needed here.
+  const create = async (bytes: Uint8Array, options: ort.InferenceSession.SessionOptions) => {
+    if (sessions++ === 0) {
+      if (first === 'fails') throw new Error('no usable adapter');
+      await released;
+    }
+    return ort.InferenceSession.create(bytes, options);
+  };
+  const runtime = { ...ort, InferenceSession: { ...ort.InferenceSession, create } } as typeof ort;
+  return { runtime, release, sessions: () => sessions };
+}
+
 describe('loadModel', () => {
   it('names the missing file of a package without a decoder', async () => {
     const err = await loadError(await storiesWith(null));
@@ -97,6 +116,37 @@ describe('loadModel', () => {
     expect(err.code).toBe('package-invalid');
     expect(err.details?.file).toBe('onnx/decoder_model_merged.onnx');
     expect(err.message).toContain("'attention_mask'");
+  });
+
+  it('reads the package while the runtime starts, and creates no part before the check ends', async () => {
+    const gate = gatedRuntime('waits');
+    const read: string[] = [];
+    const reader = folderReader(join(MODELS, 'tiny-llava'));
+    const recording = {
+      ...reader,
+      read: (path: string, options?: ReadOptions) => {
+        read.push(path);
+        return reader.read(path, options);
+      },
+    };
+    const loading = loadModel(gate.runtime, recording, { backend: 'wasm' });
+    await expect.poll(() => read).toContain('onnx/decoder_model_merged_q4.onnx');
+    expect(read).toContain('onnx/vision_encoder_q4.onnx');
+    expect(gate.sessions()).toBe(1);
+    gate.release();
+    const model = await loading;
+    expect(model.info.hasVision).toBe(true);
+    await model.dispose();
+  });
+
+  it('reports a backend that cannot run, not the broken package read meanwhile', async () => {
+    const gate = gatedRuntime('fails');
+    const err = await loadModel(gate.runtime, folderReader(await storiesWith(null)), {
+      backend: 'wasm',
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GlimpseError);
+    expect((err as GlimpseError).code).toBe('backend-unavailable');
+    expect((err as GlimpseError).message).toContain('no usable adapter');
   });
 
   it('fails on an explicit dtype the package does not have, naming the file', async () => {

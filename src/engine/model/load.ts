@@ -39,10 +39,30 @@ interface LoadedPart {
 }
 
 export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOptions): Promise<LoadedModel> {
-  const { backend, signal } = options;
   const tracker = new LoadProgressTracker(options.onProgress);
   tracker.report('config');
-  await checkBackend(ort, backend);
+  // The check's session is the runtime's first, which in a browser fetches, compiles and starts its wasm:
+  // seconds, during which the package is read. It heads the creation queue, so no part's session starts
+  // before it ends, and when it fails its error is the one reported, whatever the package's state.
+  const backendChecked = checkBackend(ort, options.backend);
+  try {
+    return await loadPackage(ort, reader, options, tracker, backendChecked);
+  } catch (err) {
+    await backendChecked;
+    throw err;
+  }
+}
+
+async function loadPackage(
+  ort: Ort,
+  reader: PackageReader,
+  options: LoadOptions,
+  tracker: LoadProgressTracker,
+  backendChecked: Promise<void>,
+): Promise<LoadedModel> {
+  const { backend, signal } = options;
+  // Handled by the caller; a package error found first must not leave this rejection unhandled meanwhile.
+  backendChecked.catch(() => {});
   const files = await readPackageFiles(reader, signal);
   const config = parseModelConfig(files.config, files.processorConfig);
   const codec = loadTextCodec({
@@ -73,6 +93,7 @@ export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOp
       variants,
     );
     if (!source) return undefined;
+    await backendChecked;
     throwIfAborted(signal);
     tracker.report('compile', source.file);
     return source;

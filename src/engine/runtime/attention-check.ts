@@ -105,48 +105,64 @@ export function referenceAttention(
 }
 
 /** The largest difference between the backend's attention over `length` new positions and the reference. */
-export async function attentionError(
+type ErrorAt = (length: number) => Promise<number>;
+
+/** Runs `use` with one session of the attention model, which it may time over several lengths. */
+async function withAttention<T>(
   ort: Ort,
   backend: Backend,
   shape: AttentionShape,
-  lengths: readonly number[],
-): Promise<number[]> {
+  use: (errorAt: ErrorAt) => Promise<T>,
+): Promise<T> {
   const session = await createSession(ort, backend, {
     file: 'attention-check (built in)',
     bytes: attentionModel(shape),
     externalData: [],
   });
+  const errorAt: ErrorAt = async (length) => {
+    const { heads, kvHeads, headDim, type } = shape;
+    const q = pattern(length * heads * headDim, 1, 0.5);
+    const k = pattern(length * kvHeads * headDim, 2, 0.5);
+    const v = pattern(length * kvHeads * headDim, 3, 1);
+    const feeds = {
+      q: createFloatTensor(ort, type, q, [1, length, heads * headDim]),
+      k: createFloatTensor(ort, type, k, [1, length, kvHeads * headDim]),
+      v: createFloatTensor(ort, type, v, [1, length, kvHeads * headDim]),
+      past_key: createFloatTensor(ort, type, new Float32Array(0), [1, kvHeads, 0, headDim]),
+      past_value: createFloatTensor(ort, type, new Float32Array(0), [1, kvHeads, 0, headDim]),
+      seqlens_k: new ort.Tensor('int32', Int32Array.of(length - 1), [1]),
+      total_sequence_length: new ort.Tensor('int32', Int32Array.of(length), []),
+    };
+    const outputs = await session.run(feeds, ['out']);
+    const out = outputs.out;
+    if (!out) throw new Error('The attention check returned nothing.');
+    const got = await readFloats(out);
+    for (const tensor of [...Object.values(feeds), ...Object.values(outputs)]) tensor.dispose();
+    const want = referenceAttention(q, k, v, length, shape);
+    let error = 0;
+    for (let i = 0; i < want.length; i++)
+      error = Math.max(error, Math.abs((got[i] ?? Number.NaN) - (want[i] ?? 0)));
+    return Number.isNaN(error) ? Number.POSITIVE_INFINITY : error;
+  };
   try {
-    const errors: number[] = [];
-    for (const length of lengths) {
-      const { heads, kvHeads, headDim, type } = shape;
-      const q = pattern(length * heads * headDim, 1, 0.5);
-      const k = pattern(length * kvHeads * headDim, 2, 0.5);
-      const v = pattern(length * kvHeads * headDim, 3, 1);
-      const feeds = {
-        q: createFloatTensor(ort, type, q, [1, length, heads * headDim]),
-        k: createFloatTensor(ort, type, k, [1, length, kvHeads * headDim]),
-        v: createFloatTensor(ort, type, v, [1, length, kvHeads * headDim]),
-        past_key: createFloatTensor(ort, type, new Float32Array(0), [1, kvHeads, 0, headDim]),
-        past_value: createFloatTensor(ort, type, new Float32Array(0), [1, kvHeads, 0, headDim]),
-        seqlens_k: new ort.Tensor('int32', Int32Array.of(length - 1), [1]),
-        total_sequence_length: new ort.Tensor('int32', Int32Array.of(length), []),
-      };
-      const outputs = await session.run(feeds, ['out']);
-      const out = outputs.out;
-      if (!out) throw new Error('The attention check returned nothing.');
-      const got = await readFloats(out);
-      for (const tensor of [...Object.values(feeds), ...Object.values(outputs)]) tensor.dispose();
-      const want = referenceAttention(q, k, v, length, shape);
-      let error = 0;
-      for (let i = 0; i < want.length; i++)
-        error = Math.max(error, Math.abs((got[i] ?? Number.NaN) - (want[i] ?? 0)));
-      errors.push(Number.isNaN(error) ? Number.POSITIVE_INFINITY : error);
-    }
-    return errors;
+    return await use(errorAt);
   } finally {
     await session.release();
   }
+}
+
+/** The largest difference from the reference at each of `lengths` new positions. */
+export function attentionError(
+  ort: Ort,
+  backend: Backend,
+  shape: AttentionShape,
+  lengths: readonly number[],
+): Promise<number[]> {
+  return withAttention(ort, backend, shape, async (errorAt) => {
+    const errors: number[] = [];
+    for (const length of lengths) errors.push(await errorAt(length));
+    return errors;
+  });
 }
 
 /**
@@ -160,10 +176,12 @@ export async function attentionRunLimit(
   shape: AttentionShape,
 ): Promise<number | undefined> {
   if (backend !== 'webgpu') return undefined;
-  const errors = await attentionError(ort, backend, shape, PROBE_LENGTHS);
-  const firstRight = PROBE_LENGTHS.findIndex(
-    (_, i) => (errors[i] ?? Number.POSITIVE_INFINITY) <= TOLERANCE[shape.type],
-  );
-  if (firstRight === 0) return undefined;
-  return PROBE_LENGTHS[firstRight] ?? 1;
+  // Longest first, stopping at the first right one: each new length can cost the adapter a shader compile
+  // (seconds each on SwiftShader), and a GPU whose kernel is right runs one.
+  return withAttention(ort, backend, shape, async (errorAt) => {
+    for (const [i, length] of PROBE_LENGTHS.entries()) {
+      if ((await errorAt(length)) <= TOLERANCE[shape.type]) return i === 0 ? undefined : length;
+    }
+    return 1;
+  });
 }
