@@ -60,6 +60,7 @@ async function main() {
     decodeImage,
     modelBaseUrl: '/models',
     backend: backendParam(params.get('backend')),
+    beforeNextFrame: (callback) => requestAnimationFrame(callback),
     now: () => performance.now(),
     clock: () => Date.now(),
     newId: () => crypto.randomUUID(),

@@ -3,9 +3,9 @@
  * turn may start, and what a failed start leaves in the stored conversation.
  */
 import { describe, expect, it, vi } from 'vitest';
-import type { Conversation, GenerateOptions, RgbaImage, UserTurn } from '../engine/types';
+import type { Conversation, GenerateEvent, GenerateOptions, RgbaImage, UserTurn } from '../engine/types';
 import type { StoredConversation } from '../storage/conversation-types';
-import { answerEvents, testModelInfo } from '../testing/engine-fixtures';
+import { answerEvents, doneEvent, testModelInfo } from '../testing/engine-fixtures';
 import type { RemoteModel } from '../worker/worker-client';
 import { catalogEntry } from './catalog';
 import { type ChatDeps, createChatActions } from './chat-actions';
@@ -109,6 +109,49 @@ describe('chat actions', () => {
       expect(settings).toEqual(changed);
       expect(settings).toEqual(generationOf(store.getState().settings));
     }
+  });
+
+  it('brings a streamed answer to the store once a frame, and whole at its end', async () => {
+    const { model } = recordingModel();
+    let midway!: () => void;
+    const reachedMidway = new Promise<void>((resolve) => {
+      midway = resolve;
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    async function* words(): AsyncGenerator<GenerateEvent> {
+      for (const word of ['Two ', 'boats ', 'at ']) yield { type: 'delta', text: word, tokenIds: [1] };
+      midway();
+      await released;
+      yield { type: 'delta', text: 'sea', tokenIds: [1] };
+      yield doneEvent('Two boats at sea');
+    }
+    const streaming: RemoteModel = {
+      ...model,
+      createConversation: () => ({ ...model.createConversation(), send: () => words() }),
+    };
+    const frames: (() => void)[] = [];
+    const { store, actions } = startApp(streaming, undefined, undefined, {
+      beforeNextFrame: (callback) => frames.push(callback),
+    });
+    await actions.start('m');
+    store.getState().setDraft('What is here?');
+    const sent = actions.send();
+    await reachedMidway;
+    const answer = () => store.getState().active?.messages.at(-1);
+    expect(answer()?.text).toBe('');
+    expect(frames).toHaveLength(1);
+    frames.shift()?.();
+    expect(answer()?.text).toBe('Two boats at ');
+    expect(store.getState().generation?.tokenCount).toBe(3);
+    release();
+    await sent;
+    expect(answer()?.text).toBe('Two boats at sea');
+    expect(store.getState().generation).toBeUndefined();
+    for (const frame of frames) frame();
+    expect(answer()?.text).toBe('Two boats at sea');
   });
 
   it('starts no regeneration while a send is still starting', async () => {

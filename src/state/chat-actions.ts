@@ -12,6 +12,7 @@ import type { ConversationStore } from '../storage/conversations';
 import type { BackendPreference, ModelSource } from '../worker/protocol';
 import type { RemoteLoadOptions, RemoteModel } from '../worker/worker-client';
 import { defaultModelId, modelSource } from './catalog';
+import { batchDeltas } from './delta-batch';
 import type { CatalogEntry } from './models-slice';
 import { generationOf } from './settings-slice';
 import type { AppStore } from './store';
@@ -31,6 +32,11 @@ export interface ChatDeps {
   /** Where package files are served: `${modelBaseUrl}/${id}/…`. */
   readonly modelBaseUrl: string;
   readonly backend: BackendPreference;
+  /**
+   * Runs a callback before the page's next paint (requestAnimationFrame): a streaming answer's words reach the
+   * store once a frame. Without it, each word reaches it at once.
+   */
+  readonly beforeNextFrame?: (callback: () => void) => void;
   /** A monotonic clock for live figures (performance.now). */
   readonly now: () => number;
   /** Wall-clock milliseconds for stored timestamps (Date.now). */
@@ -193,13 +199,20 @@ export function createChatActions(store: AppStore, deps: ChatDeps): ChatActions 
 
   async function consume(conversationId: string, events: AsyncIterable<GenerateEvent>): Promise<void> {
     const state = store.getState;
+    const deltas = batchDeltas(
+      (text, tokens, now) => state().deltaReceived(text, tokens, now),
+      deps.beforeNextFrame,
+    );
     try {
       for await (const event of events) {
-        if (event.type === 'delta')
-          state().deltaReceived(event.text, Math.max(1, event.tokenIds.length), deps.now());
-        else state().turnFinished(event.text, event.reason, event.stats);
+        if (event.type === 'delta') deltas.push(event.text, Math.max(1, event.tokenIds.length), deps.now());
+        else {
+          deltas.flush();
+          state().turnFinished(event.text, event.reason, event.stats);
+        }
       }
     } catch (err) {
+      deltas.flush();
       // The engine's conversation may be half-way through a turn: reopen it from the stored history next time.
       closeConversation(conversationId);
       const error = GlimpseError.from(err).toObject();

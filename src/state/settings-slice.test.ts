@@ -26,6 +26,29 @@ describe('settings slice', () => {
     expect(generationOf(reloaded)).toEqual(generation);
   });
 
+  it('writes the stored settings when they change, not on every streamed token', () => {
+    const writes: string[] = [];
+    const storage = new MemoryStorage();
+    const store = testStore({ ...storage, setItem: (_name, value) => void writes.push(value) });
+    store.getState().updateSettings({ temperature: 0.5 });
+    store.getState().openConversation({
+      id: 'c1',
+      title: 'New chat',
+      modelId: 'tiny-llava',
+      createdAt: 1,
+      updatedAt: 1,
+      messages: [],
+    });
+    store.getState().turnStarted({ id: 'u1', role: 'user', text: 'Hi' }, 'a1', 0, 1);
+    for (let token = 0; token < 20; token++) store.getState().deltaReceived('word ', 1, token);
+    store.getState().updateSettings({ temperature: 0.5 });
+    store.getState().updateSettings({ topK: 40 });
+    expect(writes.map((value) => JSON.parse(value).state.settings)).toEqual([
+      { temperature: 0.5, systemPrompt: '' },
+      { temperature: 0.5, topK: 40, systemPrompt: '' },
+    ]);
+  });
+
   it('gives an option back to the model when it is set to undefined', () => {
     const store = testStore();
     store.getState().updateSettings({ temperature: 0.5, topP: 0.9 });
