@@ -1,6 +1,6 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import { Markdown, safeUrl } from './Markdown';
+import { Markdown, StreamingMarkdown, safeUrl, streamingBlocks } from './Markdown';
 
 const render = (text: string) => renderToStaticMarkup(<Markdown text={text} />);
 
@@ -33,6 +33,55 @@ describe('Markdown', () => {
     expect(html).not.toContain('<img');
     expect(html).not.toContain('tracker.example');
     expect(html).toContain('a cat');
+  });
+});
+
+describe('streamingBlocks', () => {
+  const answer = [
+    'Two **boats** on the water.',
+    '',
+    '1. A red one',
+    '',
+    '   with a sail.',
+    '2. A blue one',
+    '',
+    '```python',
+    'boats = 2',
+    '',
+    'print(boats)',
+    '```',
+    '',
+    '',
+    '| boat | colour |',
+    '|---|---|',
+    '| one | red |',
+    '',
+    'That is all.',
+  ].join('\n');
+
+  it('cuts at blank lines, keeping a code fence and a list item’s indented paragraph whole', () => {
+    const blocks = streamingBlocks(answer);
+    expect(blocks.join('')).toBe(answer);
+    expect(blocks.map((block) => block.trim().split('\n')[0])).toEqual([
+      'Two **boats** on the water.',
+      '1. A red one',
+      '```python',
+      '| boat | colour |',
+      'That is all.',
+    ]);
+  });
+
+  it('never changes a block once a later one has started, however the text grows', () => {
+    const whole = streamingBlocks(answer);
+    for (let length = 0; length <= answer.length; length++) {
+      const blocks = streamingBlocks(answer.slice(0, length));
+      expect(blocks.slice(0, -1)).toEqual(whole.slice(0, blocks.length - 1));
+    }
+  });
+
+  it('renders a streaming answer as the whole answer renders, but for the breaks between blocks', () => {
+    const squeeze = (html: string) => html.replace(/>\n+</g, '><');
+    expect(squeeze(renderToStaticMarkup(<StreamingMarkdown text={answer} />))).toBe(squeeze(render(answer)));
   });
 });
 

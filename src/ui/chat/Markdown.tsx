@@ -36,3 +36,48 @@ export const Markdown = memo(function Markdown({ text }: { readonly text: string
     </ReactMarkdown>
   );
 });
+
+const fenceOpening = /^ {0,3}(`{3,}|~{3,})/;
+
+/**
+ * A streaming answer cut into blocks that never change once a later one starts: a cut goes before a line that
+ * follows a blank line, outside a code fence, and starts unindented (an indented one may continue a list item).
+ * Joined, the blocks are the text.
+ */
+export function streamingBlocks(text: string): string[] {
+  const blocks: string[] = [];
+  let start = 0;
+  let offset = 0;
+  let fence: string | undefined;
+  let afterBlank = false;
+  for (const line of text.split('\n')) {
+    if (fence) {
+      const closing = line.trim();
+      if (closing.startsWith(fence) && /^(`+|~+)$/.test(closing)) fence = undefined;
+    } else if (line.trim() === '') afterBlank = true;
+    else {
+      if (afterBlank && offset > start && /^\S/.test(line)) {
+        blocks.push(text.slice(start, offset));
+        start = offset;
+      }
+      afterBlank = false;
+      fence = fenceOpening.exec(line)?.[1];
+    }
+    offset += line.length + 1;
+  }
+  blocks.push(text.slice(start));
+  return blocks;
+}
+
+/**
+ * An answer while it streams, as its blocks: a finished block is rendered once and kept, so each frame parses
+ * only the block being written rather than the whole answer. Once whole, the answer is rendered as one text
+ * (a list cut by a blank line, or a link defined in a later block, then takes its final form).
+ */
+export function StreamingMarkdown({ text }: { readonly text: string }) {
+  return streamingBlocks(text).map((block, index) => (
+    // Blocks before the last never change, so their place is their identity.
+    // biome-ignore lint/suspicious/noArrayIndexKey: see above
+    <Markdown key={index} text={block} />
+  ));
+}

@@ -3,7 +3,7 @@ import type { StoredMessage } from '../../storage/conversation-types';
 import { formatMs } from '../format';
 import { CheckIcon, CopyIcon, RefreshIcon } from '../icons';
 import { ImageThumb } from './ImageThumb';
-import { Markdown } from './Markdown';
+import { Markdown, StreamingMarkdown } from './Markdown';
 
 interface Props {
   readonly message: StoredMessage;
@@ -63,6 +63,8 @@ export const MessageItem = memo(function MessageItem({
             <i />
             {lookingAtImages && <span className="typing-note">Looking at the image…</span>}
           </span>
+        ) : streaming ? (
+          <StreamingMarkdown text={message.text} />
         ) : (
           <Markdown text={message.text} />
         )}
