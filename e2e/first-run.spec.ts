@@ -84,7 +84,7 @@ test('a newcomer is offered the registry default with its size and licence; no t
   // Without WebGPU the worker times this device's 8-bit kernels, then the screen shows what a photo question
   // to the recommended model will take here, as rounded figures of an estimate.
   await expect(page.getByTestId('first-run-estimate')).toHaveText(
-    /^Estimate from this device's measured speed: .* in about \d+(\.\d+)? (s|min), then about \d+(\.\d+)? tokens\/s$/,
+    /^Estimate from this device's measured speed: .* in about \d+(\.\d+)? (s|min), then about \d+(\.\d+)? tokens?\/s$/,
     { timeout: 30_000 },
   );
   await expect(first).toContainText('FastVLM 0.5B');

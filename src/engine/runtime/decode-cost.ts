@@ -15,8 +15,9 @@
  * - The CPU backends keep the KV cache in place (row-cache-decoder.ts, cpu-static-decoder.ts): a decode step
  *   passes over the cache held a few times in warm memory — for the merged decoder of the Hub's exports, the
  *   runtime's copy of the input, the transpose into the graph's layout and the concatenation with the new
- *   rows (`KV_PASSES_PER_STEP`), each a read and a write, the work of one copy. A prefill hands the prompt's
- *   rows back as new outputs, written into fresh memory.
+ *   rows (`KV_PASSES_PER_STEP`), each a read and a write, the work of one copy — and its attention reads the
+ *   cache once more, as one row reads weights. A prefill hands the prompt's rows back as new outputs, written
+ *   into fresh memory.
  */
 
 /** Copies of the whole KV cache a decode step makes, on the merged decoder with its cache kept in place. */
@@ -40,7 +41,10 @@ export function meanDecodePositions(promptTokens: number, generatedTokens: numbe
 
 /** A CPU backend's speeds, measured on the device (`measureCpuSpeed`). */
 export interface CpuSpeed {
-  /** Weight bytes per second the 8-bit Linear kernel reads with one row of input (a decode step). */
+  /**
+   * Weight bytes per second the 8-bit Linear kernels read with one row of input through layers more than a
+   * cache holds (a decode step), once the runtime's code is optimised.
+   */
   readonly rowBytesPerSecond: number;
   /** Multiply-adds per second of the same kernel over many rows (vision encoder, prefill). */
   readonly macsPerSecond: number;
@@ -81,9 +85,10 @@ export function estimateAnswer(speed: CpuSpeed, work: QuestionWork): AnswerEstim
     work.lmHeadBytes / speed.rowBytesPerSecond +
     (promptTokens * work.kvBytesPerPosition) / speed.freshBytesPerSecond;
   const positions = meanDecodePositions(promptTokens, work.answerTokens);
+  const cacheBytes = positions * work.kvBytesPerPosition;
   const stepSeconds =
-    work.decoderBytes / speed.rowBytesPerSecond +
-    (positions * work.kvBytesPerPosition * KV_PASSES_PER_STEP) / speed.copyBytesPerSecond;
+    (work.decoderBytes + cacheBytes) / speed.rowBytesPerSecond +
+    (cacheBytes * KV_PASSES_PER_STEP) / speed.copyBytesPerSecond;
   return {
     visionSeconds,
     prefillSeconds,

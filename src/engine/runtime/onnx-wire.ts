@@ -86,8 +86,9 @@ export function nodeProto(node: WireNode, index: number): number[] {
 /** A constant the model holds (MatMulInteger packs a constant weight once, an input on every run). */
 export interface WireInitializer {
   readonly name: string;
-  readonly type: 'uint8';
+  readonly type: 'uint8' | 'float32';
   readonly dims: readonly number[];
+  /** The raw little-endian bytes. */
   readonly data: Uint8Array;
 }
 

@@ -1,7 +1,7 @@
 import { answerEstimate } from '../../state/answer-estimate';
 import type { HubEntry } from '../../state/models-slice';
 import { useAppState } from '../app-context';
-import { roughRate, roughSeconds } from './rough-figures';
+import { roughSeconds, roughTokenRate } from './rough-figures';
 
 /**
  * On WebAssembly, what a photo question to `entry` will take on this device, from the worker's measurement:
@@ -20,7 +20,7 @@ export function SpeedEstimate({ entry }: { readonly entry: HubEntry }) {
         {estimate
           ? `Estimate from this device's measured speed: the first word of an answer about a photo in ${roughSeconds(
               estimate.firstTokenSeconds,
-            )}, then ${roughRate(estimate.decodeTokensPerSecond)} tokens/s`
+            )}, then ${roughTokenRate(estimate.decodeTokensPerSecond)}`
           : 'Measuring this device…'}
       </dd>
     </>

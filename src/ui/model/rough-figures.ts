@@ -14,7 +14,8 @@ export function roughSeconds(seconds: number): string {
   return `about ${Math.max(1, oneFigure(seconds))} s`;
 }
 
-/** "about 0.9", "about 20". */
-export function roughRate(perSecond: number): string {
-  return `about ${oneFigure(perSecond)}`;
+/** "about 0.9 tokens/s", "about 1 token/s", "about 20 tokens/s". */
+export function roughTokenRate(perSecond: number): string {
+  const rate = oneFigure(perSecond);
+  return `about ${rate} ${rate === 1 ? 'token' : 'tokens'}/s`;
 }
