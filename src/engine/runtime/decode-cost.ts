@@ -4,9 +4,11 @@
  *
  * The cost model, and why it holds for the 8-bit files the CPU backends load (`chooseDtypes`):
  * - An 8-bit file holds about one byte per weight, so its size is its weight count, and a token through a
- *   part costs one multiply-add per weight (attention over ≤ 1,000 positions adds ~10 % at these shapes:
- *   2 · positions · hidden per layer against the layer's ~12 · hidden² weights — left out, so the figures
- *   lean fast, never slow, by that much).
+ *   part costs one multiply-add per weight. Attention over ≤ 1,000 positions adds ~10 % of the multiply-adds
+ *   at these shapes (2 · positions · hidden per layer against the layer's ~12 · hidden² weights), but in
+ *   float32 they take longer: at 729 patches a vision layer's attention took 70 ms on wasm with 2 threads,
+ *   about a quarter of the layer. It is left out of the vision encoder and the prefill (the towers' widths are
+ *   not in the registry), so the first token leans fast by that much; a decode step's is counted below.
  * - Many rows at once (the vision encoder over its patches, the prefill over the prompt) run at the
  *   multiply-add rate of the 8-bit GEMM; one row (a decode step) is bound by reading the weights, so it runs
  *   at the bytes-per-second rate of the same kernel with one row.
