@@ -7,7 +7,7 @@
  */
 import type { CpuSpeed } from './decode-cost';
 import { type WireInitializer, type WireNode, wireModel } from './onnx-wire';
-import type { Backend, Ort, OrtSession } from './ort';
+import type { Backend, Ort } from './ort';
 import { createSession } from './session';
 
 export interface ProbeShape {
@@ -23,7 +23,7 @@ export interface ProbeShape {
    */
   readonly layers: number;
   readonly reps: number;
-  /** Seconds of untimed runs before each timing, so that it sees the runtime's optimised code (timeRows). */
+  /** Seconds of untimed runs before each timing, so that it sees the runtime's optimised code (secondsPerRun). */
   readonly settle: number;
 }
 
@@ -80,21 +80,26 @@ function median(values: readonly number[]): number {
 }
 
 /**
- * Median seconds of one run of `rows` rows, after untimed runs for `settle` seconds: V8 first runs
- * WebAssembly from its baseline compiler and tiers hot functions up in the background, so a fresh runtime's
- * runs are 3–10× slower for their first few hundred ms than a loaded model's (bench/README.md). The probe is
- * the first work of the worker's runtime.
+ * Median seconds of one run of `rows` rows through a chain of `layers`, after untimed runs for
+ * `shape.settle` seconds: V8 first runs WebAssembly from its baseline compiler and tiers hot functions up in
+ * the background, so a fresh runtime's runs are 3–10× slower for their first few hundred ms than a loaded
+ * model's (bench/README.md). The probe is the first work of the worker's runtime.
  */
-async function timeRows(
+async function secondsPerRun(
   ort: Ort,
-  session: OrtSession,
-  k: number,
-  { rows, reps, settle }: { rows: number; reps: number; settle: number },
-) {
+  backend: Extract<Backend, 'wasm' | 'cpu'>,
+  shape: ProbeShape,
+  { layers, rows }: { layers: number; rows: number },
+): Promise<number> {
+  const session = await createSession(ort, backend, {
+    file: 'cpu-speed-probe (built in)',
+    bytes: linearChain({ ...shape, layers }),
+    externalData: [],
+  });
   const x = new ort.Tensor(
     'float32',
-    new Float32Array(rows * k).map((_, i) => ((i % 17) - 8) / 8),
-    [rows, k],
+    new Float32Array(rows * shape.k).map((_, i) => ((i % 17) - 8) / 8),
+    [rows, shape.k],
   );
   const run = async () => {
     const start = performance.now();
@@ -103,13 +108,17 @@ async function timeRows(
     for (const tensor of Object.values(out)) tensor.dispose();
     return seconds;
   };
-  await run();
-  const started = performance.now();
-  while ((performance.now() - started) / 1000 < settle) await run();
-  const seconds: number[] = [];
-  for (let rep = 0; rep < reps; rep++) seconds.push(await run());
-  x.dispose();
-  return median(seconds);
+  try {
+    await run();
+    const started = performance.now();
+    while ((performance.now() - started) / 1000 < shape.settle) await run();
+    const seconds: number[] = [];
+    for (let rep = 0; rep < shape.reps; rep++) seconds.push(await run());
+    return median(seconds);
+  } finally {
+    x.dispose();
+    await session.release();
+  }
 }
 
 /** Bytes per second copied between two buffers already written: a pass over a cache kept in place. */
@@ -142,31 +151,9 @@ export async function measureCpuSpeed(
   backend: Extract<Backend, 'wasm' | 'cpu'>,
   shape: ProbeShape = DEFAULT_PROBE,
 ): Promise<CpuSpeed> {
-  const probe = (layers: number) =>
-    createSession(ort, backend, {
-      file: 'cpu-speed-probe (built in)',
-      bytes: linearChain({ ...shape, layers }),
-      externalData: [],
-    });
   const weightsOf = (layers: number) => layers * shape.k * shape.n;
-  const oneLayer = await probe(1);
-  let manyRows: number;
-  try {
-    manyRows = await timeRows(ort, oneLayer, shape.k, {
-      rows: shape.rows,
-      reps: shape.reps,
-      settle: shape.settle,
-    });
-  } finally {
-    await oneLayer.release();
-  }
-  const chain = await probe(shape.layers);
-  let oneRow: number;
-  try {
-    oneRow = await timeRows(ort, chain, shape.k, { rows: 1, reps: shape.reps, settle: shape.settle });
-  } finally {
-    await chain.release();
-  }
+  const manyRows = await secondsPerRun(ort, backend, shape, { layers: 1, rows: shape.rows });
+  const oneRow = await secondsPerRun(ort, backend, shape, { layers: shape.layers, rows: 1 });
   const speed: CpuSpeed = {
     rowBytesPerSecond: weightsOf(shape.layers) / oneRow,
     macsPerSecond: (shape.rows * weightsOf(1)) / manyRows,
