@@ -17,8 +17,8 @@ const DTYPES = ['fp32', 'q4', 'q4f16'] as const;
 /** The package's model card: what the picker can say about it. */
 export const SHAPES_LLAVA_DESCRIPTION =
   'A tiny LLaVA trained here on generated scenes of coloured circles, squares and triangles: it names one ' +
-  "shape's colour and kind correctly, but is often wrong about how several shapes relate (which colour the " +
-  'square is, how many there are, where each is; held-out accuracy in README.md).';
+  "shape's colour and kind, counts the shapes and says where each is, mostly correctly, but among several " +
+  "shapes it sometimes gives another shape's colour (held-out accuracy in README.md).";
 
 export async function buildShapesLlava(outDir: string, checkpoint = CHECKPOINT_DIR): Promise<void> {
   if (!existsSync(join(checkpoint, 'model.safetensors')))
