@@ -1,5 +1,5 @@
 /**
- * `glimpse eval --model DIR --data FILE.jsonl [--dtype fp32,q4,q4f16] [--backend …] [--json]`: asks a model
+ * `glimpse eval --model DIR --data FILE.jsonl [--dtype LIST] [--backend …] [--json]`: asks a model
  * package every question of an evaluation file (greedy decoding) and reports accuracy per question kind,
  * each dtype side by side, with the items where they differ and how often they agree.
  */
@@ -15,6 +15,7 @@ import {
   loadModel,
   type RgbaImage,
 } from '../engine/index';
+import { DTYPE_SUFFIX, partFile } from '../engine/model/files';
 import { folderReader } from '../engine/node/folder-reader';
 import { EvalDataError, type EvalItem, readEvalItems } from './eval-data';
 import { type Accuracy, type Agreement, accuracyOf, agreementOf, percent, scoreReply } from './eval-score';
@@ -30,7 +31,7 @@ export const EVAL_USAGE = `Usage:
                       appear in the reply) or {"image", "question", "choices", "answer"} (right when the
                       choice the reply names first is the answer); optional "kind" groups the accuracy,
                       optional "before" lists questions asked first in the same conversation
-  --dtype LIST        comma-separated dtypes to compare (default: those of fp32, q4, q4f16 the package has)
+  --dtype LIST        comma-separated dtypes to compare (default: every dtype of decoder the package has)
   --backend NAME      wasm (default), cpu or webgpu
   --cpu-attention KIND  group-query or two-part: the static decoder's attention on cpu and wasm (default
                       two-part)
@@ -39,8 +40,7 @@ export const EVAL_USAGE = `Usage:
                       true, per run that carried any, on the model's own answers
   --json              one JSON object: items with each dtype's reply, accuracy, agreement`;
 
-const DEFAULT_DTYPES: readonly Dtype[] = ['fp32', 'q4', 'q4f16'];
-const SUFFIX: Partial<Record<Dtype, string>> = { fp32: '', q4: '_q4', q4f16: '_q4f16', fp16: '_fp16' };
+const DTYPES = Object.keys(DTYPE_SUFFIX) as Dtype[];
 const BACKENDS: readonly Backend[] = ['wasm', 'cpu', 'webgpu'];
 
 interface EvalCommand {
@@ -57,9 +57,7 @@ interface EvalCommand {
 class EvalUsageError extends Error {}
 
 function dtypesIn(model: string): Dtype[] {
-  return DEFAULT_DTYPES.filter((dtype) =>
-    existsSync(join(model, 'onnx', `decoder_model_merged${SUFFIX[dtype] ?? ''}.onnx`)),
-  );
+  return DTYPES.filter((dtype) => existsSync(join(model, partFile('decoder_model_merged', dtype))));
 }
 
 function parseEvalCommand(argv: readonly string[]): EvalCommand {
@@ -85,9 +83,10 @@ function parseEvalCommand(argv: readonly string[]): EvalCommand {
     throw new EvalUsageError(`--backend must be one of ${BACKENDS.join(', ')}, not '${backend}'.`);
   const dtypes = values.dtype === undefined ? dtypesIn(values.model) : values.dtype.split(',');
   for (const dtype of dtypes) {
-    if (!(dtype in SUFFIX)) throw new EvalUsageError(`--dtype takes fp32, fp16, q4, q4f16, not '${dtype}'.`);
+    if (!(dtype in DTYPE_SUFFIX))
+      throw new EvalUsageError(`--dtype takes ${DTYPES.join(', ')}, not '${dtype}'.`);
   }
-  if (dtypes.length === 0) throw new EvalUsageError(`${values.model} has no fp32, q4 or q4f16 decoder.`);
+  if (dtypes.length === 0) throw new EvalUsageError(`${values.model} has no decoder_model_merged file.`);
   const attention = values['cpu-attention'];
   const cpuAttention = CPU_ATTENTION_KINDS.find((kind) => kind === attention);
   if (attention !== undefined && cpuAttention === undefined)

@@ -103,7 +103,16 @@ describe('models/shapes-llava', () => {
       );
     const data = join(root, 'items.jsonl');
     writeFileSync(data, lines.join('\n'));
-    const result = await glimpse('eval', '--model', PACKAGE, '--data', data, '--dtype', 'fp32,q4', '--json');
+    const result = await glimpse(
+      'eval',
+      '--model',
+      PACKAGE,
+      '--data',
+      data,
+      '--dtype',
+      'fp32,q4,quantized',
+      '--json',
+    );
     expect(result.code).toBe(0);
     type Tally = { correct: number; total: number };
     const report = JSON.parse(result.stdout) as {
@@ -112,11 +121,12 @@ describe('models/shapes-llava', () => {
       agreement: Record<string, { sameVerdict: Tally }>;
     };
     expect(report.items).toHaveLength(lines.length);
-    for (const dtype of ['fp32', 'q4']) {
+    for (const dtype of ['fp32', 'q4', 'quantized']) {
       const right = report.items.filter((item) => item.replies[dtype]?.correct).length;
       expect(report.accuracy[dtype]?.overall).toEqual({ correct: right, total: lines.length });
       for (const item of report.items) expect(item.replies[dtype]?.reply).not.toBe('');
     }
     expect(report.agreement.q4?.sameVerdict.total).toBe(lines.length);
+    expect(report.agreement.quantized?.sameVerdict.total).toBe(lines.length);
   });
 });
