@@ -24,25 +24,6 @@ import time
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-
-def keep_freed_memory():
-    """Makes glibc's malloc keep freed memory for the next allocation instead of handing it back to the OS.
-
-    A stage-2 step on the CPU allocates and frees attention tensors of ~100-200 MB. glibc serves blocks that
-    large with mmap and unmaps them on free, so every step faulted the same memory in again, page by page:
-    86,000 page faults a second, 43% of the run's CPU time in the kernel, 18-33 s a step on the 2-core VM.
-    With the heap kept, a step takes ~3 s (README.md, "Time"). Linux's glibc only; elsewhere nothing changes.
-    """
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    m_trim_threshold, m_mmap_max = -1, -4
-    libc.mallopt(m_mmap_max, 0)
-    libc.mallopt(m_trim_threshold, -1)  # -1: never trim
-
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -320,6 +301,25 @@ class Projector(nn.Module):
 
 
 # ---------------------------------------------------------------- training helpers
+def keep_freed_memory():
+    """Makes glibc's malloc keep freed memory for the next allocation instead of handing it back to the OS.
+
+    A stage-2 step on the CPU allocates and frees attention tensors of ~100-200 MB. glibc serves blocks that
+    large with mmap and unmaps them on free, so every step faulted the same memory in again, page by page:
+    86,000 page faults a second, 43% of the run's CPU time in the kernel, 18-33 s a step on the 2-core VM.
+    With the heap kept, a step takes ~3 s (README.md, "Time"). Linux's glibc only; elsewhere nothing changes.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    m_trim_threshold, m_mmap_max = -1, -4
+    libc.mallopt(m_mmap_max, 0)
+    libc.mallopt(m_trim_threshold, -1)  # -1: never trim
+
+
 def schedule(steps, warmup):
     """The learning rate's factor at a step: linear warm-up, then cosine decay to 5%."""
 
