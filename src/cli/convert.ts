@@ -1,5 +1,5 @@
 /**
- * `glimpse convert --from DIR --to DIR [--dtype fp32|fp16|q4|q4f16|quantized|int8]`: a Hugging Face checkpoint folder to a
+ * `glimpse convert --from DIR --to DIR [--dtype …] [--block-size N]`: a Hugging Face checkpoint folder to a
  * Glimpse model package, with progress per tensor on stderr and a summary of sizes per part on stdout.
  * The conversion itself lives in the model toolkit (src/toolkit/convert).
  */
@@ -8,10 +8,11 @@ import { formatBytes } from '../storage/quota';
 import { type ConvertEvent, type ConvertSummary, convertCheckpoint } from '../toolkit/convert/convert';
 import { ConvertError } from '../toolkit/convert/convert-error';
 import { PACKAGE_DTYPES, type PackageDtype } from '../toolkit/decoder/linears';
+import { Q4_BLOCK_SIZES, type Q4BlockSize } from '../toolkit/quantize/matmulnbits';
 import type { CliIo } from './main';
 
 export const CONVERT_USAGE = `Usage:
-  glimpse convert --from DIR --to DIR [--dtype fp32|fp16|q4|q4f16|quantized|int8]
+  glimpse convert --from DIR --to DIR [--dtype fp32|fp16|q4|q4f16|quantized|int8] [--block-size N]
 
   --from DIR   a Hugging Face checkpoint folder: config.json, *.safetensors (or shards with
                model.safetensors.index.json), tokenizer.json and the processor files
@@ -20,7 +21,10 @@ export const CONVERT_USAGE = `Usage:
   --to DIR     the package folder to write (onnx/ files are added beside those already there)
   --dtype      fp32 (default), fp16, q4 (4-bit MatMulNBits, float32 activations), q4f16, quantized or
                int8 (8-bit MatMulInteger, uint8 or int8 weights: the fastest on the wasm backend)
-               (fp16 and q4f16 need a GPU with shader-f16 under WebGPU)`;
+               (fp16 and q4f16 need a GPU with shader-f16 under WebGPU)
+  --block-size q4 and q4f16: weights per scale and zero point, 16, 32 (default, as the Hub's
+               exports), 64 or 128; smaller blocks are closer to the float model and larger
+               (at 16, fp32 scales add 2 bits a weight, against 1 at 32)`;
 
 function progressLine(event: ConvertEvent): string {
   switch (event.type) {
@@ -58,7 +62,7 @@ export function formatSummary(summary: ConvertSummary): string {
 
 /** Runs `glimpse convert` with the arguments after the command name; returns the exit code. */
 export async function runConvert(argv: readonly string[], io: CliIo): Promise<number> {
-  let values: { from?: string; to?: string; dtype?: string; help?: boolean };
+  let values: { from?: string; to?: string; dtype?: string; 'block-size'?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -66,6 +70,7 @@ export async function runConvert(argv: readonly string[], io: CliIo): Promise<nu
         from: { type: 'string' },
         to: { type: 'string' },
         dtype: { type: 'string' },
+        'block-size': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -78,10 +83,15 @@ export async function runConvert(argv: readonly string[], io: CliIo): Promise<nu
     return 0;
   }
   const dtype: PackageDtype | undefined = PACKAGE_DTYPES.find((d) => d === (values.dtype ?? 'fp32'));
-  if (!values.from || !values.to || !dtype) {
+  const blockSizeArg = values['block-size'];
+  const q4BlockSize: Q4BlockSize | undefined = Q4_BLOCK_SIZES.find((b) => String(b) === blockSizeArg);
+  const badBlockSize = blockSizeArg !== undefined && q4BlockSize === undefined;
+  if (!values.from || !values.to || !dtype || badBlockSize) {
     const problem = !dtype
       ? `--dtype must be one of ${PACKAGE_DTYPES.join(', ')}.`
-      : '--from and --to are required.';
+      : badBlockSize
+        ? `--block-size must be one of ${Q4_BLOCK_SIZES.join(', ')}.`
+        : '--from and --to are required.';
     io.stderr(`glimpse convert: ${problem}\n\n${CONVERT_USAGE}\n`);
     return 2;
   }
@@ -90,6 +100,7 @@ export async function runConvert(argv: readonly string[], io: CliIo): Promise<nu
       from: values.from,
       to: values.to,
       dtype,
+      ...(q4BlockSize === undefined ? {} : { q4BlockSize }),
       onEvent: (event) => io.stderr(`${progressLine(event)}\n`),
     });
     io.stdout(formatSummary(summary));

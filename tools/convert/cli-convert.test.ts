@@ -1,12 +1,23 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConvert } from '../../src/cli/convert';
+import { attributes, fields, strings } from '../../src/engine/runtime/onnx-read';
 import { loadGreedyFromBos } from '../data/stories260k';
 import { loadStories260kModel, stories260kFiles } from '../packages/stories260k';
 import { greedyIds, openPackageSessions } from '../testing/ort-greedy';
 import { textTensors, writeHfCheckpoint } from './hf-checkpoints';
+
+/** Each MatMulNBits node of an ONNX file: its inputs and block_size (ModelProto.graph 7, GraphProto.node 1). */
+function matMulNBitsNodes(path: string): { inputs: string[]; blockSize: unknown }[] {
+  const graph = fields(readFileSync(path)).find((f) => f.number === 7)?.body;
+  if (!graph) throw new Error(`${path} has no graph`);
+  return fields(graph)
+    .flatMap((f) => (f.number === 1 && f.body ? [f.body] : []))
+    .filter((node) => strings(node, 4)[0] === 'MatMulNBits')
+    .map((node) => ({ inputs: strings(node, 1), blockSize: attributes(node).get('block_size') }));
+}
 
 function captureIo() {
   const out = { stdout: '', stderr: '' };
@@ -104,6 +115,29 @@ describe('glimpse convert', () => {
     expect(out.stderr).toMatch(
       /The checkpoint has no tensor model\.layers\.2\.post_attention_layernorm\.weight\./,
     );
+  });
+
+  it('writes q4 blocks of the size asked for, each with its zero points, and rejects a size MatMulNBits lacks', async () => {
+    for (const [args, blockSize] of [
+      [[], 32],
+      [['--block-size', '16'], 16],
+    ] as const) {
+      const to = join(root, `q4-${blockSize}`);
+      const { io } = captureIo();
+      expect(await runConvert(['--from', checkpoint, '--to', to, '--dtype', 'q4', ...args], io)).toBe(0);
+      for (const part of ['decoder_model_merged_q4', 'decoder_model_static_q4']) {
+        const nodes = matMulNBitsNodes(join(to, 'onnx', `${part}.onnx`));
+        // Per layer q, k, v, o, gate, up, down; and the lm_head.
+        expect(nodes.length, part).toBe(5 * 7 + 1);
+        for (const node of nodes) {
+          expect(node.blockSize).toBe(blockSize);
+          expect(node.inputs[3]).toMatch(/weight_zero_points$/);
+        }
+      }
+    }
+    const { out, io } = captureIo();
+    expect(await runConvert(['--from', 'a', '--to', 'b', '--block-size', '48'], io)).toBe(2);
+    expect(out.stderr).toMatch(/--block-size must be one of 16, 32, 64, 128\./);
   });
 
   it('rejects an unknown dtype with the usage', async () => {

@@ -20,7 +20,7 @@ import { buildLlamaDecoder, buildStaticDecoder, type LinearFn } from '../../src/
 import type { LlamaConfig, LlamaWeights } from '../../src/toolkit/llama2c/checkpoint';
 import { GraphBuilder, MS_DOMAIN } from '../../src/toolkit/onnx/graph';
 import { int8MatMul } from '../../src/toolkit/quantize/matmulinteger';
-import { ACCURACY_LEVEL, BLOCK_SIZE } from '../../src/toolkit/quantize/matmulnbits';
+import { ACCURACY_LEVEL, DEFAULT_Q4_BLOCK_SIZE as BLOCK_SIZE } from '../../src/toolkit/quantize/matmulnbits';
 import { buildFusedVisionEncoder } from '../../src/toolkit/vision/clip-graph';
 import type {
   ClipVisionConfig,

@@ -33,12 +33,15 @@ export async function tinyLlavaFusedFiles(): Promise<PackageFiles> {
   );
   files.set(
     'onnx/vision_encoder_q4.onnx',
-    buildFusedVisionEncoder(model.vision, model.projector, { linear: q4Linear }).model,
+    buildFusedVisionEncoder(model.vision, model.projector, { linear: q4Linear() }).model,
   );
-  files.set('onnx/decoder_model_merged_q4.onnx', buildLlamaDecoder(model.text, { linear: q4Linear }).model);
+  files.set('onnx/decoder_model_merged_q4.onnx', buildLlamaDecoder(model.text, { linear: q4Linear() }).model);
   // The static-cache step graphs for the captured WebGPU decode (static-decoder.ts), one per decoder dtype.
   files.set('onnx/decoder_model_static.onnx', buildStaticDecoder(model.text, { linear: floatLinear }).model);
-  files.set('onnx/decoder_model_static_q4.onnx', buildStaticDecoder(model.text, { linear: q4Linear }).model);
+  files.set(
+    'onnx/decoder_model_static_q4.onnx',
+    buildStaticDecoder(model.text, { linear: q4Linear() }).model,
+  );
   return files;
 }
 

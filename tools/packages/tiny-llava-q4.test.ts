@@ -24,14 +24,15 @@ describe('models/tiny-llava q4 against float32', () => {
   it('decoder: greedy tokens agree over 8 prompts × 32 tokens', async () => {
     const agreement = await measureTextAgreement(join(dir, 'tiny-llava'));
     expect(agreement.tokens).toBe(256);
-    expect(agreement.teacherForcedTop1).toBeGreaterThanOrEqual(0.78); // (0.828)
-    expect(agreement.greedyPrefix).toBeGreaterThanOrEqual(0.1); // (0.141)
+    // Zero-pointed blocks: 0.914 and 0.285, where symmetric ones gave 0.828 and 0.141.
+    expect(agreement.teacherForcedTop1).toBeGreaterThanOrEqual(0.88);
+    expect(agreement.greedyPrefix).toBeGreaterThanOrEqual(0.2);
   });
 
   it('vision encoder: image features keep their direction', async () => {
     const agreement = await measureVisionAgreement(join(dir, 'tiny-llava'), 64, 64);
-    expect(agreement.cosine).toBeGreaterThanOrEqual(0.97); // (0.980)
-    expect(agreement.minTokenCosine).toBeGreaterThanOrEqual(0.88); // (0.908)
-    expect(agreement.maxAbsError / agreement.maxAbsValue).toBeLessThan(0.3); // (0.25)
+    expect(agreement.cosine).toBeGreaterThanOrEqual(0.97); // (0.977)
+    expect(agreement.minTokenCosine).toBeGreaterThanOrEqual(0.88); // (0.918)
+    expect(agreement.maxAbsError / agreement.maxAbsValue).toBeLessThan(0.3); // (0.26)
   });
 });

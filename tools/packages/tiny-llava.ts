@@ -183,8 +183,11 @@ export async function tinyLlavaFiles(): Promise<PackageFiles> {
   files.set('preprocessor_config.json', padPreprocessorJson(model.vision.config.imageSize));
   files.set('onnx/vision_encoder.onnx', buildClipVisionEncoder(model.vision, { linear: floatLinear }).model);
   files.set('onnx/projector.onnx', buildProjector(model.projector, tokens, { linear: floatLinear }).model);
-  files.set('onnx/vision_encoder_q4.onnx', buildClipVisionEncoder(model.vision, { linear: q4Linear }).model);
-  files.set('onnx/decoder_model_merged_q4.onnx', buildLlamaDecoder(model.text, { linear: q4Linear }).model);
+  files.set(
+    'onnx/vision_encoder_q4.onnx',
+    buildClipVisionEncoder(model.vision, { linear: q4Linear() }).model,
+  );
+  files.set('onnx/decoder_model_merged_q4.onnx', buildLlamaDecoder(model.text, { linear: q4Linear() }).model);
   return files;
 }
 

@@ -10,16 +10,21 @@ import { encodeScene, sceneFileName } from '../scenes/render';
 import { generateScene } from '../scenes/scene';
 import { HELDOUT_DIR, HELDOUT_SCENES, HELDOUT_SEED_BASE } from './shapes-llava';
 
-export async function writeHeldoutSet(): Promise<void> {
-  rmSync(HELDOUT_DIR, { recursive: true, force: true });
-  mkdirSync(join(HELDOUT_DIR, 'images'), { recursive: true });
+/** `scenes` scenes from seeds seedBase + i, their images and eval.jsonl, into `dir` (emptied first). */
+export async function writeEvalSet(dir: string, seedBase: number, scenes: number): Promise<void> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'images'), { recursive: true });
   const lines: string[] = [];
-  for (let i = 0; i < HELDOUT_SCENES; i++) {
-    const scene = generateScene(HELDOUT_SEED_BASE + i);
+  for (let i = 0; i < scenes; i++) {
+    const scene = generateScene(seedBase + i);
     const image = `images/${sceneFileName(scene)}`;
-    writeFileSync(join(HELDOUT_DIR, image), await encodeScene(scene));
+    writeFileSync(join(dir, image), await encodeScene(scene));
     for (const item of evalQuestionsFor(scene)) lines.push(JSON.stringify({ image, ...item }));
   }
-  writeFileSync(join(HELDOUT_DIR, 'eval.jsonl'), `${lines.join('\n')}\n`);
-  console.log(`${HELDOUT_SCENES} scenes, ${lines.length} questions → ${HELDOUT_DIR}`);
+  writeFileSync(join(dir, 'eval.jsonl'), `${lines.join('\n')}\n`);
+  console.log(`${scenes} scenes, ${lines.length} questions → ${dir}`);
+}
+
+export function writeHeldoutSet(): Promise<void> {
+  return writeEvalSet(HELDOUT_DIR, HELDOUT_SEED_BASE, HELDOUT_SCENES);
 }

@@ -43,7 +43,10 @@ describe('SigLIP vision encoder graph', () => {
       pixels,
     );
     expect(Math.max(...float.map((v, i) => Math.abs(v - (expected[i] ?? Number.NaN))))).toBeLessThan(1e-4);
-    const q4 = await features(buildSiglipVisionEncoder(weights, { linear: q4Linear }, 'full').model, pixels);
+    const q4 = await features(
+      buildSiglipVisionEncoder(weights, { linear: q4Linear() }, 'full').model,
+      pixels,
+    );
     let dot = 0;
     let qq = 0;
     let ee = 0;

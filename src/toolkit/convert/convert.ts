@@ -10,8 +10,9 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { DTYPE_SUFFIX } from '../../engine/model/files';
-import { LINEAR_OF, type PackageDtype } from '../decoder/linears';
+import { linearOf, type PackageDtype } from '../decoder/linears';
 import { addEmbedTokens, addLlamaDecoders, DECODER_DOC, STATIC_DECODER_DOC } from '../decoder/llama-graph';
+import type { Q4BlockSize } from '../quantize/matmulnbits';
 import { SafetensorsCheckpoint } from '../safetensors/reader';
 import {
   checkpointDecoderSource,
@@ -53,6 +54,8 @@ export interface ConvertOptions {
   readonly from: string;
   readonly to: string;
   readonly dtype: PackageDtype;
+  /** q4 and q4f16: weights per scale and zero point (16 for narrow layers, where the bytes hardly count). */
+  readonly q4BlockSize?: Q4BlockSize;
   readonly onEvent?: (event: ConvertEvent) => void;
   /** Where ONNX files switch to external data (tests lower them to exercise that path). */
   readonly limits?: StreamingLimits;
@@ -111,7 +114,7 @@ export async function convertCheckpoint(options: ConvertOptions): Promise<Conver
   emit({ type: 'start', spec, checkpointBytes: checkpoint.totalBytes });
   mkdirSync(join(to, 'onnx'), { recursive: true });
   const suffix = DTYPE_SUFFIX[dtype];
-  const linear = LINEAR_OF[dtype];
+  const linear = linearOf(dtype, options.q4BlockSize);
   const parts: { part: PartName; files: WrittenFile[] }[] = [];
   const open = (name: PartName) =>
     new StreamingGraphBuilder(name, join(to, 'onnx', `${name}${suffix}.onnx`), options.limits);

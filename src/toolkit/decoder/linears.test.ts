@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../onnx/graph';
 import { SeededRandom } from '../vision/seeded-random';
-import { LINEAR_OF, PACKAGE_DTYPES } from './linears';
+import { linearOf, PACKAGE_DTYPES } from './linears';
 
 ort.env.wasm.numThreads = 1;
 
@@ -12,7 +12,7 @@ const IN = 64;
 async function run(dtype: (typeof PACKAGE_DTYPES)[number], weight: Float32Array, x: Float32Array) {
   const g = new GraphBuilder('linear');
   const input = g.input('x', 'float32', [2, IN]);
-  g.output('y', 'float32', [2, OUT], LINEAR_OF[dtype](g, input, weight, OUT, IN, 'proj'));
+  g.output('y', 'float32', [2, OUT], linearOf(dtype)(g, input, weight, OUT, IN, 'proj'));
   const session = await ort.InferenceSession.create(g.serialize().model, { executionProviders: ['wasm'] });
   const { y } = await session.run({ x: new ort.Tensor('float32', x, [2, IN]) });
   await session.release();

@@ -6,9 +6,15 @@
  * and int8 are 8-bit MatMulInteger, the fast form on the wasm backend.
  */
 import { float32ToFloat16 } from '../../engine/runtime/float16';
-import { type GraphBuilder, MS_DOMAIN } from '../onnx/graph';
+import type { GraphBuilder } from '../onnx/graph';
 import { int8Linear } from '../quantize/matmulinteger';
-import { ACCURACY_LEVEL, BLOCK_SIZE, q4Linear, quantizeQ4 } from '../quantize/matmulnbits';
+import {
+  DEFAULT_Q4_BLOCK_SIZE,
+  matMulNBits,
+  type Q4BlockSize,
+  q4Linear,
+  quantizeQ4,
+} from '../quantize/matmulnbits';
 import { floatLinear, type LinearFn } from './llama-graph';
 
 const FLOAT = 1; // TensorProto.FLOAT
@@ -30,7 +36,7 @@ function inHalf(g: GraphBuilder, x: string, name: string, body: (half: string) =
   return g.op('Cast', [body(half)], { to: FLOAT }, { name: `${name}/to_fp32` });
 }
 
-export const fp16Linear: LinearFn = (g, x, weight, outFeatures, inFeatures, name) => {
+const fp16Linear: LinearFn = (g, x, weight, outFeatures, inFeatures, name) => {
   const w = g.initializer(
     `${name}.weight`,
     'float16',
@@ -40,30 +46,28 @@ export const fp16Linear: LinearFn = (g, x, weight, outFeatures, inFeatures, name
   return inHalf(g, x, name, (half) => g.op('MatMul', [half, w], {}, { name }));
 };
 
-export const q4f16Linear: LinearFn = (g, x, weight, outFeatures, inFeatures, name) => {
-  const q = quantizeQ4(weight, outFeatures, inFeatures);
-  const packed = g.initializer(`${name}.weight_q4`, 'uint8', [q.n, q.kBlocks, BLOCK_SIZE / 2], q.packed);
-  const scales = g.initializer(
-    `${name}.weight_scales`,
-    'float16',
-    [q.n, q.kBlocks],
-    float32ToFloat16(q.scales),
-  );
-  return inHalf(g, x, name, (half) =>
-    g.op(
-      'MatMulNBits',
-      [half, packed, scales],
-      { K: inFeatures, N: outFeatures, bits: 4, block_size: BLOCK_SIZE, accuracy_level: ACCURACY_LEVEL },
-      { domain: MS_DOMAIN, name },
-    ),
-  );
-};
+/** MatMulNBits on half-precision activations, with half-precision scales. */
+function q4f16Linear(blockSize: Q4BlockSize): LinearFn {
+  return (g, x, weight, outFeatures, inFeatures, name) =>
+    inHalf(g, x, name, (half) =>
+      matMulNBits(g, half, quantizeQ4(weight, outFeatures, inFeatures, blockSize), name, 'float16'),
+    );
+}
 
-export const LINEAR_OF: Record<PackageDtype, LinearFn> = {
-  fp32: floatLinear,
-  fp16: fp16Linear,
-  q4: q4Linear,
-  q4f16: q4f16Linear,
-  quantized: int8Linear(false),
-  int8: int8Linear(true),
-};
+/** The Linear layers of a dtype; `q4BlockSize` sets the 4-bit dtypes' blocks (glimpse convert --block-size). */
+export function linearOf(dtype: PackageDtype, q4BlockSize: Q4BlockSize = DEFAULT_Q4_BLOCK_SIZE): LinearFn {
+  switch (dtype) {
+    case 'fp32':
+      return floatLinear;
+    case 'fp16':
+      return fp16Linear;
+    case 'q4':
+      return q4Linear(q4BlockSize);
+    case 'q4f16':
+      return q4f16Linear(q4BlockSize);
+    case 'quantized':
+      return int8Linear(false);
+    case 'int8':
+      return int8Linear(true);
+  }
+}

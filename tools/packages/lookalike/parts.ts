@@ -8,7 +8,7 @@
 
 import { partFile } from '../../../src/engine/model/files';
 import type { ModelPart } from '../../../src/engine/types';
-import { LINEAR_OF, type PackageDtype } from '../../../src/toolkit/decoder/linears';
+import { linearOf, type PackageDtype } from '../../../src/toolkit/decoder/linears';
 import {
   addEmbedTokens,
   addLlamaDecoder,
@@ -216,7 +216,7 @@ export function decoderOnnx(model: TinyQwen, dtype: PackageDtype): Uint8Array {
       lmHead: () => model.lmHead,
     },
     // Attending as the Hub's exports do: plain operators, each present a Concat of its past and new rows.
-    { linear: LINEAR_OF[dtype], attention: 'concat' },
+    { linear: linearOf(dtype), attention: 'concat' },
   );
   return g.serialize({ docString: `tiny Qwen2 decoder (${dtype})` }).model;
 }
@@ -263,7 +263,7 @@ export function visionOnnx(vision: TinyVision, dtype: PackageDtype): Uint8Array 
   const g = new GraphBuilder('vision_encoder');
   const { channels, imageSize } = vision.tower.config;
   const pixels = g.input('pixel_values', 'float32', ['batch_size', channels, imageSize, imageSize]);
-  const choice = { linear: LINEAR_OF[dtype] };
+  const choice = { linear: linearOf(dtype) };
   const features = addSiglipVisionEncoder(g, pixels, vision.tower, choice, 'full');
   g.output(
     IMAGE_FEATURES,
