@@ -32,8 +32,9 @@ from torch import nn  # noqa: E402
 SEED = 17
 STAGE0 = dict(steps=2000, batch=128, lr=2e-3, warmup=100)
 STAGE1 = dict(steps=600, batch=64, lr=2e-3, warmup=50)
-# The committed checkpoint's stage 2 ran 1555 steps of a 4000-step schedule: the device's time ran out
-# (README.md, "Time"). `stop` reproduces that; --stage2-stop=4000 runs the whole schedule.
+# The committed checkpoint's stage 2 ran 1555 steps of this 4000-step schedule before the device's time ran out,
+# the rest resumed on a CPU, then 1200 more with the schedule stretched to 5200 (a warm restart; README.md,
+# "Time"). `stop` reproduces the first stop; --stage2-stop=4000 runs the whole schedule.
 STAGE2 = dict(steps=4000, stop=1555, batch=64, lr=1e-3, warmup=200)
 # The last VAL_SCENES training scenes are kept out of every stage: stage 2's answers on them are scored.
 VAL_SCENES = 300
