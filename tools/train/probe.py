@@ -11,6 +11,8 @@ Reads the training data prepare.ts wrote (pixels.u8, data.json with each scene's
    from the layer the projector reads (mean over patch tokens, and all patch tokens side by side) and from
    stage 0's pooled CLS token: which colours and kinds are present, how many shapes, and on one-shape scenes
    the shape's colour and kind. A property a linear probe cannot read is one the projector will hardly find.
+   Then per patch: from one patch token's features, the kind and the colour of the shape covering that patch
+   (found from the pixels), on scenes of one shape and of several: whether the tower binds kind to place.
 2. If the checkpoint has a projector and language model: the stage-2 answer loss with each conversation's own
    image, with images shuffled across scenes, and with zero features. Equal losses mean the model ignores the
    picture; the gap is how much it uses it. Also the projected image tokens' norm beside the text embeddings'.
@@ -32,6 +34,8 @@ import train as T  # noqa: E402
 
 COLOURS = ["red", "green", "blue", "yellow", "purple", "orange"]
 KINDS = ["circle", "square", "triangle"]
+# tools/scenes/scene.ts's palette; each shape is drawn within ±18 a channel of it, and a scene's colours differ.
+PALETTE = {"red": (215, 35, 35), "green": (40, 165, 60), "blue": (35, 75, 215), "yellow": (240, 205, 25), "purple": (135, 55, 175), "orange": (245, 135, 15)}
 
 
 def fit(x, y, classes, multi):
@@ -77,6 +81,50 @@ def probes(name, x, shapes):
     return {what: acc for what, (acc, _) in rows.items()}
 
 
+def patch_labels(images, shapes, patch):
+    """Each patch's shape, found from its pixels: the scene's colour that at least 3/4 of the patch's pixels lie
+    within 60 of (jitter, noise and resizing stay inside that; the light backgrounds are far outside), or -1.
+    Returns [N, patches] indices into each scene's shape list."""
+    n, _, side, _ = images.shape
+    grid = side // patch
+    pixels = images.float().view(n, 3, grid, patch, grid, patch).permute(0, 2, 4, 3, 5, 1).reshape(n, grid * grid, patch * patch, 3)
+    labels = torch.full((n, grid * grid), -1, dtype=torch.long)
+    for i, scene in enumerate(shapes):
+        for j, shape in enumerate(scene):
+            near = (pixels[i] - torch.tensor(PALETTE[shape["colour"]], dtype=torch.float32)).norm(dim=-1) < 60
+            labels[i][near.float().mean(-1) >= 0.75] = j
+    return labels
+
+
+def binding_probes(features, images, shapes, patch):
+    """Whether a patch's own features say which kind of shape covers it, beside what they say of its colour:
+    the LM can only answer "what colour is the triangle?" among several shapes if the patches it attends to
+    tell a triangle's patches from the others'."""
+    labels = patch_labels(images.cpu(), shapes, patch)
+    rows = {}
+    for name, keep in (("one shape", lambda sc: len(sc) == 1), ("two or three shapes", lambda sc: len(sc) > 1)):
+        xs, kinds, colours = [], [], []
+        for i, scene in enumerate(shapes):
+            if not keep(scene):
+                continue
+            for p in (labels[i] >= 0).nonzero().flatten().tolist():
+                shape = scene[labels[i][p]]
+                xs.append(features[i, p])
+                kinds.append(KINDS.index(shape["kind"]))
+                colours.append(COLOURS.index(shape["colour"]))
+        x = torch.stack(xs)
+        rows[f"{name}: patch's kind"] = fit(x, torch.tensor(kinds), 3, False)
+        rows[f"{name}: patch's colour"] = fit(x, torch.tensor(colours), 6, False)
+        rows[f"{name}: patches"] = (float(len(xs)), 0.0)
+    print("  one patch's features (layer the projector reads), patches a shape covers:")
+    for what, (acc, base) in rows.items():
+        if what.endswith("patches"):
+            print(f"    {what:36s} {int(acc)}")
+        else:
+            print(f"    {what:36s} {acc * 100:5.1f}%  (majority {base * 100:5.1f}%)")
+    return {what: acc for what, (acc, _) in rows.items()}
+
+
 def answer_loss(seqs, features, projector, lm, prefix):
     total = weight = 0.0
     with torch.no_grad():
@@ -117,6 +165,7 @@ def main(data_dir, checkpoint_dir):
         "patches side by side": probes(f"layer {layer}, patch tokens side by side", features.reshape(limit, -1), labels),
         "cls": probes("last layer CLS (stage 0's pooled output, not given to the LM)", cls, labels),
         "untrained": probes(f"untrained tower, layer {layer}, patch tokens side by side", random_features.reshape(limit, -1), labels),
+        "binding": binding_probes(features, images, labels, vc["patch_size"]),
     }
     with open(os.path.join(checkpoint_dir, "probe.json"), "w") as f:
         json.dump(figures, f, indent=2, sort_keys=True)
