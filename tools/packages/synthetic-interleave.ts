@@ -18,9 +18,9 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { buildLlamaDecoder, buildStaticDecoder, type LinearFn } from '../../src/toolkit/decoder/llama-graph';
 import type { LlamaConfig, LlamaWeights } from '../../src/toolkit/llama2c/checkpoint';
-import { GraphBuilder, MS_DOMAIN } from '../../src/toolkit/onnx/graph';
+import { GraphBuilder } from '../../src/toolkit/onnx/graph';
 import { int8MatMul } from '../../src/toolkit/quantize/matmulinteger';
-import { ACCURACY_LEVEL, DEFAULT_Q4_BLOCK_SIZE as BLOCK_SIZE } from '../../src/toolkit/quantize/matmulnbits';
+import { DEFAULT_Q4_BLOCK_SIZE, matMulNBits } from '../../src/toolkit/quantize/matmulnbits';
 import { buildFusedVisionEncoder } from '../../src/toolkit/vision/clip-graph';
 import type {
   ClipVisionConfig,
@@ -80,19 +80,11 @@ function randomBytes(length: number, seed: number): Uint8Array {
  */
 function randomQ4Linear(seed: { next: number }): LinearFn {
   return (g, x, _weight, outFeatures, inFeatures, name) => {
-    const kBlocks = Math.ceil(inFeatures / BLOCK_SIZE);
-    const packed = randomBytes(outFeatures * kBlocks * (BLOCK_SIZE / 2), seed.next++);
+    const blockSize = DEFAULT_Q4_BLOCK_SIZE;
+    const kBlocks = Math.ceil(inFeatures / blockSize);
+    const packed = randomBytes(outFeatures * kBlocks * (blockSize / 2), seed.next++);
     const scales = new Float32Array(outFeatures * kBlocks).fill(1 / (4.6 * Math.sqrt(inFeatures)));
-    return g.op(
-      'MatMulNBits',
-      [
-        x,
-        g.initializer(`${name}.weight_q4`, 'uint8', [outFeatures, kBlocks, BLOCK_SIZE / 2], packed),
-        g.initializer(`${name}.weight_scales`, 'float32', [outFeatures, kBlocks], scales),
-      ],
-      { K: inFeatures, N: outFeatures, bits: 4, block_size: BLOCK_SIZE, accuracy_level: ACCURACY_LEVEL },
-      { domain: MS_DOMAIN, name },
-    );
+    return matMulNBits(g, x, { packed, scales, n: outFeatures, k: inFeatures, kBlocks, blockSize }, name);
   };
 }
 

@@ -24,7 +24,7 @@ import { llavaConfigJson, llavaTextFiles, padPreprocessorJson } from '../package
 import { stableJson } from '../packages/write';
 import { caption, conversationFor, type Turn } from '../scenes/language';
 import { encodeScene } from '../scenes/render';
-import { COLOUR_NAMES, generateScene, KINDS, positionOf, type Scene } from '../scenes/scene';
+import { COLOUR_NAMES, COLOURS, generateScene, KINDS, positionOf, type Scene } from '../scenes/scene';
 import type { JsonValue } from '../tokenizer/tokenizer-json';
 import {
   CONVERSATIONS_PER_SCENE,
@@ -186,6 +186,8 @@ export async function prepareTrainingData(scenes: number, checkpointDir: string)
     stage1,
     stage2,
     shapes,
+    // Each colour's RGB before jitter, for probe.py to find a shape's patches by their pixels.
+    palette: COLOURS,
   };
   writeFileSync(join(TRAIN_DATA_DIR, 'data.json'), JSON.stringify(manifest));
   const seconds = ((performance.now() - started) / 1000).toFixed(1);

@@ -34,8 +34,6 @@ import train as T  # noqa: E402
 
 COLOURS = ["red", "green", "blue", "yellow", "purple", "orange"]
 KINDS = ["circle", "square", "triangle"]
-# tools/scenes/scene.ts's palette; each shape is drawn within ±18 a channel of it, and a scene's colours differ.
-PALETTE = {"red": (215, 35, 35), "green": (40, 165, 60), "blue": (35, 75, 215), "yellow": (240, 205, 25), "purple": (135, 55, 175), "orange": (245, 135, 15)}
 
 
 def fit(x, y, classes, multi):
@@ -81,9 +79,10 @@ def probes(name, x, shapes):
     return {what: acc for what, (acc, _) in rows.items()}
 
 
-def patch_labels(images, shapes, patch):
+def patch_labels(images, shapes, palette, patch):
     """Each patch's shape, found from its pixels: the scene's colour that at least 3/4 of the patch's pixels lie
-    within 60 of (jitter, noise and resizing stay inside that; the light backgrounds are far outside), or -1.
+    within 60 of (shapes are drawn within ±18 a channel of the palette, and jitter, noise and resizing stay
+    inside 60; the light backgrounds are far outside; a scene's colours differ), or -1.
     Returns [N, patches] indices into each scene's shape list."""
     n, _, side, _ = images.shape
     grid = side // patch
@@ -91,16 +90,16 @@ def patch_labels(images, shapes, patch):
     labels = torch.full((n, grid * grid), -1, dtype=torch.long)
     for i, scene in enumerate(shapes):
         for j, shape in enumerate(scene):
-            near = (pixels[i] - torch.tensor(PALETTE[shape["colour"]], dtype=torch.float32)).norm(dim=-1) < 60
+            near = (pixels[i] - torch.tensor(palette[shape["colour"]], dtype=torch.float32)).norm(dim=-1) < 60
             labels[i][near.float().mean(-1) >= 0.75] = j
     return labels
 
 
-def binding_probes(features, images, shapes, patch):
+def binding_probes(features, images, shapes, palette, patch):
     """Whether a patch's own features say which kind of shape covers it, beside what they say of its colour:
     the LM can only answer "what colour is the triangle?" among several shapes if the patches it attends to
     tell a triangle's patches from the others'."""
-    labels = patch_labels(images.cpu(), shapes, patch)
+    labels = patch_labels(images.cpu(), shapes, palette, patch)
     rows = {}
     for name, keep in (("one shape", lambda sc: len(sc) == 1), ("two or three shapes", lambda sc: len(sc) > 1)):
         xs, kinds, colours = [], [], []
@@ -144,7 +143,7 @@ def main(data_dir, checkpoint_dir):
     config = json.load(open(os.path.join(checkpoint_dir, "config.json")))
     vc, tc = config["vision_config"], config["text_config"]
     data, images = T.load_data(data_dir, vc)
-    assert "shapes" in data, "data.json has no scene labels: rerun prepare.ts (npm run train)"
+    assert "shapes" in data and "palette" in data, "data.json has no scene labels or palette: rerun prepare.ts (npm run train)"
     shapes = data["shapes"]
     limit = min(len(images), 2000)  # plenty for a linear probe of 64-wide features
     images = images[:limit]
@@ -165,7 +164,7 @@ def main(data_dir, checkpoint_dir):
         "patches side by side": probes(f"layer {layer}, patch tokens side by side", features.reshape(limit, -1), labels),
         "cls": probes("last layer CLS (stage 0's pooled output, not given to the LM)", cls, labels),
         "untrained": probes(f"untrained tower, layer {layer}, patch tokens side by side", random_features.reshape(limit, -1), labels),
-        "binding": binding_probes(features, images, labels, vc["patch_size"]),
+        "binding": binding_probes(features, images, labels, data["palette"], vc["patch_size"]),
     }
     with open(os.path.join(checkpoint_dir, "probe.json"), "w") as f:
         json.dump(figures, f, indent=2, sort_keys=True)

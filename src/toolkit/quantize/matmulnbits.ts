@@ -15,14 +15,18 @@ export const DEFAULT_Q4_BLOCK_SIZE: Q4BlockSize = 32;
 /** Lets the runtime compute in int8 after quantising activations per block: the fast WebGPU path. */
 export const ACCURACY_LEVEL = 4;
 const LEVELS = 15;
+const DEFAULT_ZERO_POINT = 8;
 
 export interface Q4Weight {
   /** [N, kBlocks, blockSize / 2]: element 2i of a block in the low nibble of byte i, 2i+1 in the high one. */
   readonly packed: Uint8Array;
   /** [N, kBlocks] */
   readonly scales: Float32Array;
-  /** [N, ceil(kBlocks / 2)]: block 2j's zero point in the low nibble of byte j, block 2j+1's in the high. */
-  readonly zeroPoints: Uint8Array;
+  /**
+   * [N, ceil(kBlocks / 2)]: block 2j's zero point in the low nibble of byte j, block 2j+1's in the high.
+   * Absent, every zero point is 8 (MatMulNBits' default, symmetric blocks).
+   */
+  readonly zeroPoints?: Uint8Array;
   readonly n: number;
   readonly k: number;
   readonly kBlocks: number;
@@ -42,7 +46,7 @@ export function quantizeQ4(
   n: number,
   k: number,
   blockSize: Q4BlockSize = DEFAULT_Q4_BLOCK_SIZE,
-): Q4Weight {
+): Required<Q4Weight> {
   if (weight.length !== n * k) throw new Error(`weight has ${weight.length} values, not ${n}×${k}`);
   const kBlocks = Math.ceil(k / blockSize);
   const zeroStride = Math.ceil(kBlocks / 2);
@@ -93,12 +97,13 @@ export function dequantizeQ4(q: Q4Weight): Float32Array {
   const out = new Float32Array(q.n * q.k);
   const zeroStride = Math.ceil(q.kBlocks / 2);
   for (let row = 0; row < q.n; row++) {
-    const zeros = q.zeroPoints.subarray(row * zeroStride, (row + 1) * zeroStride);
+    const zeros = q.zeroPoints?.subarray(row * zeroStride, (row + 1) * zeroStride);
     for (let col = 0; col < q.k; col++) {
       const b = Math.floor(col / q.blockSize);
       const blockStart = (row * q.kBlocks + b) * (q.blockSize / 2);
       const value = nibble(q.packed.subarray(blockStart), col % q.blockSize);
-      out[row * q.k + col] = (value - nibble(zeros, b)) * (q.scales[row * q.kBlocks + b] ?? 0);
+      const zero = zeros ? nibble(zeros, b) : DEFAULT_ZERO_POINT;
+      out[row * q.k + col] = (value - zero) * (q.scales[row * q.kBlocks + b] ?? 0);
     }
   }
   return out;
@@ -121,15 +126,12 @@ export function matMulNBits(
     activations === 'float16'
       ? g.initializer(`${name}.weight_scales`, 'float16', dims, float32ToFloat16(q.scales))
       : g.initializer(`${name}.weight_scales`, 'float32', dims, q.scales);
-  const zeros = g.initializer(
-    `${name}.weight_zero_points`,
-    'uint8',
-    [q.n, Math.ceil(q.kBlocks / 2)],
-    q.zeroPoints,
-  );
+  const zeros = q.zeroPoints
+    ? [g.initializer(`${name}.weight_zero_points`, 'uint8', [q.n, Math.ceil(q.kBlocks / 2)], q.zeroPoints)]
+    : [];
   return g.op(
     'MatMulNBits',
-    [x, packed, scales, zeros],
+    [x, packed, scales, ...zeros],
     { K: q.k, N: q.n, bits: 4, block_size: q.blockSize, accuracy_level: ACCURACY_LEVEL },
     { domain: MS_DOMAIN, name },
   );
