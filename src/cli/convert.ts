@@ -86,12 +86,16 @@ export async function runConvert(argv: readonly string[], io: CliIo): Promise<nu
   const blockSizeArg = values['block-size'];
   const q4BlockSize: Q4BlockSize | undefined = Q4_BLOCK_SIZES.find((b) => String(b) === blockSizeArg);
   const badBlockSize = blockSizeArg !== undefined && q4BlockSize === undefined;
-  if (!values.from || !values.to || !dtype || badBlockSize) {
+  // Only 4-bit weights come in blocks; a size given with another dtype would be silently dropped.
+  const blockSizeUnused = blockSizeArg !== undefined && dtype !== 'q4' && dtype !== 'q4f16';
+  if (!values.from || !values.to || !dtype || badBlockSize || blockSizeUnused) {
     const problem = !dtype
       ? `--dtype must be one of ${PACKAGE_DTYPES.join(', ')}.`
       : badBlockSize
         ? `--block-size must be one of ${Q4_BLOCK_SIZES.join(', ')}.`
-        : '--from and --to are required.';
+        : blockSizeUnused
+          ? `--block-size applies to --dtype q4 and q4f16 only, not ${dtype}.`
+          : '--from and --to are required.';
     io.stderr(`glimpse convert: ${problem}\n\n${CONVERT_USAGE}\n`);
     return 2;
   }
