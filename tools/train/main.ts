@@ -7,6 +7,7 @@
  * `npm run train -- --quick` runs a few steps of each stage on a few scenes, into .cache, to try changes.
  * `npm run train -- --resume` continues the committed checkpoint's stage 2 where it stopped (a device's
  * time limit, a killed job), on the data already prepared in .cache when it is there.
+ * Flags that change a stage (`--stage0-patch-loss=1`, `--stage2-steps=N`, …: train.py's list) pass through.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -42,7 +43,8 @@ async function main(): Promise<void> {
   if (!(resume && prepared)) await prepareTrainingData(quick ? 300 : TRAIN_SCENES, checkpoint);
   const prepareSeconds = (performance.now() - started) / 1000;
   const args = [join(REPO_ROOT, 'tools', 'train', 'train.py'), TRAIN_DATA_DIR, checkpoint];
-  const flags = quick ? ['--quick'] : resume ? ['--resume'] : [];
+  const stageFlags = process.argv.slice(2).filter((a) => a.startsWith('--stage'));
+  const flags = [...(quick ? ['--quick'] : resume ? ['--resume'] : []), ...stageFlags];
   const trained = spawnSync(PYTHON, [...args, ...flags], { stdio: 'inherit' });
   if (trained.status !== 0) throw new Error(`train.py failed (exit ${trained.status ?? trained.signal}).`);
   const logPath = join(checkpoint, 'training-log.json');

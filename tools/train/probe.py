@@ -32,8 +32,7 @@ import torch.nn.functional as F  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train as T  # noqa: E402
 
-COLOURS = ["red", "green", "blue", "yellow", "purple", "orange"]
-KINDS = ["circle", "square", "triangle"]
+COLOURS, KINDS = T.COLOURS, T.KINDS
 
 
 def fit(x, y, classes, multi):
@@ -79,42 +78,19 @@ def probes(name, x, shapes):
     return {what: acc for what, (acc, _) in rows.items()}
 
 
-def patch_labels(images, shapes, palette, patch):
-    """Each patch's shape, found from its pixels: the scene's colour that at least 3/4 of the patch's pixels lie
-    within 60 of (shapes are drawn within ±18 a channel of the palette, and jitter, noise and resizing stay
-    inside 60; the light backgrounds are far outside; a scene's colours differ), or -1.
-    Returns [N, patches] indices into each scene's shape list."""
-    n, _, side, _ = images.shape
-    grid = side // patch
-    pixels = images.float().view(n, 3, grid, patch, grid, patch).permute(0, 2, 4, 3, 5, 1).reshape(n, grid * grid, patch * patch, 3)
-    labels = torch.full((n, grid * grid), -1, dtype=torch.long)
-    for i, scene in enumerate(shapes):
-        for j, shape in enumerate(scene):
-            near = (pixels[i] - torch.tensor(palette[shape["colour"]], dtype=torch.float32)).norm(dim=-1) < 60
-            labels[i][near.float().mean(-1) >= 0.75] = j
-    return labels
-
-
 def binding_probes(features, images, shapes, palette, patch):
     """Whether a patch's own features say which kind of shape covers it, beside what they say of its colour:
     the LM can only answer "what colour is the triangle?" among several shapes if the patches it attends to
     tell a triangle's patches from the others'."""
-    labels = patch_labels(images.cpu(), shapes, palette, patch)
+    kinds, colours = T.patch_targets(images, shapes, palette, patch)
+    several = torch.tensor([len(sc) > 1 for sc in shapes], device=kinds.device)
     rows = {}
-    for name, keep in (("one shape", lambda sc: len(sc) == 1), ("two or three shapes", lambda sc: len(sc) > 1)):
-        xs, kinds, colours = [], [], []
-        for i, scene in enumerate(shapes):
-            if not keep(scene):
-                continue
-            for p in (labels[i] >= 0).nonzero().flatten().tolist():
-                shape = scene[labels[i][p]]
-                xs.append(features[i, p])
-                kinds.append(KINDS.index(shape["kind"]))
-                colours.append(COLOURS.index(shape["colour"]))
-        x = torch.stack(xs)
-        rows[f"{name}: patch's kind"] = fit(x, torch.tensor(kinds), 3, False)
-        rows[f"{name}: patch's colour"] = fit(x, torch.tensor(colours), 6, False)
-        rows[f"{name}: patches"] = (float(len(xs)), 0.0)
+    for name, keep in (("one shape", ~several), ("two or three shapes", several)):
+        covered = (kinds >= 0) & keep[:, None]
+        x = features[covered.to(features.device)]
+        rows[f"{name}: patch's kind"] = fit(x, kinds[covered], 3, False)
+        rows[f"{name}: patch's colour"] = fit(x, colours[covered], 6, False)
+        rows[f"{name}: patches"] = (float(len(x)), 0.0)
     print("  one patch's features (layer the projector reads), patches a shape covers:")
     for what, (acc, base) in rows.items():
         if what.endswith("patches"):

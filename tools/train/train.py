@@ -30,7 +30,10 @@ import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 SEED = 17
-STAGE0 = dict(steps=2000, batch=128, lr=2e-3, warmup=100)
+# patch_loss weighs an optional second term of stage 0: each patch token at the layer the projector reads names
+# the kind and colour of the shape covering it. The committed checkpoint was trained without it; a tower trained
+# with it binds kind to place (README.md, "Binding kind to place"): --stage0-patch-loss=1.
+STAGE0 = dict(steps=2000, batch=128, lr=2e-3, warmup=100, patch_loss=0.0)
 STAGE1 = dict(steps=600, batch=64, lr=2e-3, warmup=50)
 # The committed checkpoint's stage 2 ran 1555 steps of this 4000-step schedule before the device's time ran out,
 # the rest resumed on a CPU, then 1200 more with the schedule stretched to 5200 (a warm restart; README.md,
@@ -369,16 +372,51 @@ def hard_negatives(caption, words, rng):
     return out
 
 
-def stage0(vision, images, captions, words, c, rng, negatives):
+def patch_labels(images, shapes, palette, patch):
+    """Each patch's shape, found from its pixels: the scene's colour that at least 3/4 of the patch's pixels lie
+    within 60 of (shapes are drawn within ±18 a channel of the palette, and jitter, noise and resizing stay
+    inside 60; the light backgrounds are far outside; a scene's colours differ), or -1.
+    Returns [N, patches] indices into each scene's shape list."""
+    n, _, side, _ = images.shape
+    grid = side // patch
+    pixels = images.float().view(n, 3, grid, patch, grid, patch).permute(0, 2, 4, 3, 5, 1).reshape(n, grid * grid, patch * patch, 3)
+    labels = torch.full((n, grid * grid), -1, dtype=torch.long)
+    for i, scene in enumerate(shapes):
+        for j, shape in enumerate(scene):
+            near = (pixels[i] - torch.tensor(palette[shape["colour"]], dtype=torch.float32)).norm(dim=-1) < 60
+            labels[i][near.float().mean(-1) >= 0.75] = j
+    return labels
+
+
+def patch_targets(images, shapes, palette, patch):
+    """[N, patches] kind and colour indices of the shape covering each patch, -1 where none covers it."""
+    labels = patch_labels(images.cpu(), shapes, palette, patch)
+    kinds, colours = torch.full_like(labels, -1), torch.full_like(labels, -1)
+    for i, scene in enumerate(shapes):
+        for j, shape in enumerate(scene):
+            kinds[i][labels[i] == j] = KINDS.index(shape["kind"])
+            colours[i][labels[i] == j] = COLOURS.index(shape["colour"])
+    return kinds.to(DEVICE), colours.to(DEVICE)
+
+
+def stage0(vision, images, captions, words, c, rng, negatives, targets, layer):
     """CLIP: symmetric cross-entropy over the batch's image-caption similarities. Identical captions in a
     batch are all positives (a scene's caption is not unique to it). With negatives, each image also meets
-    its caption with each shape's kind or colour changed, as extra negatives on the image-to-text side."""
+    its caption with each shape's kind or colour changed, as extra negatives on the image-to-text side.
+    With STAGE0's patch_loss, a linear head on each patch token at `layer` (the one the projector reads) names
+    the kind and colour of the shape that covers it (`targets`, from patch_targets): the captions alone let
+    the tower spread a shape's kind over the whole image, where the language model cannot tell which shape
+    it belongs to."""
     cfg, d = STAGE0, c["hidden_size"]
     longest = max(len(t) for t in captions) + 8  # a swapped word may be longer than the original
     text = TextEncoder(512, d, 4, 2, longest, c["layer_norm_eps"]).to(DEVICE)
     image_head, text_head = nn.Linear(d, d, bias=False).to(DEVICE), nn.Linear(d, d, bias=False).to(DEVICE)
     logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07), device=DEVICE))
     params = [*vision.parameters(), *text.parameters(), *image_head.parameters(), *text_head.parameters(), logit_scale]
+    if cfg["patch_loss"]:
+        # made only when used, so that a run without it draws the same initial weights as before it existed
+        patch_head = nn.Linear(d, len(KINDS) + len(COLOURS)).to(DEVICE)
+        params += [*patch_head.parameters()]
     opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=0.05)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule(cfg["steps"], cfg["warmup"]))
 
@@ -389,13 +427,16 @@ def stage0(vision, images, captions, words, c, rng, negatives):
             ids[i, : len(t)] = torch.tensor(t)
         return ids.to(DEVICE), lengths.to(DEVICE)
 
-    started, losses = time.time(), []
+    started, losses, patch_losses = time.time(), [], []
     for step in range(cfg["steps"]):
+        if stop:
+            raise SystemExit(f"stage0: stopped by SIGTERM after {step} of {cfg['steps']} steps; nothing written")
         idx = rng.choice(len(captions) - VAL_SCENES, cfg["batch"], replace=False).tolist()
         texts = [captions[i] for i in idx]
         if negatives:
             texts += [n for t in texts[: len(idx)] for n in hard_negatives(t, words, rng)]
-        pooled = vision.post_layernorm(vision.hidden_states(normalised(images[idx]))[-1][:, 0])
+        states = vision.hidden_states(normalised(images[idx]))
+        pooled = vision.post_layernorm(states[-1][:, 0])
         img = F.normalize(image_head(pooled), dim=-1)
         txt = F.normalize(text_head(text(*padded(texts))), dim=-1)
         logits = logit_scale.exp().clamp(max=100) * img @ txt.T  # [B, B + negatives]: captions, then negatives
@@ -407,6 +448,14 @@ def stage0(vision, images, captions, words, c, rng, negatives):
         to_text = -(target * logits.log_softmax(1)).sum(1).mean()
         to_image = -(same[:, :b] / same[:, :b].sum(0, keepdim=True) * logits[:, :b].log_softmax(0)).sum(0).mean()
         loss = (to_text + to_image) / 2
+        if cfg["patch_loss"]:
+            named = patch_head(states[layer][:, 1:])
+            kinds, colours = targets
+            kind = F.cross_entropy(named[..., : len(KINDS)].flatten(0, 1), kinds[idx].flatten(), ignore_index=-1)
+            colour = F.cross_entropy(named[..., len(KINDS) :].flatten(0, 1), colours[idx].flatten(), ignore_index=-1)
+            patch_loss = (kind + colour) / 2
+            patch_losses.append(patch_loss.item())
+            loss = loss + cfg["patch_loss"] * patch_loss
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -414,7 +463,8 @@ def stage0(vision, images, captions, words, c, rng, negatives):
         losses.append(loss.item())
         if step % 100 == 0 or step == cfg["steps"] - 1:
             log("stage0", step, cfg["steps"], float(np.mean(losses[-50:])), started)
-    return {"seconds": time.time() - started, "final_loss": float(np.mean(losses[-50:])), **cfg}
+    patch = {"final_patch_loss": float(np.mean(patch_losses[-50:]))} if patch_losses else {}
+    return {"seconds": time.time() - started, "final_loss": float(np.mean(losses[-50:])), **patch, **cfg}
 
 
 def batch_of(sequences, features, projector, lm, prefix_len):
@@ -573,7 +623,7 @@ def run_record(device_report, start, done, seconds):
     return {"device": device, "torch": device_report.get("torch", torch.__version__), "steps": [start, done], "seconds": seconds}
 
 
-def main(data_dir, checkpoint_dir, quick, stage0_only=False, vision_from=None, negatives=True, patch=None, width=None, resume=False):
+def main(data_dir, checkpoint_dir, quick, stage0_only=False, vision_from=None, negatives=True, patch=None, width=None, resume=False, lm_from=None):
     torch.manual_seed(SEED)
     if DEVICE.type == "cpu":
         torch.set_num_threads(2)
@@ -611,7 +661,8 @@ def main(data_dir, checkpoint_dir, quick, stage0_only=False, vision_from=None, n
         load_prefixed(vision, read_safetensors(os.path.join(vision_from, "model.safetensors")), "vision_tower.vision_model.")
         report["stage0"] = json.load(open(os.path.join(vision_from, "training-log.json")))["stage0"]
     else:
-        result = stage0(vision, images, data["captions"], data["words"], vc, rng, negatives)
+        targets = patch_targets(images, data["shapes"], data["palette"], vc["patch_size"]) if STAGE0["patch_loss"] else None
+        result = stage0(vision, images, data["captions"], data["words"], vc, rng, negatives, targets, config["vision_feature_layer"])
         report["stage0"] = {**result, "hard_negatives": negatives}
     if stage0_only:
         write_safetensors(os.path.join(checkpoint_dir, "model.safetensors"), vision_tensors(vision))
@@ -626,7 +677,12 @@ def main(data_dir, checkpoint_dir, quick, stage0_only=False, vision_from=None, n
 
     base = read_safetensors(os.path.join(data_dir, "stories260k.safetensors"))
     lm = LanguageModel(tc, base["language_model.model.embed_tokens.weight"].shape[0])
-    load_prefixed(lm, trained if resume else base, "language_model.")
+    if lm_from:
+        # A warm start: stages 1-2 begin from a trained checkpoint's language model instead of stories260K's.
+        load_prefixed(lm, read_safetensors(os.path.join(lm_from, "model.safetensors")), "language_model.")
+        report["lm_from"] = json.load(open(os.path.join(lm_from, "training-log.json")))
+    else:
+        load_prefixed(lm, trained if resume else base, "language_model.")
     lm.to(DEVICE)
     projector = Projector(vc["hidden_size"], tc["hidden_size"]).to(DEVICE)
     if resume:
@@ -681,11 +737,14 @@ if __name__ == "__main__":
     flags = [a for a in sys.argv[1:] if a.startswith("--")]
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     # Trials, not the recipe: --stage0-only writes just the tower (for probe.py), --vision-from=DIR reuses
-    # one for stages 1-2; --no-negatives, --patch=N, --width=N, --stageK-steps=N and --stage2-stop=N change a stage.
+    # one for stages 1-2, --lm-from=DIR starts them from DIR's language model; --no-negatives, --patch=N,
+    # --width=N, --stageK-steps=N, --stageK-lr=X, --stageK-warmup=N, --stage0-patch-loss=X and
+    # --stage2-stop=N change a stage.
     value = lambda name: next((a.split("=", 1)[1] for a in flags if a.startswith(name + "=")), None)
     for k, stage in enumerate((STAGE0, STAGE1, STAGE2)):
-        if value(f"--stage{k}-steps"):
-            stage["steps"] = int(value(f"--stage{k}-steps"))
+        for key, kind in (("steps", int), ("lr", float), ("warmup", int), ("patch-loss", float)):
+            if value(f"--stage{k}-{key}"):
+                stage[key.replace("-", "_")] = kind(value(f"--stage{k}-{key}"))
     if value("--stage2-stop"):
         STAGE2["stop"] = int(value("--stage2-stop"))
     elif "--resume" in flags:
@@ -701,4 +760,5 @@ if __name__ == "__main__":
         number("--patch"),
         number("--width"),
         "--resume" in flags,
+        value("--lm-from"),
     )
