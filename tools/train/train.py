@@ -372,30 +372,22 @@ def hard_negatives(caption, words, rng):
     return out
 
 
-def patch_labels(images, shapes, palette, patch):
-    """Each patch's shape, found from its pixels: the scene's colour that at least 3/4 of the patch's pixels lie
-    within 60 of (shapes are drawn within ±18 a channel of the palette, and jitter, noise and resizing stay
-    inside 60; the light backgrounds are far outside; a scene's colours differ), or -1.
-    Returns [N, patches] indices into each scene's shape list."""
+def patch_targets(images, shapes, palette, patch):
+    """[N, patches] kind and colour indices of the shape covering each patch, found from its pixels, or -1: the
+    scene's colour that at least 3/4 of the patch's pixels lie within 60 of (shapes are drawn within ±18 a
+    channel of the palette, and jitter, noise and resizing stay inside 60; the light backgrounds are far
+    outside; a scene's colours differ)."""
     n, _, side, _ = images.shape
     grid = side // patch
-    pixels = images.float().view(n, 3, grid, patch, grid, patch).permute(0, 2, 4, 3, 5, 1).reshape(n, grid * grid, patch * patch, 3)
-    labels = torch.full((n, grid * grid), -1, dtype=torch.long)
+    pixels = images.cpu().float().view(n, 3, grid, patch, grid, patch).permute(0, 2, 4, 3, 5, 1).reshape(n, grid * grid, patch * patch, 3)
+    kinds = torch.full((n, grid * grid), -1, dtype=torch.long)
+    colours = torch.full_like(kinds, -1)
     for i, scene in enumerate(shapes):
-        for j, shape in enumerate(scene):
+        for shape in scene:
             near = (pixels[i] - torch.tensor(palette[shape["colour"]], dtype=torch.float32)).norm(dim=-1) < 60
-            labels[i][near.float().mean(-1) >= 0.75] = j
-    return labels
-
-
-def patch_targets(images, shapes, palette, patch):
-    """[N, patches] kind and colour indices of the shape covering each patch, -1 where none covers it."""
-    labels = patch_labels(images.cpu(), shapes, palette, patch)
-    kinds, colours = torch.full_like(labels, -1), torch.full_like(labels, -1)
-    for i, scene in enumerate(shapes):
-        for j, shape in enumerate(scene):
-            kinds[i][labels[i] == j] = KINDS.index(shape["kind"])
-            colours[i][labels[i] == j] = COLOURS.index(shape["colour"])
+            covered = near.float().mean(-1) >= 0.75
+            kinds[i][covered] = KINDS.index(shape["kind"])
+            colours[i][covered] = COLOURS.index(shape["colour"])
     return kinds.to(DEVICE), colours.to(DEVICE)
 
 
@@ -417,6 +409,7 @@ def stage0(vision, images, captions, words, c, rng, negatives, targets, layer):
         # made only when used, so that a run without it draws the same initial weights as before it existed
         patch_head = nn.Linear(d, len(KINDS) + len(COLOURS)).to(DEVICE)
         params += [*patch_head.parameters()]
+        kinds, colours = targets
     opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=0.05)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule(cfg["steps"], cfg["warmup"]))
 
@@ -450,7 +443,6 @@ def stage0(vision, images, captions, words, c, rng, negatives, targets, layer):
         loss = (to_text + to_image) / 2
         if cfg["patch_loss"]:
             named = patch_head(states[layer][:, 1:])
-            kinds, colours = targets
             kind = F.cross_entropy(named[..., : len(KINDS)].flatten(0, 1), kinds[idx].flatten(), ignore_index=-1)
             colour = F.cross_entropy(named[..., len(KINDS) :].flatten(0, 1), colours[idx].flatten(), ignore_index=-1)
             patch_loss = (kind + colour) / 2
