@@ -21,9 +21,9 @@ const Q4_BLOCK_SIZE = 16;
 
 /** The package's model card: what the picker can say about it. */
 export const SHAPES_LLAVA_DESCRIPTION =
-  'A tiny LLaVA trained here on generated scenes of coloured circles, squares and triangles: it names one ' +
-  "shape's colour and kind, counts the shapes and says where each is, mostly correctly, but among several " +
-  "shapes it sometimes gives another shape's colour (held-out accuracy in README.md).";
+  'A tiny LLaVA trained here on generated scenes of coloured circles, squares and triangles: it names ' +
+  "each shape's colour and kind, counts the shapes and says where each is, mostly correctly; its " +
+  'descriptions of a whole scene often miss a shape or a place (held-out accuracy in README.md).';
 
 export async function buildShapesLlava(outDir: string, checkpoint = CHECKPOINT_DIR): Promise<void> {
   if (!existsSync(join(checkpoint, 'model.safetensors')))

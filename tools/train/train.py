@@ -30,15 +30,15 @@ import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 SEED = 17
-# patch_loss weighs an optional second term of stage 0: each patch token at the layer the projector reads names
-# the kind and colour of the shape covering it. The committed checkpoint was trained without it; a tower trained
-# with it binds kind to place (README.md, "Binding kind to place"): --stage0-patch-loss=1.
-STAGE0 = dict(steps=2000, batch=128, lr=2e-3, warmup=100, patch_loss=0.0)
+# patch_loss weighs stage 0's second term: each patch token at the layer the projector reads names the kind and
+# colour of the shape covering it, so that the tower binds kind to place (README.md, "Binding kind to place");
+# --stage0-patch-loss=0 gives the contrastive objective alone, as the first checkpoint's tower had.
+STAGE0 = dict(steps=2000, batch=128, lr=2e-3, warmup=100, patch_loss=1.0)
 STAGE1 = dict(steps=600, batch=64, lr=2e-3, warmup=50)
-# The committed checkpoint's stage 2 ran 1555 steps of this 4000-step schedule before the device's time ran out,
-# the rest resumed on a CPU, then 1200 more with the schedule stretched to 5200 (a warm restart; README.md,
-# "Time"). `stop` reproduces the first stop; --stage2-stop=4000 runs the whole schedule.
-STAGE2 = dict(steps=4000, stop=1555, batch=64, lr=1e-3, warmup=200)
+# From stories260K's weights. The committed checkpoint's language model began instead from the first
+# checkpoint's, so its stage 2 ran at a peak of 5e-4 after 100 steps of warm-up (README.md, "Reproducing");
+# --stage2-stop=N stops the schedule at step N, as a device's time limit once did.
+STAGE2 = dict(steps=4000, stop=None, batch=64, lr=1e-3, warmup=200)
 # The last VAL_SCENES training scenes are kept out of every stage: stage 2's answers on them are scored.
 VAL_SCENES = 300
 # Stage 2 writes the checkpoint (and AdamW's state, for --resume) this often.
@@ -733,14 +733,17 @@ if __name__ == "__main__":
     # --width=N, --stageK-steps=N, --stageK-lr=X, --stageK-warmup=N, --stage0-patch-loss=X and
     # --stage2-stop=N change a stage.
     value = lambda name: next((a.split("=", 1)[1] for a in flags if a.startswith(name + "=")), None)
+    if "--resume" in flags:
+        # A resumed stage 2 goes on with the schedule it began (its length, peak and warm-up), unless a flag
+        # below changes it.
+        begun = json.load(open(os.path.join(args[1], "training-log.json")))["stage2"]
+        STAGE2.update({key: begun[key] for key in ("steps", "batch", "lr", "warmup")})
     for k, stage in enumerate((STAGE0, STAGE1, STAGE2)):
         for key, kind in (("steps", int), ("lr", float), ("warmup", int), ("patch-loss", float)):
             if value(f"--stage{k}-{key}"):
                 stage[key.replace("-", "_")] = kind(value(f"--stage{k}-{key}"))
     if value("--stage2-stop"):
         STAGE2["stop"] = int(value("--stage2-stop"))
-    elif "--resume" in flags:
-        STAGE2["stop"] = None
     number = lambda name: int(value(name)) if value(name) else None
     main(
         args[0],
