@@ -23,7 +23,8 @@ export function benchConfig(modelsDir = `${root}models`): UserConfig {
     },
     root: fileURLToPath(new URL('.', import.meta.url)),
     plugins: [serveModels(modelsDir)],
-    server: { headers: isolationHeaders, fs: { allow: [root] } },
+    // No hot reload: an edit to the sources during a run (minutes at real shapes) reloaded the page and lost it.
+    server: { headers: isolationHeaders, fs: { allow: [root] }, hmr: false },
     worker: { format: 'es' },
     // Both entries are scanned up front, so no dependency found later reloads the page mid-run.
     optimizeDeps: {

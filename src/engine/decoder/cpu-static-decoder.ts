@@ -16,9 +16,10 @@ import type { Ort, OrtSession, OrtTensor } from '../runtime/ort';
 import { int64Tensor } from '../runtime/tensors';
 import type { CpuAttentionKind } from '../types';
 import { KV_ENDS, KV_STARTS, LOGITS_START, newRowsName } from './cpu-static-graph';
-import { type DecoderInput, PREFILL_CHUNK, runInChunks } from './decoder';
+import { type DecoderInput, PREFILL_CHUNK } from './decoder';
+import { KvBufferSequence } from './kv-buffer-sequence';
 import { KvBuffers } from './kv-buffers';
-import type { DecoderSequence, SequenceRunOptions, StepRow } from './sequence';
+import type { SequenceRunOptions, StepRow } from './sequence';
 import type { StaticDecoderShape } from './static-decoder';
 import { timed } from './step-times';
 
@@ -51,72 +52,59 @@ export class CpuStaticDecoder {
   }
 }
 
-export class CpuStaticSequence implements DecoderSequence {
+export class CpuStaticSequence extends KvBufferSequence {
   private readonly decoder: CpuStaticDecoder;
-  private readonly cache: KvBuffers;
   /** A tensor over each whole buffer, made again when the buffers grow. */
   private tensors: OrtTensor[] = [];
   /** The compact copies of the past, reused by the chunks of one run (compactPast). */
   private scratch: Float32Array[] = [];
 
   constructor(decoder: CpuStaticDecoder) {
-    this.decoder = decoder;
     const { layers, kvHeads, headDim, maxLength } = decoder.shape;
-    this.cache = new KvBuffers({ layers, kvHeads, headDim, maxLength, type: 'float32' }, 'head-major');
+    super(new KvBuffers({ layers, kvHeads, headDim, maxLength, type: 'float32' }, 'head-major'));
+    this.decoder = decoder;
   }
 
-  get length(): number {
-    return this.cache.length;
-  }
-
-  async truncate(length: number): Promise<void> {
-    this.cache.truncate(length);
-  }
-
-  clear(): void {
-    this.cache.clear();
+  override clear(): void {
+    super.clear();
     this.tensors = [];
     this.scratch = [];
   }
 
-  async run(input: DecoderInput, rows: number, options: SequenceRunOptions = {}): Promise<StepRow[]> {
+  override async run(
+    input: DecoderInput,
+    rows: number,
+    options: SequenceRunOptions = {},
+  ): Promise<StepRow[]> {
     if (input.kind !== 'embeds') throw new Error('the static decoder takes embeddings');
-    const count = input.length;
-    if (count < 1 || rows < 1 || rows > count) throw new Error(`cannot keep ${rows} rows of ${count}`);
-    // Room for the whole run at once: grown chunk by chunk, the cache would be copied into new memory at
-    // each growth, which in a page costs more than the copy (bench/README.md).
-    this.reserve(this.cache.length + count);
-    const limit = this.decoder.shape.attention === 'two-part' ? PREFILL_CHUNK : undefined;
     try {
-      return await runInChunks(
-        limit,
-        input,
-        rows,
-        (chunk, wanted) => {
-          if (chunk.kind !== 'embeds') throw new Error('unreachable: a chunk of embeddings');
-          return this.runOnce(chunk, wanted, options);
-        },
-        options.signal,
-      );
+      return await super.run(input, rows, options);
     } finally {
       this.scratch = [];
     }
   }
 
-  private reserve(length: number): void {
+  protected chunkLimit(): number | undefined {
+    return this.decoder.shape.attention === 'two-part' ? PREFILL_CHUNK : undefined;
+  }
+
+  protected override reserve(length: number): boolean {
     const { cache } = this;
     const { kvHeads, headDim } = this.decoder.shape;
-    if (cache.reserve(length))
+    const grown = cache.reserve(length);
+    if (grown)
       this.tensors = cache.arrays.map(
         (array) => new this.decoder.ort.Tensor('float32', array, [1, kvHeads, cache.capacity, headDim]),
       );
+    return grown;
   }
 
-  private async runOnce(
-    input: Extract<DecoderInput, { kind: 'embeds' }>,
+  protected async runOnce(
+    input: DecoderInput,
     rows: number,
     options: SequenceRunOptions,
   ): Promise<StepRow[]> {
+    if (input.kind !== 'embeds') throw new Error('unreachable: a chunk of embeddings');
     const { ort, session, shape } = this.decoder;
     const { cache } = this;
     const count = input.length;
@@ -153,12 +141,12 @@ export class CpuStaticSequence implements DecoderSequence {
     }
     const outputs = await timed(options.times, 'runMs', () => session.run(feeds, fetches));
     return timed(options.times, 'readMs', async () => {
-      for (let layer = 0; layer < layers; layer++) {
-        for (const [j, kind] of (['key', 'value'] as const).entries()) {
-          if (!cache.write(layer * 2 + j, start, count, outputs[newRowsName(layer, kind)]?.data))
-            throw new Error(`no new ${kind} rows`);
-        }
-      }
+      this.writeRows(
+        start,
+        count,
+        (layer, kind) => outputs[newRowsName(layer, kind)]?.data,
+        'the static decoder',
+      );
       cache.length = end;
       return this.rowsOf(outputs, rows, options.tokensOnly === true);
     });

@@ -8,7 +8,8 @@ import type { DecoderSpec } from '../model/validate';
 import type { Ort, OrtSession, OrtTensor } from '../runtime/ort';
 import { int64Tensor } from '../runtime/tensors';
 import { KV_ENDS, KV_STARTS } from './cpu-static-graph';
-import { type DecoderInput, inputLength, lastRows, PREFILL_CHUNK, runInChunks, stepFeeds } from './decoder';
+import { type DecoderInput, inputLength, lastRows, PREFILL_CHUNK, stepFeeds } from './decoder';
+import { KvBufferSequence } from './kv-buffer-sequence';
 import { KvBuffers } from './kv-buffers';
 import { addedRowsName, pastRowsName, type RowCacheLayout } from './row-cache-graph';
 import type { DecoderSequence, SequenceRunOptions, StepRow } from './sequence';
@@ -38,48 +39,31 @@ export class RowCacheDecoder {
   }
 }
 
-class RowCacheSequence implements DecoderSequence {
+class RowCacheSequence extends KvBufferSequence {
   private readonly decoder: RowCacheDecoder;
-  private readonly cache: KvBuffers;
 
   constructor(decoder: RowCacheDecoder) {
-    this.decoder = decoder;
     const { numLayers, kvHeads, headDim, kvType } = decoder.spec;
-    this.cache = new KvBuffers(
-      { layers: numLayers, kvHeads, headDim, maxLength: decoder.maxLength, type: kvType },
-      decoder.layout === 'rows' ? 'position-major' : 'head-major',
+    super(
+      new KvBuffers(
+        { layers: numLayers, kvHeads, headDim, maxLength: decoder.maxLength, type: kvType },
+        decoder.layout === 'rows' ? 'position-major' : 'head-major',
+      ),
     );
+    this.decoder = decoder;
   }
 
-  get length(): number {
-    return this.cache.length;
-  }
-
-  async truncate(length: number): Promise<void> {
-    this.cache.truncate(length);
-  }
-
-  clear(): void {
-    this.cache.clear();
-  }
-
-  async run(input: DecoderInput, rows: number, options: SequenceRunOptions = {}): Promise<StepRow[]> {
-    const count = inputLength(input);
-    if (count < 1 || rows < 1 || rows > count) throw new Error(`cannot keep ${rows} rows of ${count}`);
-    // Room for the whole run at once, not chunk by chunk: each growth copies the cache into new memory.
-    this.cache.reserve(this.cache.length + count);
-    // The exports' plain attention, like the two-part one, builds a run's scores whole (PREFILL_CHUNK).
+  /** The exports' plain attention, like the two-part one, builds a run's scores whole (PREFILL_CHUNK). */
+  protected chunkLimit(): number | undefined {
     const { layout, spec } = this.decoder;
-    return runInChunks(
-      spec.maxRunPositions ?? (layout === 'rows' ? PREFILL_CHUNK : undefined),
-      input,
-      rows,
-      (chunk, wanted) => this.runOnce(chunk, wanted, options),
-      options.signal,
-    );
+    return spec.maxRunPositions ?? (layout === 'rows' ? PREFILL_CHUNK : undefined);
   }
 
-  private async runOnce(input: DecoderInput, rows: number, options: SequenceRunOptions): Promise<StepRow[]> {
+  protected async runOnce(
+    input: DecoderInput,
+    rows: number,
+    options: SequenceRunOptions,
+  ): Promise<StepRow[]> {
     const { ort, spec } = this.decoder;
     const { cache } = this;
     const { numLayers, kvHeads, headDim, kvType } = spec;
@@ -110,12 +94,7 @@ class RowCacheSequence implements DecoderSequence {
     }
     try {
       return await timed(options.times, 'readMs', async () => {
-        for (let layer = 0; layer < numLayers; layer++) {
-          for (const [j, kind] of (['key', 'value'] as const).entries()) {
-            if (!cache.write(layer * 2 + j, start, count, outputs[addedRowsName(layer, kind)]?.data))
-              throw new Error(`${spec.file} returned no new ${kind} rows of layer ${layer}`);
-          }
-        }
+        this.writeRows(start, count, (layer, kind) => outputs[addedRowsName(layer, kind)]?.data, spec.file);
         const logits = outputs.logits;
         if (!logits) throw new Error(`${spec.file} returned no logits.`);
         const kept = await lastRows(logits, rows);

@@ -212,7 +212,8 @@ async function loadPackage(
     };
     throwIfAborted(signal);
     tracker.report('warmup');
-    const imageTokenCount = await warmUp(runtime, backend);
+    // The rewired decoder has already run a position at its load (row-cache-part.ts): once is enough.
+    const imageTokenCount = await warmUp(runtime, backend, rowCache === undefined);
     tracker.report('ready');
 
     const staticFile = staticPart?.file ?? (cpuStatic ? decoderSpec.file : undefined);
@@ -305,9 +306,14 @@ function missingPart(reader: PackageReader, part: ModelPart): GlimpseError {
 /**
  * One tiny run per session, so that WebGPU compiles its shaders now and not in the user's first turn;
  * returns the image token count. On the CPU backends there is nothing to compile, so the vision encoder
- * (seconds at real sizes) runs only when the package does not declare its image token count.
+ * (seconds at real sizes) runs only when the package does not declare its image token count, and the
+ * decoder only when its load did not already run it (`runDecoder`).
  */
-async function warmUp(model: ModelRuntime, backend: Backend): Promise<number | undefined> {
+async function warmUp(
+  model: ModelRuntime,
+  backend: Backend,
+  runDecoder: boolean,
+): Promise<number | undefined> {
   let imageTokens: number | undefined;
   if (model.vision) {
     const { spec, preprocess, declaredRows } = model.vision;
@@ -318,9 +324,11 @@ async function warmUp(model: ModelRuntime, backend: Backend): Promise<number | u
       imageTokens = (await encodeImage(model.ort, spec, pixels, declaredRows)).rows;
     }
   }
+  const input = await tokenInput(model, [model.codec.bosTokenId ?? 0]);
+  if (!runDecoder) return imageTokens;
   const sequence = openSequence(model);
   try {
-    await runLast(sequence, await tokenInput(model, [model.codec.bosTokenId ?? 0]));
+    await runLast(sequence, input);
   } finally {
     sequence.clear();
   }
