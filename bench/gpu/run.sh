@@ -9,7 +9,8 @@
 # captured graph (tools/testing/captured-decode.ts): its correctness gate first (the documented stories260K
 # sample through the captured path), then its decode rate on the synthetic package beside the bench's; each
 # with kernels (GPU dispatches) per token and GPU against wall ms per token, for the captured step, the
-# same graph uncaptured and the merged decoder (tools/testing/captured-decode.ts --merged).
+# same graph uncaptured, the merged decoder and the engine's captured path (tools/testing/captured-decode.ts
+# --merged, --engine), with the reads back per token.
 # Figures and logs also go to $GLIMPSE_GPU_OUT (or the first argument; default bench/results/gpu).
 # Budget: about 7 minutes on an H100/H200 machine with 16 cores.
 set -euo pipefail
@@ -65,7 +66,8 @@ if [ -f "$ids" ] && [ -f models/stories260k/onnx/decoder_model_static.onnx ]; th
       ` uncaptured agrees: ${r.uncapturedAgrees}; ${r.decodeTokS} tok/s captured, ${r.uncapturedTokS} uncaptured`);
     for (const [path, c] of [["captured", r], ["uncaptured", r.uncaptured], ["merged", r.merged]])
       if (c) console.log(`   ${path}: ${c.kernelsPerToken} kernels/token, GPU ${c.gpuMsPerToken ?? "?"} of` +
-        ` ${c.wallMsPerToken} wall ms/token${c.timestampsMissing ? ` (no GPU time: ${c.timestampsMissing})` : ""}`);' \
+        ` ${c.wallMsPerToken} wall ms/token, ${c.readsPerToken} reads back of ${c.readBytesPerToken} bytes/token` +
+        `${c.timestampsMissing ? ` (no GPU time: ${c.timestampsMissing})` : ""}`);' \
     || echo "captured stories260K check failed with status $?"
 else
   echo "   (carry models/stories260k with onnx/decoder_model_static.onnx, and $ids)"
@@ -101,6 +103,7 @@ for prompt in 64 1024; do
   timeout 150 node --import tsx tools/testing/captured-decode.ts --package "$pkg" \
     --prompt-length "$prompt" --max-new-tokens "$([ "$quick" = 1 ] && echo 8 || echo 256)" \
     --compare-uncaptured "$([ "$quick" = 1 ] && echo 4 || echo 32)" --merged "$([ "$quick" = 1 ] && echo 4 || echo 32)" \
+    --engine "$([ "$quick" = 1 ] && echo 4 || echo 32)" \
     --max-length 2048 \
     2> >(grep -v VerifyOutputSizes >&2) | tee "$out/captured-synthetic-q4-p$prompt.json" | node -e '
     const r = JSON.parse(require("fs").readFileSync(0, "utf8").trim().split("\n").pop());

@@ -1,7 +1,8 @@
 /**
  * GPU kernels as the device sees them, for the benchmark: every compute dispatch that reaches WebGPU
- * between start() and stop(), and where the device has 'timestamp-query', the GPU time of the compute
- * passes that held them. It wraps the WebGPU classes' prototypes (the `webgpu` package's globals in
+ * between start() and stop(), every buffer mapped to be read back (onnxruntime's downloads and the
+ * engine's own), and where the device has 'timestamp-query', the GPU time of the compute passes that
+ * held them. It wraps the WebGPU classes' prototypes (the `webgpu` package's globals in
  * Node, dawn-webgpu.ts), below onnxruntime.
  *
  * Why not onnxruntime's own profiling: onnxruntime-web 1.30's WebGPU bundle runs the C++ WebGPU
@@ -23,6 +24,9 @@ export interface KernelWindow {
   /** GPU milliseconds inside those passes; absent where timestampsMissing says why. */
   readonly gpuMs?: number;
   readonly timestampsMissing?: string;
+  /** GPU buffers mapped for reading in the window (each a wait for the GPU), and their bytes. */
+  readonly reads: number;
+  readonly readBytes: number;
 }
 
 /** The slice of a WebGPU device used here. */
@@ -72,6 +76,8 @@ export class KernelCounter {
   private active = false;
   private dispatches = 0;
   private passes = 0;
+  private reads = 0;
+  private readBytes = 0;
   private timing: Timing | string = 'no window started yet';
   private readonly device: () => unknown;
 
@@ -95,6 +101,15 @@ export class KernelCounter {
         return original.apply(this, args);
       };
     }
+    const buffer = prototypeOf('GPUBuffer');
+    const map = buffer.mapAsync as Method;
+    buffer.mapAsync = function (this: { size: number }, mode: number, offset = 0, size?: number) {
+      if (counter.active && (mode & MAP_READ) !== 0) {
+        counter.reads++;
+        counter.readBytes += size ?? this.size - offset;
+      }
+      return map.call(this, mode as never, offset as never, size as never);
+    };
     const encoder = prototypeOf('GPUCommandEncoder');
     const begin = encoder.beginComputePass as Method;
     encoder.beginComputePass = function (this: unknown, descriptor?: PassDescriptor) {
@@ -113,6 +128,8 @@ export class KernelCounter {
   start(): void {
     this.dispatches = 0;
     this.passes = 0;
+    this.reads = 0;
+    this.readBytes = 0;
     const device = this.device() as TimingDevice | undefined;
     if (typeof this.timing === 'string' || this.timing.device !== device) this.timing = timingOn(device);
     else {
@@ -126,7 +143,12 @@ export class KernelCounter {
   /** Ends the window; its GPU time is read once the GPU has run the window's work. */
   async stop(): Promise<KernelWindow> {
     this.active = false;
-    const counts = { dispatches: this.dispatches, passes: this.passes };
+    const counts = {
+      dispatches: this.dispatches,
+      passes: this.passes,
+      reads: this.reads,
+      readBytes: this.readBytes,
+    };
     const timing = this.timing;
     if (typeof timing === 'string') return { ...counts, timestampsMissing: timing };
     if (timing.untimed) return { ...counts, timestampsMissing: timing.untimed };

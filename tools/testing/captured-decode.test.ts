@@ -8,7 +8,8 @@
  * the first step), a wrong argmax, a prompt of image features past SwiftShader's 32-position attention
  * fault that is not prefilled in chunks, a follow-up that does not continue the static cache where the
  * answer left it, and a CLI that silently stays on onnxruntime-node. A static decoder that does not load
- * (a truncated file) leaves the load on the merged decoder, with the reason on stderr, instead of failing it.
+ * (a truncated file) leaves the load on the merged decoder, with the reason on stderr, instead of failing it;
+ * there greedy steps read the argmax computed on the GPU and a sampler the logits, both the sample's tokens.
  * A checkpoint through `glimpse convert` with heads of 16 values (GroupQueryAttention's do_rotary route in
  * the static graph) answers a photo and a follow-up on WebGPU (captured) and on the cpu backend's static
  * cache as the merged decoder does on the CPU: catches rotary positions that do_rotary derives wrongly from
@@ -106,6 +107,19 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
         expect(output.model.staticDecoder).toBeUndefined();
         expect(output.stats.graphCapture).toBe(false);
         expect(output.tokenIds).toEqual(expected.slice(0, 16));
+        // Sampled, though from one candidate: the sampler reads the logits, left in GPU memory, itself.
+        const sampledArgs = ['--temperature', '1', '--top-k', '1', '--json', '--max-new-tokens', '16', ''];
+        const sampled = await glimpseWith(
+          ENV,
+          'generate',
+          '--model',
+          dir,
+          '--backend',
+          'webgpu',
+          ...sampledArgs,
+        );
+        expect(sampled.code).toBe(0);
+        expect((JSON.parse(sampled.stdout) as Output).tokenIds).toEqual(expected.slice(0, 16));
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

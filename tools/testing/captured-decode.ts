@@ -13,11 +13,13 @@
  * recording nothing), and reports their rate beside the captured one and whether the tokens agree.
  * --merged N also decodes N tokens of the text prompt --merged-prompt through the engine as it runs a
  * package without the static graph on this runtime: the merged decoder (same dtype), growing KV cache.
+ * --engine N decodes them through the engine's captured path (a chat's turn, as the app runs it), where the
+ * tool's own loop above is the StaticDecoder alone.
  *
  * Each decode path's steps after the first token also report, from dawn-kernels.ts: kernels (compute
  * dispatches, embed_tokens' included) per token, GPU milliseconds inside compute passes per token where
  * the device has timestamp-query (else `timestampsMissing` says why), and wall milliseconds per token
- * over the same steps. `kernelsPerStep` lists the distinct counts one replayed decoder run took,
+ * over the same steps, and the buffers read back from the GPU per token and their bytes. `kernelsPerStep` lists the distinct counts one replayed decoder run took,
  * `embedKernelsPerStep` embed_tokens' run, and `capturingStepKernels` what the decoder run that
  * captured the graph dispatched: onnxruntime runs the graph twice in it ("Start another run for
  * necessary memory allocation or graph capture"), once plainly and once from the capture.
@@ -44,6 +46,7 @@ const { values } = parseArgs({
     expect: { type: 'string' },
     'compare-uncaptured': { type: 'string', default: '0' },
     merged: { type: 'string', default: '0' },
+    engine: { type: 'string', default: '0' },
     'merged-prompt': { type: 'string', default: 'Once upon a time' },
     bandwidth: { type: 'string', default: '4.8e12' },
   },
@@ -156,6 +159,9 @@ interface StepCost {
   readonly kernelsPerToken: number;
   readonly gpuMsPerToken?: number;
   readonly wallMsPerToken: number;
+  /** Buffers read back from the GPU per token (each a wait for the GPU), and their bytes. */
+  readonly readsPerToken: number;
+  readonly readBytesPerToken: number;
   readonly timestampsMissing?: string;
 }
 
@@ -166,6 +172,8 @@ function stepCost(window: KernelWindow, steps: number, wallMs: number): StepCost
     kernelsPerToken: round(window.dispatches / steps),
     ...(window.gpuMs === undefined ? {} : { gpuMsPerToken: round(window.gpuMs / steps) }),
     wallMsPerToken: round(wallMs / steps),
+    readsPerToken: round(window.reads / steps),
+    readBytesPerToken: round(window.readBytes / steps),
     ...(window.timestampsMissing ? { timestampsMissing: window.timestampsMissing } : {}),
   };
 }
@@ -207,18 +215,24 @@ async function generate(
 }
 
 /**
- * The engine's decode of the text prompt on this runtime without graph capture: the merged decoder in
- * the static graph's dtype. Counted from the first streamed token, before whose step nothing of the
- * window ran; the steps in the window are the decoder runs after the first token less those before it.
+ * The engine's decode of the text prompt on this runtime, in the static graph's dtype: without graph
+ * capture the merged decoder, with it the captured path. Counted from the first streamed token, before
+ * whose step nothing of the window ran; the steps in the window are the decoder runs after the first
+ * token less those before it.
  */
-async function mergedCost(count: number): Promise<StepCost | undefined> {
+async function engineCost(count: number, graphCapture: boolean): Promise<StepCost | undefined> {
   const dtype = staticFile.includes('_q4') ? 'q4' : 'fp32';
   const model = await loadModel(ort, folderReader(dir ?? ''), {
     backend: 'webgpu',
-    graphCapture: false,
+    graphCapture,
     dtype: { decoder_model_merged: dtype },
   });
+  if (graphCapture && !model.info.staticDecoder)
+    throw new Error('the engine did not load the static decoder');
   try {
+    // A first completion captures the graph, so that the counted one replays it.
+    for await (const _ of model.complete(values['merged-prompt'], { maxNewTokens: 3, temperature: 0 })) {
+    }
     let tokensBefore: number | undefined;
     let windowStart = 0;
     const events = model.complete(values['merged-prompt'], {
@@ -253,7 +267,9 @@ await decoder.release();
 await embed.release();
 // After the static decoder's two sessions are gone: a large package's weights are then held once.
 const mergedSteps = Number(values.merged);
-const merged = mergedSteps > 0 ? await mergedCost(mergedSteps) : undefined;
+const merged = mergedSteps > 0 ? await engineCost(mergedSteps, false) : undefined;
+const engineSteps = Number(values.engine);
+const engine = engineSteps > 0 ? await engineCost(engineSteps, true) : undefined;
 
 let expectedMatch: number | undefined;
 if (values.expect) {
@@ -295,6 +311,7 @@ console.log(
     uncaptured: uncaptured?.cost,
     uncapturedKernelsPerStep: uncaptured ? distinct(uncaptured.stepKernels) : undefined,
     merged,
+    engine,
     weightBytes,
     bandwidthFraction: Number(((weightBytes * decodeTokS) / Number(values.bandwidth)).toFixed(4)),
   }),

@@ -9,7 +9,10 @@
  *   one Gather): a counter that missed replays would read 0 for them;
  * - the engine's merged decoder counts the same kernels per token over 5 steps as over 10, which
  *   catches a window that takes in a step more or fewer than it divides by;
- * - with this adapter's 'timestamp-query', GPU time comes with every count.
+ * - with this adapter's 'timestamp-query', GPU time comes with every count;
+ * - a greedy step reads back one buffer, the token, on the engine's merged decoder (its argmax computed on
+ *   the GPU, logits-outputs-graph.ts) and on its captured path (the embedding left on the GPU) as on the
+ *   tool's own replay loop: each read 272 to 2304 bytes in two waits before.
  * The times themselves are not checked: on SwiftShader they mean nothing.
  */
 import { execFile } from 'node:child_process';
@@ -33,6 +36,8 @@ interface StepCost {
   readonly kernelsPerToken: number;
   readonly gpuMsPerToken?: number;
   readonly wallMsPerToken: number;
+  readonly readsPerToken: number;
+  readonly readBytesPerToken: number;
   readonly timestampsMissing?: string;
 }
 
@@ -88,6 +93,20 @@ describe.skipIf(!existsSync(SWIFTSHADER))(
         ...['--merged', '11'],
       )) as { merged?: StepCost };
       expect(longer.merged?.kernelsPerToken).toBe(out.merged?.kernelsPerToken);
+    }, 300_000);
+
+    it('reads one token back from the GPU per greedy step, on the merged decoder and the captured path alike', async () => {
+      const out = (await lastJsonLine(
+        'tools/testing/captured-decode.ts',
+        ...['--package', 'models/tiny-llava-fused', '--prompt-length', '8', '--max-new-tokens', '4'],
+        ...['--max-length', '128', '--merged', '6', '--engine', '6'],
+      )) as StepCost & { merged?: StepCost; engine?: StepCost };
+      // A logits row is 512 floats here, an embedding 64: a step that read either would count its bytes.
+      // onnxruntime reads whole 16-byte blocks, so the token's 4 or 8 bytes count 16.
+      for (const cost of [out, out.merged, out.engine]) {
+        expect(cost?.readsPerToken).toBe(1);
+        expect(cost?.readBytesPerToken).toBe(16);
+      }
     }, 300_000);
   },
 );

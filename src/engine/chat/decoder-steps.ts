@@ -20,10 +20,12 @@ export function decoderSteps(
   /** The sampler takes the argmax only: a decoder that computes it need not hand back the logits. */
   tokensOnly = false,
 ): Pick<LoopParams, 'step' | 'rewind'> {
+  // The merged decoder takes embeddings where embed_tokens left them (GPU memory, on WebGPU).
+  const onDevice = model.cpuDecoder ? undefined : model.decoder.embedsType;
   return {
     step: async (ids) => {
       checkOpen();
-      const input = await timed(times, 'embedMs', () => tokenInput(model, ids));
+      const input = await timed(times, 'embedMs', () => tokenInput(model, ids, onDevice));
       if (times) times.steps++;
       return sequence.run(input, ids.length, { times, tokensOnly });
     },

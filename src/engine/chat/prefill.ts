@@ -1,7 +1,8 @@
 /** The decoder input for a run of prompt positions: token embeddings with image features merged in. */
 import type { DecoderInput } from '../decoder/decoder';
-import { embedTokens } from '../decoder/embed';
+import { embedTensor, embedTokens, readEmbeddings } from '../decoder/embed';
 import { GlimpseError } from '../errors';
+import type { FloatType } from '../runtime/tensors';
 import type { ImageEmbeds } from '../vision/encoder';
 import type { ModelRuntime } from './model-runtime';
 import type { PromptLayout } from './prompt';
@@ -45,9 +46,24 @@ export async function prefillInput(
   return { kind: 'embeds', data, length: slots.length, hidden };
 }
 
-/** The decoder input for generated tokens (one, or one followed by draft tokens). */
-export async function tokenInput(model: ModelRuntime, ids: readonly number[]): Promise<DecoderInput> {
-  if (model.decoder.inputKind === 'ids' || !model.embed) return { kind: 'ids', ids };
-  const { data, hidden } = await embedTokens(model.ort, model.embed, ids);
-  return { kind: 'embeds', data, length: ids.length, hidden };
+/**
+ * The decoder input for generated tokens (one, or one followed by draft tokens). With `onDevice`, the
+ * float type of a decoder that takes GPU tensors, embeddings that embed_tokens left in GPU memory in that
+ * type go to it as they are: a decode step then does not wait for them to cross to the CPU and back.
+ */
+export async function tokenInput(
+  model: ModelRuntime,
+  ids: readonly number[],
+  onDevice?: FloatType,
+): Promise<DecoderInput> {
+  const { ort, embed, decoder } = model;
+  if (decoder.inputKind === 'ids' || !embed) return { kind: 'ids', ids };
+  const tensor = await embedTensor(ort, embed, ids);
+  if (
+    tensor.location === 'gpu-buffer' &&
+    tensor.type === onDevice &&
+    ids.length <= (decoder.maxRunPositions ?? ids.length)
+  )
+    return { kind: 'device', tensor, length: ids.length };
+  return { kind: 'embeds', ...(await readEmbeddings(tensor)) };
 }

@@ -54,11 +54,17 @@ export function staticSteps(
     draftTokens: 0,
     step: async ([id]) => {
       checkOpen();
-      const input = await timed(times, 'embedMs', () => tokenInput(model, [id ?? 0]));
-      if (input.kind !== 'embeds') throw new Error('unreachable: the static decoder takes embeddings');
+      // The static decoder copies a float32 embedding from GPU memory into its step buffer.
+      const input = await timed(times, 'embedMs', () => tokenInput(model, [id ?? 0], 'float32'));
+      if (input.kind === 'ids') throw new Error('unreachable: the static decoder takes embeddings');
       times.steps++;
-      const result = await timed(times, 'runMs', () => decoder.step(input.data, !onDevice));
-      return [result.logits ?? result.token];
+      const embedding = input.kind === 'device' ? input.tensor : input.data;
+      try {
+        const result = await timed(times, 'runMs', () => decoder.step(embedding, !onDevice));
+        return [result.logits ?? result.token];
+      } finally {
+        if (input.kind === 'device') input.tensor.dispose();
+      }
     },
     rewind: async (count) => decoder.rewind(Math.max(0, decoder.length - count)),
   };

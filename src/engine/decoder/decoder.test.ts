@@ -8,6 +8,7 @@ import { checkDecoder, type DecoderSpec } from '../model/validate';
 import { createSession } from '../runtime/session';
 import { type DecoderInput, runDecoderRows } from './decoder';
 import { KvCache } from './kv-cache';
+import { withLogitsOutputs } from './logits-outputs-graph';
 
 const PACKAGE = fileURLToPath(new URL('../../../models/stories260k/', import.meta.url));
 
@@ -38,7 +39,10 @@ async function rowsThen(limit: number | undefined, length: number, rows: number)
     expect(cache.length).toBe(length);
     // The cache the chunks built serves the next step as one run's would.
     const next = await runDecoderRows(ort, chunked, cache, prompt(1), 1);
-    return [...first, ...next];
+    return [...first, ...next].map((row) => {
+      if (!(row instanceof Float32Array)) throw new Error('a run without tokensOnly gave no logits');
+      return row;
+    });
   } finally {
     cache.clear();
   }
@@ -62,5 +66,41 @@ describe('runDecoderRows with a run limit', () => {
 
   it('collects rows that span chunks, in order', async () => {
     expectClose(await rowsThen(2, 9, 5), await rowsThen(undefined, 9, 5));
+  });
+});
+
+describe('runDecoderRows on a graph given its argmax as an output', () => {
+  it("reads each asked position's token, the argmax of the logits the plain graph gives", async () => {
+    const file = 'onnx/decoder_model_merged.onnx';
+    const config = parseModelConfig(JSON.parse(await readFile(`${PACKAGE}config.json`, 'utf8')), null);
+    const bytes = withLogitsOutputs(await readFile(`${PACKAGE}${file}`));
+    const session = await createSession(ort, 'wasm', { file, bytes, externalData: [] });
+    const given = checkDecoder(session, file, config);
+    expect(given.logitsOutputs).toEqual({ argmax: true, lastRow: false });
+    const argmax = (row: Float32Array) => row.reduce((best, v, i) => (v > (row[best] ?? 0) ? i : best), 0);
+    const plain = new KvCache(ort, spec);
+    const tokens = new KvCache(ort, given);
+    try {
+      // A prefill, then a step with draft tokens: the last rows of each run, as a draft check asks for them.
+      for (const [length, rows] of [
+        [9, 1],
+        [5, 5],
+      ] as const) {
+        const logits = await runDecoderRows(ort, spec, plain, prompt(length), rows);
+        const picked = await runDecoderRows(ort, given, tokens, prompt(length), rows, { tokensOnly: true });
+        expect(picked).toEqual(logits.map((row) => argmax(row as Float32Array)));
+        expect(tokens.length).toBe(plain.length);
+      }
+      // Without tokensOnly the same graph still hands back the logits.
+      const sampled = await runDecoderRows(ort, given, tokens, prompt(1), 1);
+      expectClose(
+        sampled as Float32Array[],
+        (await runDecoderRows(ort, spec, plain, prompt(1), 1)) as Float32Array[],
+      );
+    } finally {
+      plain.clear();
+      tokens.clear();
+      await session.release();
+    }
   });
 });

@@ -6,12 +6,18 @@ import { float16ToFloat32 } from '../runtime/float16';
 import type { Ort, OrtTensor } from '../runtime/ort';
 import { createFloatTensor, int64Tensor } from '../runtime/tensors';
 import type { KvCache } from './kv-cache';
-import type { SequenceRunOptions } from './sequence';
-import { type StepTimes, timed } from './step-times';
+import { ARGMAX, LAST_LOGITS } from './logits-outputs-graph';
+import type { SequenceRunOptions, StepRow } from './sequence';
+import { timed } from './step-times';
 
-/** What the new positions are: embeddings [T × hidden] for 'embeds' decoders, token ids for 'ids' ones. */
+/**
+ * What the new positions are: embeddings [T × hidden] for 'embeds' decoders, token ids for 'ids' ones.
+ * 'device' embeddings are embed_tokens' output left in GPU memory, in the decoder's float type, fed as
+ * they are (a decode step's, never cut into chunks); the run that takes them disposes the tensor.
+ */
 export type DecoderInput =
   | { readonly kind: 'embeds'; readonly data: Float32Array; readonly length: number; readonly hidden: number }
+  | { readonly kind: 'device'; readonly tensor: OrtTensor; readonly length: number }
   | { readonly kind: 'ids'; readonly ids: readonly number[] };
 
 /** The logits of the last position. */
@@ -22,16 +28,17 @@ export async function runDecoder(
   input: DecoderInput,
 ): Promise<Float32Array> {
   const [logits] = await runDecoderRows(ort, spec, cache, input, 1);
-  if (!logits) throw new Error('unreachable: a decoder run without logits');
+  if (!(logits instanceof Float32Array)) throw new Error('unreachable: a decoder run without logits');
   return logits;
 }
 
 export function inputLength(input: DecoderInput): number {
-  return input.kind === 'embeds' ? input.length : input.ids.length;
+  return input.kind === 'ids' ? input.ids.length : input.length;
 }
 
 function sliceInput(input: DecoderInput, start: number, end: number): DecoderInput {
   if (input.kind === 'ids') return { kind: 'ids', ids: input.ids.slice(start, end) };
+  if (input.kind === 'device') throw new Error('unreachable: embeddings in GPU memory cut into chunks');
   const { data, hidden } = input;
   return { kind: 'embeds', data: data.subarray(start * hidden, end * hidden), length: end - start, hidden };
 }
@@ -48,12 +55,12 @@ export async function runDecoderRows(
   input: DecoderInput,
   rows: number,
   options: SequenceRunOptions = {},
-): Promise<Float32Array[]> {
+): Promise<StepRow[]> {
   return runInChunks(
     spec.maxRunPositions,
     input,
     rows,
-    (chunk, wanted) => runOnce(ort, spec, cache, chunk, wanted, options.times),
+    (chunk, wanted) => runOnce(ort, spec, cache, chunk, wanted, options),
     options.signal,
   );
 }
@@ -108,6 +115,8 @@ export function stepFeeds(
   const feeds: Record<string, OrtTensor> = {};
   if (input.kind === 'embeds') {
     feeds.inputs_embeds = createFloatTensor(ort, spec.embedsType, input.data, [1, length, input.hidden]);
+  } else if (input.kind === 'device') {
+    feeds.inputs_embeds = input.tensor;
   } else {
     feeds.input_ids = int64Tensor(ort, input.ids, [1, length]);
   }
@@ -132,8 +141,8 @@ async function runOnce(
   cache: KvCache,
   input: DecoderInput,
   rows: number,
-  times: StepTimes | undefined,
-): Promise<Float32Array[]> {
+  { times, tokensOnly = false }: SequenceRunOptions,
+): Promise<StepRow[]> {
   const past = cache.length;
   const total = past + inputLength(input);
   const pastFeeds = cache.feeds();
@@ -141,6 +150,10 @@ async function runOnce(
   const feeds = { ...pastFeeds, ...step };
   // An empty cache's zero-length tensors are made for this run only.
   if (past === 0) created.push(...Object.values(pastFeeds));
+  // Outputs given at load (logits-outputs-graph.ts) let a greedy run read only its positions' argmax, and
+  // a sampled one-position run the last row alone; the rest stays in GPU memory.
+  const given = spec.logitsOutputs;
+  const wanted = tokensOnly && given?.argmax ? ARGMAX : rows === 1 && given?.lastRow ? LAST_LOGITS : 'logits';
 
   let outputs: Record<string, OrtTensor>;
   try {
@@ -148,10 +161,12 @@ async function runOnce(
   } finally {
     for (const tensor of created) tensor.dispose();
   }
-  const logits = outputs.logits;
+  const out = outputs[wanted];
   try {
-    if (!logits) throw new Error(`${spec.file} returned no logits.`);
-    return await timed(times, 'readMs', () => lastRows(logits, rows));
+    if (!out) throw new Error(`${spec.file} returned no ${wanted}.`);
+    return await timed(times, 'readMs', async () =>
+      wanted === ARGMAX ? lastTokens(out, rows) : lastRows(out, rows),
+    );
   } finally {
     for (const [name, tensor] of Object.entries(outputs)) if (!name.startsWith('present.')) tensor.dispose();
     cache.replace(outputs, total);
@@ -169,4 +184,12 @@ export async function lastRows(logits: OrtTensor, rows: number): Promise<Float32
   if (data instanceof Uint16Array)
     return Array.from({ length: rows }, (_, i) => float16ToFloat32(data.subarray(...row(i))));
   throw new Error(`Logits of type ${logits.type} are not supported.`);
+}
+
+/** The argmax of each of the last `rows` positions. */
+async function lastTokens(tokens: OrtTensor, rows: number): Promise<number[]> {
+  const data = tokens.location === 'cpu' ? tokens.data : await tokens.getData();
+  if (!(data instanceof BigInt64Array) || data.length < rows)
+    throw new Error(`The decoder returned fewer than ${rows} positions of tokens.`);
+  return Array.from(data.subarray(data.length - rows), Number);
 }

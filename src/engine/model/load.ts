@@ -15,7 +15,7 @@ import { runLast } from '../decoder/sequence';
 import { GlimpseError, throwIfAborted } from '../errors';
 import { parseImagePreprocessSpec } from '../image/preprocess-config';
 import { checkBackend } from '../runtime/backend-check';
-import { navigatorGpu, probeAdapter } from '../runtime/capabilities';
+import { navigatorGpu, probeAdapter, runtimeGpuDevice } from '../runtime/capabilities';
 import type { Backend, Ort, OrtSession } from '../runtime/ort';
 import { createSession } from '../runtime/session';
 import { loadTextCodec } from '../text/codec';
@@ -24,6 +24,7 @@ import { encodeImage } from '../vision/encoder';
 import { parseModelConfig } from './config';
 import { deviceClass, dtypePreference, parsePartFile, partFile, staticDecoderFiles } from './files';
 import { generationDefaults } from './generation-defaults';
+import { createGpuDecoderSession } from './gpu-decoder-part';
 import { resolveImageTokenId } from './image-token';
 import { EngineModel } from './loaded-model';
 import { readPackageFiles } from './package-files';
@@ -101,7 +102,12 @@ async function loadPackage(
   const loadPart = async (part: ModelPart): Promise<LoadedPart | undefined> => {
     const source = await readPart(part);
     if (!source) return undefined;
-    const session = await createSession(ort, backend, source, { threads: options.cpuThreads });
+    // A decode step's embedding stays in GPU memory on its way to the decoder (prefill.ts, tokenInput),
+    // where the runtime can still read it back for a prompt (capabilities.ts, runtimeGpuDevice).
+    const embedsOnGpu =
+      part === 'embed_tokens' && backend === 'webgpu' && (await runtimeGpuDevice(ort)) !== undefined;
+    const gpuOutputs = embedsOnGpu ? ['inputs_embeds'] : [];
+    const session = await createSession(ort, backend, source, { gpuOutputs, threads: options.cpuThreads });
     sessions.push(session);
     return { session, file: source.file };
   };
@@ -134,8 +140,10 @@ async function loadPackage(
       sessions.push(rowCache.session);
       return { spec: rowCache.spec, rowCache };
     }
-    const gpuOutputs = config.numLayers === undefined ? [] : presentNames(config.numLayers);
-    const session = await createSession(ort, backend, source, { gpuOutputs, threads: options.cpuThreads });
+    const session =
+      backend === 'webgpu'
+        ? await createGpuDecoderSession(ort, source, presentNames(config.numLayers ?? 0))
+        : await createSession(ort, backend, source, { threads: options.cpuThreads });
     sessions.push(session);
     return { spec: checkDecoder(session, source.file, config) };
   };

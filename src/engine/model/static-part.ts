@@ -13,6 +13,7 @@ import { CpuStaticDecoder } from '../decoder/cpu-static-decoder';
 import { type CpuStaticGraph, cpuStaticGraph } from '../decoder/cpu-static-graph';
 import { type GpuDevice, StaticDecoder } from '../decoder/static-decoder';
 import { GlimpseError } from '../errors';
+import { runtimeGpuDevice } from '../runtime/capabilities';
 import type { Ort, OrtSession } from '../runtime/ort';
 import {
   createSerially,
@@ -62,9 +63,7 @@ export async function loadStaticDecoder(
       sessions.push(uncaptured);
       const hidden = lastDim(sessionInputs(captured).find((v) => v.name === 'inputs_embeds')?.shape);
       const vocab = lastDim(sessionOutputs(captured).find((v) => v.name === 'logits')?.shape);
-      // onnxruntime-web's device (typed as a promise of it, in 1.30 the device itself once a session exists).
-      const device = (await (ort.env as unknown as { webgpu?: { device?: Promise<GpuDevice> } }).webgpu
-        ?.device) as GpuDevice | undefined;
+      const device = (await runtimeGpuDevice(ort)) as GpuDevice | undefined;
       if (hidden === undefined || vocab === undefined || !device)
         throw new Error(`${file} has no fixed hidden size or vocabulary, or there is no WebGPU device`);
       const decoder = await StaticDecoder.create(

@@ -2,6 +2,8 @@
  * Checks each session's declared inputs and outputs against the package conventions, so that a package
  * that does not fit fails at load with the file and the missing or wrong name, not mid-answer.
  */
+
+import { ARGMAX, LAST_LOGITS } from '../decoder/logits-outputs-graph';
 import { GlimpseError } from '../errors';
 import type { OrtSession } from '../runtime/ort';
 import { sessionInputs, sessionOutputs, type ValueInfo } from '../runtime/session';
@@ -121,6 +123,8 @@ export interface DecoderSpec {
   readonly hasUseCacheBranch: boolean;
   /** The most new positions one run may take on this backend (attention-check.ts); unlimited when absent. */
   readonly maxRunPositions?: number;
+  /** Outputs the graph was given at load (logits-outputs-graph.ts): each position's argmax, the last row. */
+  readonly logitsOutputs?: { readonly argmax: boolean; readonly lastRow: boolean };
 }
 
 const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
@@ -168,7 +172,14 @@ export function checkDecoder(
     hasPositionIds: position !== undefined,
     hasNumLogitsToKeep: find(inputs, 'num_logits_to_keep') !== undefined,
     hasUseCacheBranch: find(inputs, 'use_cache_branch') !== undefined,
+    ...logitsOutputs(outputs),
   };
+}
+
+function logitsOutputs(outputs: readonly ValueInfo[]): Pick<DecoderSpec, 'logitsOutputs'> {
+  const argmax = find(outputs, ARGMAX) !== undefined;
+  const lastRow = find(outputs, LAST_LOGITS) !== undefined;
+  return argmax || lastRow ? { logitsOutputs: { argmax, lastRow } } : {};
 }
 
 /**

@@ -81,9 +81,7 @@ export async function runtimeShaderF16(ort: Ort): Promise<boolean | undefined> {
     externalData: [],
   });
   await session.release();
-  const webgpu: unknown = Reflect.get(ort.env, 'webgpu');
-  const device: unknown =
-    typeof webgpu === 'object' && webgpu !== null ? await Reflect.get(webgpu, 'device') : undefined;
+  const device = await runtimeGpuDevice(ort);
   if (typeof device !== 'object' || device === null || !('features' in device)) return undefined;
   const { features } = device;
   return typeof features === 'object' &&
@@ -92,4 +90,16 @@ export async function runtimeShaderF16(ort: Ort): Promise<boolean | undefined> {
     typeof features.has === 'function'
     ? Boolean(features.has('shader-f16'))
     : undefined;
+}
+
+/**
+ * The WebGPU device ONNX Runtime runs on, once a WebGPU session exists: onnxruntime-web's (typed as a
+ * promise of it, in 1.30 the device itself). onnxruntime-node 1.30 exposes none, and neither can it read a
+ * tensor it left in GPU memory back to the CPU: getData() there ends the process ("terminate called after
+ * throwing an instance of 'char const*'"), so only a runtime with a device gets outputs the engine reads
+ * placed in GPU memory.
+ */
+export async function runtimeGpuDevice(ort: Ort): Promise<unknown> {
+  const webgpu: unknown = Reflect.get(ort.env, 'webgpu');
+  return typeof webgpu === 'object' && webgpu !== null ? await Reflect.get(webgpu, 'device') : undefined;
 }
