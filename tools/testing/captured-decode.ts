@@ -205,7 +205,7 @@ async function generate(
     const embedded = counter.dispatched;
     const result = await decoder.step(embedding, !captured);
     embedding.dispose();
-    tokens.push(captured ? result.token : argmax(result.logits ?? new Float32Array()));
+    tokens.push(result.token ?? argmax(result.logits ?? new Float32Array()));
     embedKernels.push(embedded - before);
     stepKernels.push(counter.dispatched - embedded);
   }

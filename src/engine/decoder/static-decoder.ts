@@ -64,11 +64,10 @@ export interface StaticDecoderShape {
   readonly maxRunPositions?: number;
 }
 
-export interface StepResult {
-  readonly token: number;
-  /** The last position's logits, when asked for. */
-  readonly logits?: Float32Array;
-}
+/** A greedy step's token (the device's argmax), or the logits a sampler asked for instead. */
+export type StepResult =
+  | { readonly token: number; readonly logits?: undefined }
+  | { readonly logits: Float32Array; readonly token?: undefined };
 
 type BufferType = 'float32' | 'int32' | 'int64';
 
@@ -227,17 +226,15 @@ export class StaticDecoder {
 
   /**
    * One position: the embedding of the last token. Greedy steps replay the captured graph and read
-   * 4 bytes; `withLogits` runs uncaptured and reads the logits row too.
+   * 4 bytes; `withLogits` runs uncaptured and reads the logits row instead.
    */
   async step(embedding: Float32Array | OrtTensor, withLogits: boolean): Promise<StepResult> {
     const target = this.buffers.step1.embeds;
     if (embedding instanceof Float32Array) this.write(target, embedding);
     else this.copy(embedding, target, this.shape.hidden * 4);
     await this.run(this.buffers.step1, 1, !withLogits);
-    const token = (await this.read(this.buffers.next, Int32Array, 1))[0] ?? 0;
-    return withLogits
-      ? { token, logits: await this.read(this.buffers.logits, Float32Array, this.shape.vocab) }
-      : { token };
+    if (withLogits) return { logits: await this.read(this.buffers.logits, Float32Array, this.shape.vocab) };
+    return { token: (await this.read(this.buffers.next, Int32Array, 1))[0] ?? 0 };
   }
 
   async release(): Promise<void> {
