@@ -9,8 +9,8 @@
 # captured graph (tools/testing/captured-decode.ts): its correctness gate first (the documented stories260K
 # sample through the captured path), then its decode rate on the synthetic package beside the bench's; each
 # with kernels (GPU dispatches) per token and GPU against wall ms per token, for the captured step, the
-# same graph uncaptured, the merged decoder and the engine's captured path (tools/testing/captured-decode.ts
-# --merged, --engine), with the reads back per token.
+# same graph uncaptured, the merged decoder and the engine's captured path with 4 draft tokens a step
+# (tools/testing/captured-decode.ts --merged, --engine), with the reads back per token.
 # Figures and logs also go to $GLIMPSE_GPU_OUT (or the first argument; default bench/results/gpu).
 # Budget: about 7 minutes on an H100/H200 machine with 16 cores.
 set -euo pipefail
@@ -103,7 +103,7 @@ for prompt in 64 1024; do
   timeout 150 node --import tsx tools/testing/captured-decode.ts --package "$pkg" \
     --prompt-length "$prompt" --max-new-tokens "$([ "$quick" = 1 ] && echo 8 || echo 256)" \
     --compare-uncaptured "$([ "$quick" = 1 ] && echo 4 || echo 32)" --merged "$([ "$quick" = 1 ] && echo 4 || echo 32)" \
-    --engine "$([ "$quick" = 1 ] && echo 4 || echo 32)" \
+    --engine "$([ "$quick" = 1 ] && echo 4 || echo 64)" --engine-drafts 4 \
     --max-length 2048 \
     2> >(grep -v VerifyOutputSizes >&2) | tee "$out/captured-synthetic-q4-p$prompt.json" | node -e '
     const r = JSON.parse(require("fs").readFileSync(0, "utf8").trim().split("\n").pop());

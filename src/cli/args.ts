@@ -34,8 +34,8 @@ Options:
                          for one part (vision_encoder, projector, embed_tokens, decoder_model_merged),
                          repeatable, later ones winning; parts not named get the backend's choice
   --backend NAME         wasm (onnxruntime-web, default), cpu (onnxruntime-node), webgpu (onnxruntime-node;
-                         without --draft-tokens, onnxruntime-web over Dawn with graph capture
-                         when the package has decoder_model_static and Dawn finds an adapter)
+                         onnxruntime-web over Dawn with graph capture when the package has
+                         decoder_model_static and Dawn finds an adapter)
   --cpu-attention KIND   group-query (onnxruntime's) or two-part: the attention of the static decoder
                          on cpu and wasm (default two-part)
   --cpu-threads N        the cpu backend's threads (default: every CPU the process may use)

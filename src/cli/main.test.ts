@@ -1,6 +1,8 @@
 /** The real `glimpse` bin, run with plain node as a user would. */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { glimpse, glimpseWith, STORIES_SAMPLE as SAMPLE } from '../testing/glimpse-bin';
@@ -37,21 +39,30 @@ describe('glimpse', () => {
         .split(/\s+/)
         .map(Number)
         .slice(0, 100);
-      const env = { LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: SWIFTSHADER };
-      const args = ['generate', '--backend', 'webgpu', '--model', 'models/stories260k', '--temperature', '0'];
-      // Asking for drafts keeps onnxruntime-node's provider (the captured path has none yet).
-      const drafts = ['--draft-tokens', '4'];
-      const result = await glimpseWith(env, ...args, ...drafts, '--max-new-tokens', '100', '--json', '');
-      expect(result.code).toBe(0);
-      const output = JSON.parse(result.stdout);
-      expect(output).toMatchObject({
-        tokenIds: expectedIds,
-        model: { backend: 'webgpu', runtime: 'onnxruntime-node' },
-        stats: { graphCapture: false },
-      });
-      // Drafts that came true and drafts cut from the GPU-resident cache again both took place.
-      expect(output.stats.drafts.accepted).toBeGreaterThan(0);
-      expect(output.stats.drafts.fed).toBeGreaterThan(output.stats.drafts.accepted);
+      // Without its static decoder the package takes onnxruntime-node's WebGPU provider, as a Hub export does.
+      const dir = await mkdtemp(join(tmpdir(), 'glimpse-merged-only-'));
+      try {
+        await cp('models/stories260k', dir, {
+          recursive: true,
+          filter: (path) => !basename(path).startsWith('decoder_model_static'),
+        });
+        const env = { LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: SWIFTSHADER };
+        const args = ['generate', '--backend', 'webgpu', '--model', dir, '--temperature', '0'];
+        const drafts = ['--draft-tokens', '4'];
+        const result = await glimpseWith(env, ...args, ...drafts, '--max-new-tokens', '100', '--json', '');
+        expect(result.code).toBe(0);
+        const output = JSON.parse(result.stdout);
+        expect(output).toMatchObject({
+          tokenIds: expectedIds,
+          model: { backend: 'webgpu', runtime: 'onnxruntime-node' },
+          stats: { graphCapture: false },
+        });
+        // Drafts that came true and drafts cut from the GPU-resident cache again both took place.
+        expect(output.stats.drafts.accepted).toBeGreaterThan(0);
+        expect(output.stats.drafts.fed).toBeGreaterThan(output.stats.drafts.accepted);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   );
 

@@ -61,12 +61,13 @@ async function run(command: Command, io: CliIo): Promise<void> {
     }));
   const bar = hub ? downloadBar() : undefined;
   const reader = hub ? hub.reader : folderReader(command.model);
-  // The captured decode path has no draft tokens yet: a command that asks for them keeps onnxruntime-node.
-  const captured = !command.generate.draftTokens;
-  const runtime = await loadRuntime(command.backend, reader, captured);
+  const runtime = await loadRuntime(command.backend, reader);
+  const { draftTokens } = command.generate;
   const model = await loadModel(runtime.ort, reader, {
     backend: command.backend,
     graphCapture: runtime.graphCapture,
+    // The captured step is built for as many draft tokens as the command asks for.
+    ...(draftTokens === undefined ? {} : { draftTokens }),
     ...(command.cpuAttention ? { cpuAttention: command.cpuAttention } : {}),
     cpuThreads: command.cpuThreads ?? defaultCpuThreads(),
     // The parts the command line leaves out keep what the Hub download planned, if anything.

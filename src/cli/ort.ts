@@ -40,15 +40,11 @@ export async function loadOrt(backend: Backend): Promise<Ort> {
 }
 
 /**
- * The runtime for a command; `captured` asks for the graph-captured decode path, taken when the package
- * has one and Dawn finds an adapter (else onnxruntime-node, as for every other command).
+ * The runtime for a command: on webgpu, for a package with a captured decode variant, onnxruntime-web over
+ * Dawn where Dawn finds an adapter; else onnxruntime-node, as for every other command.
  */
-export async function loadRuntime(
-  backend: Backend,
-  reader: PackageReader,
-  captured: boolean,
-): Promise<CliRuntime> {
-  if (backend === 'webgpu' && captured && (await hasStaticDecoder(reader))) {
+export async function loadRuntime(backend: Backend, reader: PackageReader): Promise<CliRuntime> {
+  if (backend === 'webgpu' && (await hasStaticDecoder(reader))) {
     const dawn = await loadDawnRuntime();
     if (typeof dawn !== 'string') return { ort: dawn.ort, name: 'onnxruntime-web+dawn', graphCapture: true };
   }

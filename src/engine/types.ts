@@ -46,6 +46,11 @@ export interface LoadOptions {
    */
   readonly graphCapture?: boolean;
   /**
+   * Draft tokens per decoder run unless a call says otherwise (GenerateOptions.draftTokens); the backend's
+   * default when absent. The graph-captured step is built for this many: a call may ask for fewer, not more.
+   */
+  readonly draftTokens?: number;
+  /**
    * On the CPU backends (cpu, wasm), decode through the package's decoder_model_static in the decoder's
    * dtype with the KV cache kept in place (the default); false keeps the merged decoder.
    */

@@ -49,10 +49,12 @@ const ASK = askArgs('models/tiny-llava-fused');
 
 interface Output {
   readonly tokenIds: readonly number[];
+  readonly reason: string;
   readonly stats: {
     readonly promptTokens: number;
     readonly prefillTokens: number;
     readonly graphCapture?: boolean;
+    readonly drafts?: { readonly fed: number; readonly accepted: number };
   };
   readonly model: { readonly runtime: string; readonly staticDecoder?: string };
 }
@@ -88,6 +90,32 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
       });
       expect(output.stats.graphCapture).toBe(true);
       expect(output.tokenIds).toEqual(expected);
+      // Each captured step checked draft tokens: some came true, and the rest were cut from the cache.
+      expect(output.stats.drafts?.accepted).toBeGreaterThan(0);
+      expect(output.stats.drafts?.fed).toBeGreaterThan(output.stats.drafts?.accepted ?? 0);
+    }, 600_000);
+
+    it('decodes to the very end of a short context, the last steps uncaptured where a whole captured step no longer fits', async () => {
+      const expected = (await readFile(`${STORIES_SAMPLE}.ids`, 'utf8')).trim().split(/\s+/).map(Number);
+      const dir = await mkdtemp(join(tmpdir(), 'glimpse-short-context-'));
+      try {
+        await cp(join(ROOT, 'models/stories260k'), dir, { recursive: true });
+        const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as Record<
+          string,
+          unknown
+        >;
+        await writeFile(join(dir, 'config.json'), JSON.stringify({ ...config, max_position_embeddings: 48 }));
+        const args = ['--temperature', '0', '--json', '--max-new-tokens', '100', ''];
+        const output = parse(
+          await glimpseWith(ENV, 'generate', '--model', dir, '--backend', 'webgpu', ...args),
+        );
+        expect(output.stats.graphCapture).toBe(true);
+        // BOS and 47 tokens fill the 48 positions; a step of a token and 4 drafts needs 5 of them.
+        expect(output.reason).toBe('length');
+        expect(output.tokenIds).toEqual(expected.slice(0, 47));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     }, 600_000);
 
     it('decodes on the merged decoder, saying why, when the static decoder does not load', async () => {

@@ -13,8 +13,9 @@
  * recording nothing), and reports their rate beside the captured one and whether the tokens agree.
  * --merged N also decodes N tokens of the text prompt --merged-prompt through the engine as it runs a
  * package without the static graph on this runtime: the merged decoder (same dtype), growing KV cache.
- * --engine N decodes them through the engine's captured path (a chat's turn, as the app runs it), where the
- * tool's own loop above is the StaticDecoder alone.
+ * --engine N decodes them through the engine's captured path (a completion, as the app runs it), where the
+ * tool's own loop above is the StaticDecoder alone; --engine-drafts D with D draft tokens a captured step
+ * (prompt lookup), 0 by default.
  *
  * Each decode path's steps after the first token also report, from dawn-kernels.ts: kernels (compute
  * dispatches, embed_tokens' included) per token, GPU milliseconds inside compute passes per token where
@@ -47,6 +48,7 @@ const { values } = parseArgs({
     'compare-uncaptured': { type: 'string', default: '0' },
     merged: { type: 'string', default: '0' },
     engine: { type: 'string', default: '0' },
+    'engine-drafts': { type: 'string', default: '0' },
     'merged-prompt': { type: 'string', default: 'Once upon a time' },
     bandwidth: { type: 'string', default: '4.8e12' },
   },
@@ -214,17 +216,29 @@ async function generate(
   return { tokens, ttftMs, decodeMs, ...(cost ? { cost } : {}), embedKernels, stepKernels };
 }
 
+/** An engine path's cost: per decoder run (a token and its draft tokens), and the tokens a run gave. */
+interface EngineCost extends StepCost {
+  readonly tokensPerRun: number;
+  readonly tokS: number;
+}
+
 /**
- * The engine's decode of the text prompt on this runtime, in the static graph's dtype: without graph
- * capture the merged decoder, with it the captured path. Counted from the first streamed token, before
- * whose step nothing of the window ran; the steps in the window are the decoder runs after the first
- * token less those before it.
+ * The engine's decode of the text prompt on this runtime, in the static graph's dtype, with `drafts` draft
+ * tokens a run: without graph capture the merged decoder, with it the captured path. Counted from the
+ * first streamed token, before whose step nothing of the window ran; the runs in the window are the
+ * decoder runs after the first token less those before it. With drafts, StepCost's per-token figures are
+ * per run.
  */
-async function engineCost(count: number, graphCapture: boolean): Promise<StepCost | undefined> {
+async function engineCost(
+  count: number,
+  graphCapture: boolean,
+  drafts: number,
+): Promise<EngineCost | undefined> {
   const dtype = staticFile.includes('_q4') ? 'q4' : 'fp32';
   const model = await loadModel(ort, folderReader(dir ?? ''), {
     backend: 'webgpu',
     graphCapture,
+    draftTokens: drafts,
     dtype: { decoder_model_merged: dtype },
   });
   if (graphCapture && !model.info.staticDecoder)
@@ -238,7 +252,7 @@ async function engineCost(count: number, graphCapture: boolean): Promise<StepCos
     const events = model.complete(values['merged-prompt'], {
       maxNewTokens: count,
       temperature: 0,
-      draftTokens: 0,
+      draftTokens: drafts,
     });
     for await (const event of events) {
       if (event.type === 'delta' && tokensBefore === undefined) {
@@ -249,7 +263,11 @@ async function engineCost(count: number, graphCapture: boolean): Promise<StepCos
         if (tokensBefore === undefined) return undefined;
         const wallMs = performance.now() - windowStart;
         const steps = (event.stats.decodeSteps?.steps ?? 0) - (tokensBefore - 1);
-        return stepCost(await counter.stop(), steps, wallMs);
+        const cost = stepCost(await counter.stop(), steps, wallMs);
+        const tokens = event.tokenIds.length - tokensBefore;
+        if (!cost) return undefined;
+        const round = (value: number) => Number(value.toFixed(3));
+        return { ...cost, tokensPerRun: round(tokens / steps), tokS: round((tokens * 1000) / wallMs) };
       }
     }
     return undefined;
@@ -267,9 +285,10 @@ await decoder.release();
 await embed.release();
 // After the static decoder's two sessions are gone: a large package's weights are then held once.
 const mergedSteps = Number(values.merged);
-const merged = mergedSteps > 0 ? await engineCost(mergedSteps, false) : undefined;
+const merged = mergedSteps > 0 ? await engineCost(mergedSteps, false, 0) : undefined;
 const engineSteps = Number(values.engine);
-const engine = engineSteps > 0 ? await engineCost(engineSteps, true) : undefined;
+const engineDrafts = Number(values['engine-drafts']);
+const engine = engineSteps > 0 ? await engineCost(engineSteps, true, engineDrafts) : undefined;
 
 let expectedMatch: number | undefined;
 if (values.expect) {

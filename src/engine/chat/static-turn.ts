@@ -38,30 +38,35 @@ export function leaseStaticDecoder(model: ModelRuntime, owner: object): StaticLe
 }
 
 /**
- * The token loop's steps on the static decoder, one token per step (draft tokens need a second captured
- * variant that packages do not have yet). `onDevice` (an argmaxOnly sampler) replays the captured graph
- * and reads back the device's argmax; otherwise each step runs uncaptured and reads the logits.
+ * The token loop's steps on the static decoder. `onDevice` (an argmaxOnly sampler) replays the captured
+ * graph, a token and up to `draftTokens` draft tokens a step (as many as the decoder was built for), and
+ * reads back the device's argmax of each; otherwise each step runs one token uncaptured and reads the logits.
  */
 export function staticSteps(
   model: ModelRuntime,
   decoder: StaticDecoder,
   onDevice: boolean,
+  draftTokens: number,
   times: StepTimes,
   /** Throws when the caller can no longer run the model (a closed conversation). */
   checkOpen: () => void = () => undefined,
 ): Pick<LoopParams, 'step' | 'rewind' | 'draftTokens'> {
   return {
-    draftTokens: 0,
-    step: async ([id]) => {
+    draftTokens: onDevice ? Math.min(draftTokens, decoder.draftRows) : 0,
+    step: async (ids) => {
       checkOpen();
-      // The static decoder copies a float32 embedding from GPU memory into its step buffer.
-      const input = await timed(times, 'embedMs', () => tokenInput(model, [id ?? 0], 'float32'));
+      // The static decoder copies float32 embeddings from GPU memory into its step buffer.
+      const input = await timed(times, 'embedMs', () => tokenInput(model, ids, 'float32'));
       if (input.kind === 'ids') throw new Error('unreachable: the static decoder takes embeddings');
       times.steps++;
-      const embedding = input.kind === 'device' ? input.tensor : input.data;
+      const embeddings = input.kind === 'device' ? input.tensor : input.data;
       try {
-        const result = await timed(times, 'runMs', () => decoder.step(embedding, !onDevice));
-        return [result.logits ?? result.token];
+        return await timed(times, 'runMs', async () => {
+          if (onDevice) return decoder.greedy(embeddings, ids.length);
+          const { logits } = await decoder.step(embeddings, true);
+          if (!logits) throw new Error('unreachable: a sampled step without logits');
+          return [logits];
+        });
       } finally {
         if (input.kind === 'device') input.tensor.dispose();
       }

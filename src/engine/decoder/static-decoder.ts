@@ -62,6 +62,11 @@ export interface StaticDecoderShape {
   readonly positionIds: boolean;
   /** The most positions one run may take on this adapter (attention-check.ts); unlimited when absent. */
   readonly maxRunPositions?: number;
+  /**
+   * Positions a captured step runs: a token and up to stepRows − 1 draft tokens, with the rows of the
+   * graph's lm_head (static-rows-graph.ts). 1 when absent.
+   */
+  readonly stepRows?: number;
 }
 
 /** A greedy step's token (the device's argmax), or the logits a sampler asked for instead. */
@@ -134,18 +139,24 @@ interface StepInputs {
   readonly positions: OrtTensor | undefined;
 }
 
-interface DecoderBuffers {
-  readonly kv: readonly OrtTensor[];
-  readonly step1: StepInputs;
-  readonly seqlens: OrtTensor;
-  readonly total: OrtTensor;
+/** A run's outputs for a number of lm_head rows. */
+interface StepOutputs {
   readonly logits: OrtTensor;
   readonly next: OrtTensor;
+}
+
+interface DecoderBuffers {
+  readonly kv: readonly OrtTensor[];
+  /** The captured step's inputs, stepRows positions. */
+  readonly step: StepInputs;
+  readonly seqlens: OrtTensor;
+  readonly total: OrtTensor;
 }
 
 export class StaticDecoder {
   private position = 0;
   private readonly prefillBuffers = new Map<number, StepInputs>();
+  private readonly outputBuffers = new Map<number, StepOutputs>();
 
   private readonly device: GpuDevice;
   private readonly session: OrtSession;
@@ -180,18 +191,22 @@ export class StaticDecoder {
     const kv: OrtTensor[] = [];
     for (let i = 0; i < shape.layers * 2; i++)
       kv.push(await maker.make('float32', [1, shape.kvHeads, shape.maxLength, shape.headDim]));
-    const step1 = {
-      embeds: await maker.make('float32', [1, 1, shape.hidden]),
-      positions: shape.positionIds ? await maker.make('int64', [1, 1]) : undefined,
+    const rows = shape.stepRows ?? 1;
+    const step = {
+      embeds: await maker.make('float32', [1, rows, shape.hidden]),
+      positions: shape.positionIds ? await maker.make('int64', [1, rows]) : undefined,
     };
     return new StaticDecoder(device, sessions, shape, maker, {
       kv,
-      step1,
+      step,
       seqlens: await maker.make('int32', [1]),
       total: await maker.make('int32', []),
-      logits: await maker.make('float32', [1, 1, shape.vocab]),
-      next: await maker.make('int32', [1, 1]),
     });
+  }
+
+  /** Draft tokens a greedy step can check beside its token. */
+  get draftRows(): number {
+    return (this.shape.stepRows ?? 1) - 1;
   }
 
   /** Positions in the cache. */
@@ -215,13 +230,18 @@ export class StaticDecoder {
     const count = embeds.length / hidden;
     if (!Number.isInteger(count) || count < 1) throw new Error('prefill needs whole rows of embeddings');
     const chunk = Math.min(count, maxRunPositions ?? count);
+    let outputs: StepOutputs | undefined;
+    let rows = 0;
     for (let from = 0; from < count; from += chunk) {
       const length = Math.min(chunk, count - from);
       const buffers = await this.prefillInputs(length);
       this.write(buffers.embeds, embeds.subarray(from * hidden, (from + length) * hidden));
-      await this.run(buffers, length, false);
+      rows = this.rowsOf(length);
+      outputs = await this.outputs(rows);
+      await this.run(buffers, length, length, false, outputs);
     }
-    return this.read(this.buffers.logits, Float32Array, this.shape.vocab);
+    if (!outputs) throw new Error('unreachable: a prefill without a run');
+    return this.read(outputs.logits, Float32Array, this.shape.vocab, (rows - 1) * this.shape.vocab);
   }
 
   /**
@@ -229,12 +249,31 @@ export class StaticDecoder {
    * 4 bytes; `withLogits` runs uncaptured and reads the logits row instead.
    */
   async step(embedding: Float32Array | OrtTensor, withLogits: boolean): Promise<StepResult> {
-    const target = this.buffers.step1.embeds;
-    if (embedding instanceof Float32Array) this.write(target, embedding);
-    else this.copy(embedding, target, this.shape.hidden * 4);
-    await this.run(this.buffers.step1, 1, !withLogits);
-    if (withLogits) return { logits: await this.read(this.buffers.logits, Float32Array, this.shape.vocab) };
-    return { token: (await this.read(this.buffers.next, Int32Array, 1))[0] ?? 0 };
+    if (!withLogits) return { token: (await this.greedy(embedding, 1))[0] ?? 0 };
+    const inputs = await this.prefillInputs(1);
+    this.put(embedding, inputs.embeds, 1);
+    const outputs = await this.outputs(1);
+    await this.run(inputs, 1, 1, false, outputs);
+    return { logits: await this.read(outputs.logits, Float32Array, this.shape.vocab) };
+  }
+
+  /**
+   * `count` positions, a token and its draft tokens (at most draftRows), each with the device's argmax:
+   * the captured graph replayed over stepRows positions, those past `count` left to be overwritten by the
+   * next run. Near the end of the context, where stepRows positions would not fit, an uncaptured run of
+   * `count`.
+   */
+  async greedy(embeddings: Float32Array | OrtTensor, count: number): Promise<number[]> {
+    const rows = this.shape.stepRows ?? 1;
+    if (count < 1 || count > rows) throw new Error(`a step takes 1 to ${rows} positions, not ${count}`);
+    const captured = this.position + rows <= this.shape.maxLength;
+    const width = captured ? rows : count;
+    const inputs = captured ? this.buffers.step : await this.prefillInputs(count);
+    this.put(embeddings, inputs.embeds, count);
+    const outputs = await this.outputs(this.rowsOf(width));
+    await this.run(inputs, width, count, captured, outputs);
+    const tokens = await this.read(outputs.next, Int32Array, this.rowsOf(width));
+    return Array.from(tokens.subarray(0, count));
   }
 
   async release(): Promise<void> {
@@ -243,8 +282,32 @@ export class StaticDecoder {
     await this.maker.release();
   }
 
+  /** lm_head rows a run of `count` positions gives. */
+  private rowsOf(count: number): number {
+    return Math.min(count, this.shape.stepRows ?? 1);
+  }
+
+  private async outputs(rows: number): Promise<StepOutputs> {
+    let outputs = this.outputBuffers.get(rows);
+    if (!outputs) {
+      outputs = {
+        logits: await this.maker.make('float32', [1, rows, this.shape.vocab]),
+        next: await this.maker.make('int32', [1, rows]),
+      };
+      this.outputBuffers.set(rows, outputs);
+    }
+    return outputs;
+  }
+
+  /** `count` rows of embeddings into the start of `target`, from the CPU or from GPU memory. */
+  private put(embeddings: Float32Array | OrtTensor, target: OrtTensor, count: number): void {
+    const bytes = count * this.shape.hidden * 4;
+    if (embeddings instanceof Float32Array) this.write(target, embeddings.subarray(0, bytes / 4));
+    else this.copy(embeddings, target, bytes);
+  }
+
   private async prefillInputs(count: number): Promise<StepInputs> {
-    if (count === 1) return this.buffers.step1;
+    if (count === (this.shape.stepRows ?? 1)) return this.buffers.step;
     let buffers = this.prefillBuffers.get(count);
     if (!buffers) {
       // Prefill buffers are per length; a conversation has few distinct lengths, and each is small.
@@ -257,15 +320,25 @@ export class StaticDecoder {
     return buffers;
   }
 
-  private async run(inputs: StepInputs, count: number, captured: boolean): Promise<void> {
+  /**
+   * Runs `width` positions from the cache's end, of which the first `kept` stay in it: the rest are
+   * overwritten by the next run.
+   */
+  private async run(
+    inputs: StepInputs,
+    width: number,
+    kept: number,
+    captured: boolean,
+    outputs: StepOutputs,
+  ): Promise<void> {
     const start = this.position;
-    const end = start + count;
+    const end = start + width;
     if (end > this.shape.maxLength)
       throw new Error(`the context holds ${this.shape.maxLength} positions, not ${end}`);
     if (inputs.positions)
       this.write(
         inputs.positions,
-        BigInt64Array.from({ length: count }, (_, i) => BigInt(start + i)),
+        BigInt64Array.from({ length: width }, (_, i) => BigInt(start + i)),
       );
     this.write(this.buffers.seqlens, new Int32Array([end - 1]));
     this.write(this.buffers.total, new Int32Array([end]));
@@ -275,7 +348,7 @@ export class StaticDecoder {
       total_sequence_length: this.buffers.total,
     };
     if (inputs.positions) feeds.position_ids = inputs.positions;
-    const fetches: Record<string, OrtTensor> = { logits: this.buffers.logits, next_token: this.buffers.next };
+    const fetches: Record<string, OrtTensor> = { logits: outputs.logits, next_token: outputs.next };
     for (let i = 0; i < this.shape.layers; i++) {
       for (const [j, kind] of ['key', 'value'].entries()) {
         const buffer = this.buffers.kv[i * 2 + j];
@@ -287,7 +360,7 @@ export class StaticDecoder {
     const results = await (captured ? this.session : this.uncaptured).run(feeds, fetches);
     // After the capture, onnxruntime-web hands back new tensor objects over the same buffers.
     for (const [name, tensor] of Object.entries(results)) if (tensor !== fetches[name]) tensor.dispose();
-    this.position = end;
+    this.position = start + kept;
   }
 
   /** GPU to GPU: an embedding that embed_tokens left on the GPU never crosses to the CPU. */
@@ -301,16 +374,18 @@ export class StaticDecoder {
     this.device.queue.writeBuffer(tensor.gpuBuffer, 0, data);
   }
 
+  /** `count` 4-byte values from `offset` (in values) on. */
   private async read<T extends Float32Array | Int32Array>(
     tensor: OrtTensor,
     kind: { new (buffer: ArrayBuffer): T },
     count: number,
+    offset = 0,
   ): Promise<T> {
     const bytes = Math.ceil((count * 4) / 16) * 16;
     const staging = this.device.createBuffer({ size: bytes, usage: READBACK_USAGE });
     try {
       const encoder = this.device.createCommandEncoder();
-      encoder.copyBufferToBuffer(tensor.gpuBuffer, 0, staging, 0, bytes);
+      encoder.copyBufferToBuffer(tensor.gpuBuffer, offset * 4, staging, 0, bytes);
       this.device.queue.submit([encoder.finish()]);
       await staging.mapAsync(MAP_READ);
       return new kind(staging.getMappedRange().slice(0, count * 4));

@@ -160,6 +160,8 @@ async function loadPackage(
     if (hasVision && !encoder) throw missingPart(reader, 'vision_encoder');
     const cpuStatic = 'cpuStatic' in decoder ? decoder.cpuStatic : undefined;
     const rowCache = 'rowCache' in decoder ? decoder.rowCache : undefined;
+    const draftTokens =
+      options.draftTokens ?? draftTokensFor(backend, cpuStatic !== undefined || rowCache !== undefined);
     // Only once every session exists: the probe runs a session of its own, and run while the projector's
     // session was being created on Dawn it broke that creation (tools/testing/captured-decode.test.ts).
     const decoderSpec = cpuStatic
@@ -191,6 +193,7 @@ async function loadPackage(
           (path) => readTracked(reader, path, tracker, signal),
           decoderSpec,
           config.contextLength,
+          draftTokens,
         ),
       );
     }
@@ -216,7 +219,7 @@ async function loadPackage(
           : undefined,
       imageTokenId,
       contextLength: config.contextLength,
-      defaults: generationDefaults(files.generationConfig, draftTokensFor(backend, cpuDecoder !== undefined)),
+      defaults: generationDefaults(files.generationConfig, draftTokens),
     };
     throwIfAborted(signal);
     tracker.report('warmup');
@@ -274,7 +277,9 @@ async function loadStaticDecoderOrNot(
 /**
  * Draft tokens per decoder run by default (prompt lookup; 0 decodes one token a run).
  * - WebGPU: a run costs about the same for one position or five (it is bound by kernel dispatch, not
- *   arithmetic), and a wrong draft is cut from the cache on the GPU, so drafts come nearly free.
+ *   arithmetic), and a wrong draft is cut from the cache on the GPU, so drafts come nearly free. The captured
+ *   step is built for as many (static-rows-graph.ts); that a replay of five positions costs what one does
+ *   there too is assumed from the same reasoning, not yet measured on a GPU (bench/README.md).
  * - cpu and wasm with the cache kept in place (the static decoder, or a merged one rewired): a wrong draft is
  *   a length change, and a run of one token and 4 drafts costs ~1.4 one-token steps at LLaVA-Interleave shapes,
  *   so drafts pay once 0.4 of them come true a run. On real text they did 0.9–1.8 a run: stories260K's

@@ -12,6 +12,7 @@
 import { CpuStaticDecoder } from '../decoder/cpu-static-decoder';
 import { type CpuStaticGraph, cpuStaticGraph } from '../decoder/cpu-static-graph';
 import { type GpuDevice, StaticDecoder } from '../decoder/static-decoder';
+import { withLastRows } from '../decoder/static-rows-graph';
 import { GlimpseError } from '../errors';
 import { runtimeGpuDevice } from '../runtime/capabilities';
 import type { Ort, OrtSession } from '../runtime/ort';
@@ -35,12 +36,14 @@ function lastDim(shape: readonly (number | string)[] | undefined): number | unde
 /**
  * The StaticDecoder for the package and its file, or undefined when the package has no decode variant.
  * `read` fetches a package file (null when absent), so that its bytes count in the load's progress.
+ * `draftTokens` sets how many draft tokens a captured step checks beside its token (static-rows-graph.ts).
  */
 export async function loadStaticDecoder(
   ort: Ort,
   read: (path: string) => Promise<Uint8Array | null>,
   merged: DecoderSpec,
   contextLength: number,
+  draftTokens: number,
 ): Promise<{ decoder: StaticDecoder; file: string } | undefined> {
   for (const file of staticDecoderFiles(merged.file, 'webgpu')) {
     const bytes = await read(file);
@@ -54,9 +57,10 @@ export async function loadStaticDecoder(
     } as const;
     const sessions: OrtSession[] = [];
     try {
-      const captured = await createSerially(ort, bytes, { ...base, enableGraphCapture: true } as never);
+      const { graph, stepRows } = withDraftRows(bytes, draftTokens, file);
+      const captured = await createSerially(ort, graph, { ...base, enableGraphCapture: true } as never);
       sessions.push(captured);
-      const uncaptured = await createSerially(ort, bytes, {
+      const uncaptured = await createSerially(ort, graph, {
         ...base,
         preferredOutputLocation: Object.fromEntries(captured.outputNames.map((name) => [name, 'gpu-buffer'])),
       } as never);
@@ -78,6 +82,7 @@ export async function loadStaticDecoder(
           vocab,
           maxLength: contextLength,
           positionIds: captured.inputNames.includes('position_ids'),
+          stepRows,
           ...(merged.maxRunPositions === undefined ? {} : { maxRunPositions: merged.maxRunPositions }),
         },
       );
@@ -92,6 +97,24 @@ export async function loadStaticDecoder(
     }
   }
   return undefined;
+}
+
+/**
+ * The graph a captured step of a token and `draftTokens` drafts runs (static-rows-graph.ts); the graph as
+ * it is, one token a step, where the rewrite does not apply, with the reason in the console.
+ */
+function withDraftRows(
+  bytes: Uint8Array,
+  draftTokens: number,
+  file: string,
+): { graph: Uint8Array; stepRows: number } {
+  if (draftTokens < 1) return { graph: bytes, stepRows: 1 };
+  try {
+    return { graph: withLastRows(bytes, draftTokens + 1), stepRows: draftTokens + 1 };
+  } catch (err) {
+    console.warn(`Glimpse decodes ${file} without draft tokens: ${err instanceof Error ? err.message : err}`);
+    return { graph: bytes, stepRows: 1 };
+  }
 }
 
 /**

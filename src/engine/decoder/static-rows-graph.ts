@@ -1,0 +1,79 @@
+/**
+ * decoder_model_static (toolkit/decoder/llama-graph.ts) with lm_head over the last `rows` positions of a
+ * run instead of the last one, at load time on WebGPU, so that a captured step of one token and its draft
+ * tokens gives `next_token` (and `logits`) for each of them. The node `logits/last` slices the final norm's
+ * output from a constant start; that start becomes −rows. A run of fewer positions (a short prefill chunk)
+ * gets a row for each of them.
+ *
+ * The start stays a constant rather than an input (cpu-static-graph.ts takes it as one): a captured graph
+ * replays shapes fixed at its capture, and a Slice whose start came from a GPU buffer would need its value
+ * on the CPU to know its output's shape.
+ */
+import { GRAPH_NODE, GRAPH_OUTPUT, readModelGraph } from '../runtime/onnx-graph';
+import { readValue, strings } from '../runtime/onnx-read';
+import { field, nodeProto, valueInfo, type WireType } from '../runtime/onnx-wire';
+
+const LAST_ROWS_START = 'glimpse.last_rows_start';
+const ELEM_TYPES: Readonly<Record<number, WireType>> = {
+  1: 'float32',
+  10: 'float16',
+  6: 'int32',
+  7: 'int64',
+};
+
+export function withLastRows(model: Uint8Array, rows: number): Uint8Array {
+  if (!Number.isInteger(rows) || rows < 1) throw new Error(`${rows} is not a number of rows`);
+  const graph = readModelGraph(model);
+  const parts: (Uint8Array | number[])[] = [];
+  let sliced = false;
+  const declared = new Set<string>();
+  for (const f of graph.fields) {
+    const body = f.body;
+    if (f.number === GRAPH_NODE && body && strings(body, 3)[0] === 'logits/last') {
+      const [data = '', , end = '', axes = ''] = strings(body, 1);
+      parts.push(
+        field(
+          GRAPH_NODE,
+          nodeProto(
+            {
+              opType: 'Constant',
+              inputs: [],
+              outputs: [LAST_ROWS_START],
+              attributes: { value_ints: [-rows] },
+            },
+            0,
+          ),
+        ),
+        field(
+          GRAPH_NODE,
+          nodeProto(
+            {
+              opType: 'Slice',
+              inputs: [data, LAST_ROWS_START, end, axes],
+              outputs: strings(body, 2),
+              name: 'logits/last',
+            },
+            0,
+          ),
+        ),
+      );
+      sliced = true;
+      continue;
+    }
+    if (f.number === GRAPH_OUTPUT && body) {
+      const value = readValue(body);
+      const type = ELEM_TYPES[value.elemType];
+      if ((value.name === 'logits' || value.name === 'next_token') && type) {
+        // Declared with a row each: onnxruntime would otherwise warn that the shapes differ on every run.
+        const dims = value.dims.map((dim, i) => (i === 1 ? 'rows' : dim === '' ? `${value.name}_${i}` : dim));
+        parts.push(field(GRAPH_OUTPUT, valueInfo({ name: value.name, type, dims })));
+        declared.add(value.name);
+        continue;
+      }
+    }
+    parts.push(f.bytes);
+  }
+  if (!sliced || !declared.has('logits') || !declared.has('next_token'))
+    throw new Error('the graph is not a static decoder with a logits/last Slice, logits and next_token');
+  return graph.rebuild(parts);
+}
