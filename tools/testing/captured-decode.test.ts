@@ -81,7 +81,7 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
   () => {
     it("replays stories260K's static-cache step into the documented greedy sample", async () => {
       expect(existsSync(STATIC), 'npm run models builds decoder_model_static.onnx').toBe(true);
-      const expected = (await readFile(`${STORIES_SAMPLE}.ids`, 'utf8')).trim().split(/\s+/).map(Number);
+      const expected = await storiesSample();
       const args = ['--max-new-tokens', String(expected.length), ''];
       const output = parse(await glimpseWith(ENV, ...GREEDY, '--backend', 'webgpu', ...args));
       expect(output.model).toMatchObject({
@@ -96,10 +96,8 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
     }, 600_000);
 
     it('decodes to the very end of a short context, the last steps uncaptured where a whole captured step no longer fits', async () => {
-      const expected = (await readFile(`${STORIES_SAMPLE}.ids`, 'utf8')).trim().split(/\s+/).map(Number);
-      const dir = await mkdtemp(join(tmpdir(), 'glimpse-short-context-'));
-      try {
-        await cp(join(ROOT, 'models/stories260k'), dir, { recursive: true });
+      const expected = await storiesSample();
+      await withStoriesCopy('glimpse-short-context-', async (dir) => {
         const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as Record<
           string,
           unknown
@@ -113,16 +111,12 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
         // BOS and 47 tokens fill the 48 positions; a step of a token and 4 drafts needs 5 of them.
         expect(output.reason).toBe('length');
         expect(output.tokenIds).toEqual(expected.slice(0, 47));
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      });
     }, 600_000);
 
     it('decodes on the merged decoder, saying why, when the static decoder does not load', async () => {
-      const expected = (await readFile(`${STORIES_SAMPLE}.ids`, 'utf8')).trim().split(/\s+/).map(Number);
-      const dir = await mkdtemp(join(tmpdir(), 'glimpse-broken-static-'));
-      try {
-        await cp(join(ROOT, 'models/stories260k'), dir, { recursive: true });
+      const expected = await storiesSample();
+      await withStoriesCopy('glimpse-broken-static-', async (dir) => {
         // Cut short, as a download interrupted by a disk that filled up would leave it.
         const whole = await readFile(join(dir, 'onnx/decoder_model_static.onnx'));
         await writeFile(join(dir, 'onnx/decoder_model_static.onnx'), whole.subarray(0, whole.length >> 1));
@@ -148,9 +142,7 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
         );
         expect(sampled.code).toBe(0);
         expect((JSON.parse(sampled.stdout) as Output).tokenIds).toEqual(expected.slice(0, 16));
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      });
     }, 600_000);
 
     it.each([
@@ -224,6 +216,21 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
     }, 600_000);
   },
 );
+
+async function storiesSample(): Promise<number[]> {
+  return (await readFile(`${STORIES_SAMPLE}.ids`, 'utf8')).trim().split(/\s+/).map(Number);
+}
+
+/** A copy of stories260K in a temporary folder, for a test to change; removed once `use` settles. */
+async function withStoriesCopy(prefix: string, use: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  try {
+    await cp(join(ROOT, 'models/stories260k'), dir, { recursive: true });
+    await use(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 async function readJson(dir: string): Promise<Record<string, unknown>> {
   return JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
