@@ -3,8 +3,9 @@
  * package's decoder_model_static graph (llama-graph.ts, `staticCache`) runs with every input and output
  * bound to a GPU buffer that lives as long as the decoder. Past and present KV are the same buffer, so
  * GroupQueryAttention appends in place; the step's lengths are two int32 buffers written before each
- * run. Prefills (any number of positions) run uncaptured into the same buffers; a one-position greedy
- * step replays the captured graph and reads back the 4-byte `next_token`. A step whose sampler needs
+ * run. Prefills (any number of positions) run uncaptured into the same buffers; a greedy step (a token
+ * and up to stepRows − 1 draft tokens, always stepRows positions) replays the captured graph and reads
+ * back `next_token`, 4 bytes a position. A step whose sampler needs
  * the logits runs uncaptured: onnxruntime 1.30 does not refresh a captured graph's logits output in
  * replay (measured stale while next_token, computed from the same values, was right).
  *
