@@ -156,6 +156,8 @@ const prompt = promptLength
   : values.prompt.split(',').map(Number);
 const maxNew = Number(values['max-new-tokens']);
 
+const round = (value: number) => Number(value.toFixed(3));
+
 /** What one decode path's steps after the first token cost, per token. */
 interface StepCost {
   readonly kernelsPerToken: number;
@@ -169,7 +171,6 @@ interface StepCost {
 
 function stepCost(window: KernelWindow, steps: number, wallMs: number): StepCost | undefined {
   if (steps < 1) return undefined;
-  const round = (value: number) => Number(value.toFixed(3));
   return {
     kernelsPerToken: round(window.dispatches / steps),
     ...(window.gpuMs === undefined ? {} : { gpuMsPerToken: round(window.gpuMs / steps) }),
@@ -266,7 +267,6 @@ async function engineCost(
         const cost = stepCost(await counter.stop(), steps, wallMs);
         const tokens = event.tokenIds.length - tokensBefore;
         if (!cost) return undefined;
-        const round = (value: number) => Number(value.toFixed(3));
         return { ...cost, tokensPerRun: round(tokens / steps), tokS: round((tokens * 1000) / wallMs) };
       }
     }

@@ -27,6 +27,7 @@ import {
 import { strings } from '../runtime/onnx-read';
 import { field, nodeProto, valueInfo, type WireValue } from '../runtime/onnx-wire';
 import type { CpuAttentionKind } from '../types';
+import { isLastRowSlice, lastRowSliceFrom } from './static-rows-graph';
 import { type AttentionNode, attentionNode, TwoPartAttention, unsupportedReason } from './two-part-attention';
 
 /** Inputs the rewired graph adds: the first logits row (negative, from the end) and the new KV rows' box. */
@@ -134,17 +135,8 @@ export function cpuStaticGraph(
         continue;
       }
     }
-    if (f.number === NODE && body && strings(body, 3)[0] === 'logits/last') {
-      const [data = '', , end = '', axes = ''] = strings(body, 1);
-      lastRow = nodeProto(
-        {
-          opType: 'Slice',
-          inputs: [data, LOGITS_START, end, axes],
-          outputs: strings(body, 2),
-          name: 'logits/last',
-        },
-        0,
-      );
+    if (f.number === NODE && body && isLastRowSlice(body)) {
+      lastRow = lastRowSliceFrom(body, LOGITS_START);
       continue;
     }
     // The two-part attention outputs the new rows itself: no present is left to name.

@@ -271,9 +271,10 @@ export class StaticDecoder {
     const width = captured ? rows : count;
     const inputs = captured ? this.buffers.step : await this.prefillInputs(count);
     this.put(embeddings, inputs.embeds, count);
-    const outputs = await this.outputs(this.rowsOf(width));
+    const rowsOut = this.rowsOf(width);
+    const outputs = await this.outputs(rowsOut);
     await this.run(inputs, width, count, captured, outputs);
-    const tokens = await this.read(outputs.next, Int32Array, this.rowsOf(width));
+    const tokens = await this.read(outputs.next, Int32Array, rowsOut);
     return Array.from(tokens.subarray(0, count));
   }
 

@@ -14,6 +14,23 @@ import { readValue, strings } from '../runtime/onnx-read';
 import { field, nodeProto, valueInfo, type WireType } from '../runtime/onnx-wire';
 
 const LAST_ROWS_START = 'glimpse.last_rows_start';
+/** The node before lm_head that keeps a run's last position (llama-graph.ts). */
+const LAST_ROW_SLICE = 'logits/last';
+
+/** Whether a NodeProto is the static graph's last-position Slice. */
+export function isLastRowSlice(node: Uint8Array): boolean {
+  return strings(node, 3)[0] === LAST_ROW_SLICE;
+}
+
+/** That Slice (a NodeProto body) with its start taken from the value `start` instead of its constant. */
+export function lastRowSliceFrom(node: Uint8Array, start: string): number[] {
+  const [data = '', , end = '', axes = ''] = strings(node, 1);
+  return nodeProto(
+    { opType: 'Slice', inputs: [data, start, end, axes], outputs: strings(node, 2), name: LAST_ROW_SLICE },
+    0,
+  );
+}
+
 const ELEM_TYPES: Readonly<Record<number, WireType>> = {
   1: 'float32',
   10: 'float16',
@@ -29,8 +46,7 @@ export function withLastRows(model: Uint8Array, rows: number): Uint8Array {
   const declared = new Set<string>();
   for (const f of graph.fields) {
     const body = f.body;
-    if (f.number === GRAPH_NODE && body && strings(body, 3)[0] === 'logits/last') {
-      const [data = '', , end = '', axes = ''] = strings(body, 1);
+    if (f.number === GRAPH_NODE && body && isLastRowSlice(body)) {
       parts.push(
         field(
           GRAPH_NODE,
@@ -44,18 +60,7 @@ export function withLastRows(model: Uint8Array, rows: number): Uint8Array {
             0,
           ),
         ),
-        field(
-          GRAPH_NODE,
-          nodeProto(
-            {
-              opType: 'Slice',
-              inputs: [data, LAST_ROWS_START, end, axes],
-              outputs: strings(body, 2),
-              name: 'logits/last',
-            },
-            0,
-          ),
-        ),
+        field(GRAPH_NODE, lastRowSliceFrom(body, LAST_ROWS_START)),
       );
       sliced = true;
       continue;
