@@ -10,7 +10,8 @@
 # sample through the captured path), then its decode rate on the synthetic package beside the bench's; each
 # with kernels (GPU dispatches) per token and GPU against wall ms per token, for the captured step, the
 # same graph uncaptured, the merged decoder and the engine's captured path with 4 draft tokens a step
-# (tools/testing/captured-decode.ts --merged, --engine), with the reads back per token.
+# (tools/testing/captured-decode.ts --merged, --engine), with the reads back per token; then the captured
+# and merged paths again without q, k and v packed (--no-packed-qkv), the baseline of that rewrite.
 # Figures and logs also go to $GLIMPSE_GPU_OUT (or the first argument; default bench/results/gpu).
 # Budget: about 7 minutes on an H100/H200 machine with 16 cores.
 set -euo pipefail
@@ -110,6 +111,21 @@ for prompt in 64 1024; do
     delete r.tokens;
     console.log(JSON.stringify(r));' || echo "captured synthetic (prompt $prompt) failed with status $?"
 done
+
+# The same without packing q, k and v (packed-qkv-graph.ts), the baseline of that rewrite: tokens must equal the
+# packed run's, and kernels/token, GPU and wall ms/token say what it saves on this GPU.
+echo "== captured decode on the synthetic package without packed q, k, v (prompt of 64 ids)"
+timeout 120 node --import tsx tools/testing/captured-decode.ts --package "$pkg" --prompt-length 64 \
+  --max-new-tokens "$([ "$quick" = 1 ] && echo 8 || echo 256)" --merged "$([ "$quick" = 1 ] && echo 4 || echo 32)" \
+  --max-length 2048 --no-packed-qkv 2> >(grep -v VerifyOutputSizes >&2) \
+  | tee "$out/captured-synthetic-q4-p64-unpacked.json" | node -e '
+  const fs = require("fs");
+  const r = JSON.parse(fs.readFileSync(0, "utf8").trim().split("\n").pop());
+  const packed = JSON.parse(fs.readFileSync(process.argv[1], "utf8").trim().split("\n").pop());
+  const same = r.tokens.every((t, i) => t === packed.tokens[i]);
+  delete r.tokens;
+  console.log(`unpacked tokens equal the packed run: ${same}`);
+  console.log(JSON.stringify(r));' "$out/captured-synthetic-q4-p64.json" || echo "unpacked captured run failed with status $?"
 
 # WebGPU first, so that its figures exist even if the CPU pass runs out of time.
 # --timeout bounds each system on each backend; one that runs over is reported as failed, the rest stand.

@@ -54,7 +54,8 @@ describe('glimpse', () => {
         const output = JSON.parse(result.stdout);
         expect(output).toMatchObject({
           tokenIds: expectedIds,
-          model: { backend: 'webgpu', runtime: 'onnxruntime-node' },
+          // Every layer's q, k and v run as one projection, and the tokens stay the documented ones.
+          model: { backend: 'webgpu', runtime: 'onnxruntime-node', packedQkvLayers: 5 },
           stats: { graphCapture: false },
         });
         // Drafts that came true and drafts cut from the GPU-resident cache again both took place.

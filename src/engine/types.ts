@@ -62,6 +62,12 @@ export interface LoadOptions {
    */
   readonly rowCache?: boolean;
   /**
+   * On WebGPU, pack each decoder layer's q, k and v projections into one at load, where the graph allows
+   * (the default; decoder/packed-qkv-graph.ts); false keeps them as the package has them, the benchmark's
+   * baseline.
+   */
+  readonly packedQkv?: boolean;
+  /**
    * The attention of a CPU backend's static decoder: 'group-query', onnxruntime's, or 'two-part'
    * (GroupQueryAttention is kept for what it does not cover); the default is DEFAULT_CPU_ATTENTION.
    */
@@ -121,6 +127,8 @@ export interface ModelInfo {
   readonly cpuAttention?: { readonly kind: CpuAttentionKind; readonly fallback?: string };
   /** The merged decoder runs on a CPU backend with its KV cache kept in place (LoadOptions.rowCache). */
   readonly rowCache?: boolean;
+  /** Layers of the WebGPU decoder that decodes whose q, k and v projections run as one (LoadOptions.packedQkv). */
+  readonly packedQkvLayers?: number;
   readonly hasVision: boolean;
   readonly imageTokenCount: number | undefined;
   readonly contextLength: number;

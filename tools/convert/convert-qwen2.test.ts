@@ -15,51 +15,18 @@ import { convertCheckpoint } from '../../src/toolkit/convert/convert';
 import type { PackageDtype } from '../../src/toolkit/decoder/linears';
 import type { LlamaConfig } from '../../src/toolkit/llama2c/checkpoint';
 import { bfloat16ToFloat32, toBfloat16Bits } from '../../src/toolkit/safetensors/half';
-import { SeededRandom } from '../../src/toolkit/vision/seeded-random';
-import { HfDecoderReference, type ReferenceLayer, type ReferenceWeights } from '../reference/hf-decoder';
+import { HfDecoderReference, type ReferenceWeights } from '../reference/hf-decoder';
 import { logitsInChunks } from '../testing/ort-greedy';
 import { openSession, openTextSessions } from '../testing/package-sessions';
+import { randomQwen2Weights, CONFIG as SMALL_QWEN2 } from '../testing/random-decoder';
 import { textTensors, writeHfCheckpoint } from './hf-checkpoints';
 
-const CONFIG: LlamaConfig = {
-  hiddenSize: 64,
-  intermediateSize: 96,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  headDim: 16,
-  vocabSize: 300,
-  maxPositions: 512,
-  rmsNormEps: 1e-6,
-  ropeTheta: 1e6,
-};
+const CONFIG: LlamaConfig = { ...SMALL_QWEN2, vocabSize: 300, maxPositions: 512, ropeTheta: 1e6 };
 const IDS = [5, 17, 250, 3, 99, 42, 7, 123, 200, 1, 64, 299];
 
 /** Seeded Qwen2-shaped weights, rounded to bfloat16 so that the bf16 checkpoint holds them exactly. */
 function randomQwen2(seed: number): ReferenceWeights {
-  const random = new SeededRandom(seed);
-  const bf16 = (values: Float32Array) => bfloat16ToFloat32(toBfloat16Bits(values));
-  const normal = (count: number, std: number, mean = 0) => bf16(random.normals(count, std, mean));
-  const { hiddenSize: d, intermediateSize: ff, numHeads, numKvHeads, headDim, vocabSize } = CONFIG;
-  const q = numHeads * headDim;
-  const kv = numKvHeads * headDim;
-  const layers: ReferenceLayer[] = Array.from({ length: CONFIG.numLayers }, () => ({
-    inputNorm: normal(d, 0.1, 1),
-    q: normal(q * d, 1 / Math.sqrt(d)),
-    qBias: normal(q, 0.5),
-    k: normal(kv * d, 1 / Math.sqrt(d)),
-    // Qwen2's key biases are large; they must survive RoPE as the reference applies it.
-    kBias: normal(kv, 2),
-    v: normal(kv * d, 1 / Math.sqrt(d)),
-    vBias: normal(kv, 0.5),
-    o: normal(d * q, 1 / Math.sqrt(q)),
-    postNorm: normal(d, 0.1, 1),
-    gate: normal(ff * d, 1 / Math.sqrt(d)),
-    up: normal(ff * d, 1 / Math.sqrt(d)),
-    down: normal(d * ff, 1 / Math.sqrt(ff)),
-  }));
-  const embedTokens = normal(vocabSize * d, 1);
-  return { config: CONFIG, embedTokens, layers, norm: normal(d, 0.1, 1), lmHead: embedTokens };
+  return randomQwen2Weights(CONFIG, seed, (values) => bfloat16ToFloat32(toBfloat16Bits(values)));
 }
 
 function qwen2ConfigJson(): object {

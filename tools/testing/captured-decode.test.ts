@@ -56,8 +56,15 @@ interface Output {
     readonly graphCapture?: boolean;
     readonly drafts?: { readonly fed: number; readonly accepted: number };
   };
-  readonly model: { readonly runtime: string; readonly staticDecoder?: string };
+  readonly model: {
+    readonly runtime: string;
+    readonly staticDecoder?: string;
+    readonly packedQkvLayers?: number;
+  };
 }
+
+/** models/tiny-llava-fused's decoder layers. */
+const TINY_LLAVA_LAYERS = 5;
 
 /** One object per answer. */
 function parseAll(run: { code: number; stdout: string; stderr: string }): Output[] {
@@ -87,6 +94,8 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
       expect(output.model).toMatchObject({
         runtime: 'onnxruntime-web+dawn',
         staticDecoder: 'onnx/decoder_model_static.onnx',
+        // Its 5 layers' q, k and v projections run as one (packed-qkv-graph.ts).
+        packedQkvLayers: 5,
       });
       expect(output.stats.graphCapture).toBe(true);
       expect(output.tokenIds).toEqual(expected);
@@ -173,6 +182,7 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
         expect(gpu.map((answer) => answer.tokenIds)).toEqual(expected.map((answer) => answer.tokenIds));
         for (const answer of gpu) {
           expect(answer.model).toMatchObject({ runtime: 'onnxruntime-web+dawn', staticDecoder: file });
+          expect(answer.model.packedQkvLayers).toBe(TINY_LLAVA_LAYERS);
           expect(answer.stats.graphCapture).toBe(true);
         }
         const [first, followUp] = gpu;
@@ -190,7 +200,9 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
         const from = join(dir, 'checkpoint');
         const to = join(dir, 'package');
         await cp(CHECKPOINT_DIR, from, { recursive: true });
-        await writeFile(join(from, 'config.json'), JSON.stringify(headsOf16(await readJson(from))));
+        const config = headsOf16(await readJson(from));
+        await writeFile(join(from, 'config.json'), JSON.stringify(config));
+        const layers = (config.text_config as { num_hidden_layers: number }).num_hidden_layers;
         await convertCheckpoint({ from, to, dtype: 'fp32' });
         const file = 'onnx/decoder_model_static.onnx';
         expect((await readFile(join(to, file))).includes('do_rotary')).toBe(true);
@@ -201,6 +213,8 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
         const merged = parseAll(await glimpse(...ask, '--backend', 'cpu'));
         for (const answer of gpu) {
           expect(answer.model).toMatchObject({ runtime: 'onnxruntime-web+dawn', staticDecoder: file });
+          // Packed into GroupQueryAttention's packed-QKV input, which rotates it (do_rotary).
+          expect(answer.model.packedQkvLayers).toBe(layers);
           expect(answer.stats.graphCapture).toBe(true);
         }
         for (const answer of cpuStatic) expect(answer.model.staticDecoder).toBe(file);

@@ -16,6 +16,8 @@
  * --engine N decodes them through the engine's captured path (a completion, as the app runs it), where the
  * tool's own loop above is the StaticDecoder alone; --engine-drafts D with D draft tokens a captured step
  * (prompt lookup), 0 by default.
+ * Every graph is loaded as the engine loads it on WebGPU, each layer's q, k and v projections packed into
+ * one (gpu-decoder-part.ts); --no-packed-qkv keeps them as the package has them, the baseline.
  *
  * Each decode path's steps after the first token also report, from dawn-kernels.ts: kernels (compute
  * dispatches, embed_tokens' included) per token, GPU milliseconds inside compute passes per token where
@@ -32,6 +34,7 @@ import { KernelCounter, type KernelWindow } from '../../src/cli/dawn-kernels';
 import { dawnDevice, loadDawnRuntime } from '../../src/cli/dawn-webgpu';
 import { type GpuDevice, StaticDecoder } from '../../src/engine/decoder/static-decoder';
 import { loadModel } from '../../src/engine/index';
+import { packedForWebGpu } from '../../src/engine/model/gpu-decoder-part';
 import { folderReader } from '../../src/engine/node/folder-reader';
 import type { OrtSession, OrtTensor } from '../../src/engine/runtime/ort';
 
@@ -51,6 +54,7 @@ const { values } = parseArgs({
     'engine-drafts': { type: 'string', default: '0' },
     'merged-prompt': { type: 'string', default: 'Once upon a time' },
     bandwidth: { type: 'string', default: '4.8e12' },
+    'no-packed-qkv': { type: 'boolean', default: false },
   },
 });
 const dir = values.package;
@@ -79,8 +83,13 @@ const runtime = await loadDawnRuntime();
 if (typeof runtime === 'string') throw new Error(runtime);
 const { ort } = runtime;
 
-async function session(file: string, options: object): Promise<OrtSession> {
-  const bytes = await readFile(join(dir ?? '', file));
+const packedQkv = !values['no-packed-qkv'];
+let packedQkvLayers = 0;
+
+async function session(file: string, options: object, pack = false): Promise<OrtSession> {
+  const read = await readFile(join(dir ?? '', file));
+  const { bytes, packedLayers } = packedForWebGpu(read, file, pack && packedQkv);
+  if (pack) packedQkvLayers = packedLayers;
   const data = await stat(join(dir ?? '', `${file}_data`)).catch(() => undefined);
   return ort.InferenceSession.create(bytes, {
     executionProviders: [{ name: 'webgpu', validationMode: 'disabled' }] as never,
@@ -95,10 +104,14 @@ async function session(file: string, options: object): Promise<OrtSession> {
 
 const loadStart = performance.now();
 const embed = await session(embedFile, { preferredOutputLocation: 'gpu-buffer' });
-const decoderSession = await session(staticFile, { enableGraphCapture: true });
-const uncapturedSession = await session(staticFile, {
-  preferredOutputLocation: Object.fromEntries(decoderSessionOutputs().map((name) => [name, 'gpu-buffer'])),
-});
+const decoderSession = await session(staticFile, { enableGraphCapture: true }, true);
+const uncapturedSession = await session(
+  staticFile,
+  {
+    preferredOutputLocation: Object.fromEntries(decoderSessionOutputs().map((name) => [name, 'gpu-buffer'])),
+  },
+  true,
+);
 const logitsInfo = (
   decoderSession.outputMetadata as readonly { name: string; shape?: readonly (number | string)[] }[]
 ).find((m) => m.name === 'logits');
@@ -240,6 +253,7 @@ async function engineCost(
     backend: 'webgpu',
     graphCapture,
     draftTokens: drafts,
+    packedQkv,
     dtype: { decoder_model_merged: dtype },
   });
   if (graphCapture && !model.info.staticDecoder)
@@ -312,6 +326,7 @@ console.log(
     graphCapture: true,
     package: dir,
     decoder: staticFile,
+    packedQkvLayers,
     loadMs: Math.round(loadMs),
     promptLength: prompt.length,
     tokens: run.tokens,

@@ -11,7 +11,7 @@
  */
 import { GRAPH_NODE, GRAPH_OUTPUT, readModelGraph } from '../runtime/onnx-graph';
 import { readValue, strings } from '../runtime/onnx-read';
-import { field, nodeProto, valueInfo, type WireType } from '../runtime/onnx-wire';
+import { field, nodeProto, valueInfo, wireTypeOf } from '../runtime/onnx-wire';
 
 const LAST_ROWS_START = 'glimpse.last_rows_start';
 /** The node before lm_head that keeps a run's last position (llama-graph.ts). */
@@ -30,13 +30,6 @@ export function lastRowSliceFrom(node: Uint8Array, start: string): number[] {
     0,
   );
 }
-
-const ELEM_TYPES: Readonly<Record<number, WireType>> = {
-  1: 'float32',
-  10: 'float16',
-  6: 'int32',
-  7: 'int64',
-};
 
 export function withLastRows(model: Uint8Array, rows: number): Uint8Array {
   if (!Number.isInteger(rows) || rows < 1) throw new Error(`${rows} is not a number of rows`);
@@ -67,7 +60,7 @@ export function withLastRows(model: Uint8Array, rows: number): Uint8Array {
     }
     if (f.number === GRAPH_OUTPUT && body) {
       const value = readValue(body);
-      const type = ELEM_TYPES[value.elemType];
+      const type = wireTypeOf(value.elemType);
       if ((value.name === 'logits' || value.name === 'next_token') && type) {
         // Declared with a row each: onnxruntime would otherwise warn that the shapes differ on every run.
         const dims = value.dims.map((dim, i) => (i === 1 ? 'rows' : dim === '' ? `${value.name}_${i}` : dim));

@@ -22,7 +22,7 @@
  * Attribute combinations it does not reproduce (a sliding window, softcap, smooth softmax, packed QKV,
  * extra inputs) leave the graph to GroupQueryAttention: `unsupportedReason` says which.
  */
-import { attributes, type ReadAttribute, strings } from '../runtime/onnx-read';
+import { type ReadNode, readNode, strings } from '../runtime/onnx-read';
 import type { WireAttribute, WireNode } from '../runtime/onnx-wire';
 
 const MS_DOMAIN = 'com.microsoft';
@@ -30,22 +30,12 @@ const INT64 = 7;
 const FLOAT = 1;
 
 /** A GroupQueryAttention node as read from a graph. */
-export interface AttentionNode {
-  readonly name: string;
-  readonly inputs: readonly string[];
-  readonly outputs: readonly string[];
-  readonly attributes: ReadonlyMap<string, ReadAttribute>;
-}
+export type AttentionNode = ReadNode;
 
 /** The node of a NodeProto when it is a GroupQueryAttention, else undefined. */
 export function attentionNode(body: Uint8Array): AttentionNode | undefined {
   if (strings(body, 4)[0] !== 'GroupQueryAttention') return undefined;
-  return {
-    name: strings(body, 3)[0] ?? '',
-    inputs: strings(body, 1),
-    outputs: strings(body, 2),
-    attributes: attributes(body),
-  };
+  return readNode(body);
 }
 
 function intAttribute(node: AttentionNode, name: string, absent: number): number | undefined {

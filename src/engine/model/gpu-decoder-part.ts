@@ -1,42 +1,85 @@
 /**
- * The merged decoder on WebGPU: the path of every package without a captured decode variant, the Hub's
- * exports among them. Its KV cache stays in GPU memory. On a runtime that can read GPU memory back
+ * The decoders on WebGPU: the graph rewrites they get at load on that backend, and the merged decoder's
+ * session, the path of every package without a captured decode variant (the Hub's exports among them).
+ *
+ * Every WebGPU decoder has its q, k and v projections packed into one per layer where the graph allows it
+ * (packed-qkv-graph.ts, LoadOptions.packedQkv): fewer kernels a step, the same values.
+ *
+ * The merged decoder's KV cache stays in GPU memory. On a runtime that can read GPU memory back
  * (onnxruntime-web; capabilities.ts, runtimeGpuDevice), the graph also gets each position's argmax and,
  * where it has no num_logits_to_keep, the last position's logits as outputs (logits-outputs-graph.ts), and
  * its logits stay in GPU memory: a greedy run then reads back only the argmax (8 bytes a position), a
  * sampled one the row it samples from. onnxruntime-node 1.30 can neither read GPU memory back nor fetch some
  * outputs and not others once outputs are placed in GPU memory ("Output count mismatch"), so there the graph
- * loads as it is, its logits copied out whole.
+ * keeps its outputs, its logits copied out whole.
  */
 import { LAST_LOGITS, withLogitsOutputs } from '../decoder/logits-outputs-graph';
+import { withPackedQkv } from '../decoder/packed-qkv-graph';
 import { runtimeGpuDevice } from '../runtime/capabilities';
 import type { Ort, OrtSession } from '../runtime/ort';
 import { createSession, type SessionSource } from '../runtime/session';
 
+/**
+ * A decoder graph with its q, k and v projections packed (`pack` false: as it is), and how many layers
+ * were. A graph the rewrite cannot read loads as it is: it then fails, or not, as itself.
+ */
+export function packedForWebGpu(
+  bytes: Uint8Array,
+  file: string,
+  pack: boolean,
+): { bytes: Uint8Array; packedLayers: number } {
+  if (!pack) return { bytes, packedLayers: 0 };
+  try {
+    const { model, packed, skipped } = withPackedQkv(bytes);
+    if (skipped.length > 0)
+      console.warn(`Glimpse left ${skipped.length} attention layers of ${file} unpacked: ${skipped[0]}`);
+    return { bytes: model, packedLayers: packed };
+  } catch (err) {
+    console.warn(`Glimpse loads ${file}'s projections unpacked: ${reason(err)}`);
+    return { bytes, packedLayers: 0 };
+  }
+}
+
+/**
+ * The merged decoder's session: the graph with every rewrite that applies, else with fewer of them, else as
+ * the package has it, which then fails, or not, as itself. Each rewrite left out is said on the console.
+ */
 export async function createGpuDecoderSession(
   ort: Ort,
   source: SessionSource,
   presents: readonly string[],
-): Promise<OrtSession> {
-  const plain = () => createSession(ort, 'webgpu', source, { gpuOutputs: presents });
-  if ((await runtimeGpuDevice(ort)) === undefined) return plain();
-  const fallBack = (err: unknown) => {
-    const reason = err instanceof Error ? err.message : String(err);
-    console.warn(`Glimpse reads ${source.file}'s logits whole from the GPU: ${reason}`);
-  };
-  let rewritten: Uint8Array;
-  try {
-    rewritten = withLogitsOutputs(source.bytes);
-  } catch (err) {
-    fallBack(err);
-    return plain();
+  { packedQkv }: { packedQkv: boolean },
+): Promise<{ session: OrtSession; packedLayers: number }> {
+  const packed = packedForWebGpu(source.bytes, source.file, packedQkv);
+  const candidates: { bytes: Uint8Array; gpuOutputs: readonly string[]; packedLayers: number }[] = [];
+  if ((await runtimeGpuDevice(ort)) !== undefined) {
+    try {
+      const bytes = withLogitsOutputs(packed.bytes);
+      candidates.push({
+        bytes,
+        gpuOutputs: [...presents, 'logits', LAST_LOGITS],
+        packedLayers: packed.packedLayers,
+      });
+    } catch (err) {
+      console.warn(`Glimpse reads ${source.file}'s logits whole from the GPU: ${reason(err)}`);
+    }
   }
-  try {
-    const gpuOutputs = [...presents, 'logits', LAST_LOGITS];
-    return await createSession(ort, 'webgpu', { ...source, bytes: rewritten }, { gpuOutputs });
-  } catch (err) {
-    // The graph as the package has it is then loaded, and a broken file fails there, as itself.
-    fallBack(err);
-    return plain();
+  if (packed.packedLayers > 0) candidates.push({ ...packed, gpuOutputs: presents });
+  candidates.push({ bytes: source.bytes, gpuOutputs: presents, packedLayers: 0 });
+  for (const [i, { bytes, gpuOutputs, packedLayers }] of candidates.entries()) {
+    try {
+      return {
+        session: await createSession(ort, 'webgpu', { ...source, bytes }, { gpuOutputs }),
+        packedLayers,
+      };
+    } catch (err) {
+      if (i === candidates.length - 1) throw err;
+      console.warn(`Glimpse loads ${source.file} with fewer rewrites: ${reason(err)}`);
+    }
   }
+  throw new Error('unreachable: no candidate graph');
+}
+
+function reason(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

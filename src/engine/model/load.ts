@@ -116,6 +116,7 @@ async function loadPackage(
   // handed back whole on every run, which under wasm cost 5–10× a step in Chromium (bench/README.md). The
   // merged file is then never read. Without one, the merged decoder is rewired to the same end.
   const cpuBackend = backend === 'webgpu' ? undefined : backend;
+  const packedQkv = options.packedQkv !== false;
   const loadDecoder = async () => {
     const source = await readPart(
       'decoder_model_merged',
@@ -140,10 +141,17 @@ async function loadPackage(
       sessions.push(rowCache.session);
       return { spec: rowCache.spec, rowCache };
     }
-    const session =
-      backend === 'webgpu'
-        ? await createGpuDecoderSession(ort, source, presentNames(config.numLayers ?? 0))
-        : await createSession(ort, backend, source, { threads: options.cpuThreads });
+    if (backend === 'webgpu') {
+      const { session, packedLayers } = await createGpuDecoderSession(
+        ort,
+        source,
+        presentNames(config.numLayers ?? 0),
+        { packedQkv },
+      );
+      sessions.push(session);
+      return { spec: checkDecoder(session, source.file, config), packedLayers };
+    }
+    const session = await createSession(ort, backend, source, { threads: options.cpuThreads });
     sessions.push(session);
     return { spec: checkDecoder(session, source.file, config) };
   };
@@ -194,6 +202,7 @@ async function loadPackage(
           decoderSpec,
           config.contextLength,
           draftTokens,
+          packedQkv,
         ),
       );
     }
@@ -228,6 +237,8 @@ async function loadPackage(
     tracker.report('ready');
 
     const staticFile = staticPart?.file ?? (cpuStatic ? decoderSpec.file : undefined);
+    const packedLayers =
+      staticPart?.packedLayers ?? ('packedLayers' in decoder ? (decoder.packedLayers ?? 0) : 0);
     const info: ModelInfo = {
       location: reader.location,
       modelType: config.modelType,
@@ -240,6 +251,7 @@ async function loadPackage(
       ...(staticFile ? { staticDecoder: staticFile } : {}),
       ...(cpuStatic ? { cpuAttention: cpuStatic.attention } : {}),
       ...(rowCache ? { rowCache: true } : {}),
+      ...(packedLayers > 0 ? { packedQkvLayers: packedLayers } : {}),
       hasVision: runtime.vision !== undefined,
       imageTokenCount,
       contextLength: config.contextLength,

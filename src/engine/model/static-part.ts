@@ -26,6 +26,7 @@ import {
 import { type CpuAttentionKind, DEFAULT_CPU_ATTENTION, type ModelInfo } from '../types';
 import type { ModelConfig } from './config';
 import { staticDecoderFiles } from './files';
+import { packedForWebGpu } from './gpu-decoder-part';
 import { checkStaticDecoder, type DecoderSpec } from './validate';
 
 function lastDim(shape: readonly (number | string)[] | undefined): number | undefined {
@@ -36,7 +37,8 @@ function lastDim(shape: readonly (number | string)[] | undefined): number | unde
 /**
  * The StaticDecoder for the package and its file, or undefined when the package has no decode variant.
  * `read` fetches a package file (null when absent), so that its bytes count in the load's progress.
- * `draftTokens` sets how many draft tokens a captured step checks beside its token (static-rows-graph.ts).
+ * `draftTokens` sets how many draft tokens a captured step checks beside its token (static-rows-graph.ts);
+ * `packedQkv` whether each layer's q, k and v projections are packed into one (gpu-decoder-part.ts).
  */
 export async function loadStaticDecoder(
   ort: Ort,
@@ -44,10 +46,12 @@ export async function loadStaticDecoder(
   merged: DecoderSpec,
   contextLength: number,
   draftTokens: number,
-): Promise<{ decoder: StaticDecoder; file: string } | undefined> {
+  packedQkv: boolean,
+): Promise<{ decoder: StaticDecoder; file: string; packedLayers: number } | undefined> {
   for (const file of staticDecoderFiles(merged.file, 'webgpu')) {
-    const bytes = await read(file);
-    if (bytes === null) continue;
+    const fileBytes = await read(file);
+    if (fileBytes === null) continue;
+    const { bytes, packedLayers } = packedForWebGpu(fileBytes, file, packedQkv);
     const data = await read(`${file}_data`);
     const base = {
       executionProviders: [{ name: 'webgpu', validationMode: 'disabled' }],
@@ -86,7 +90,7 @@ export async function loadStaticDecoder(
           ...(merged.maxRunPositions === undefined ? {} : { maxRunPositions: merged.maxRunPositions }),
         },
       );
-      return { decoder, file };
+      return { decoder, file, packedLayers };
     } catch (err) {
       await Promise.allSettled(sessions.map((session) => session.release()));
       const reason = err instanceof Error ? err.message : String(err);

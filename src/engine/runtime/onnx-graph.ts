@@ -11,6 +11,7 @@ const MODEL_OPSET = 8;
 
 /** GraphProto's fields a rewrite reads and writes. */
 export const GRAPH_NODE = 1;
+export const GRAPH_INITIALIZER = 5;
 export const GRAPH_INPUT = 11;
 export const GRAPH_OUTPUT = 12;
 export const GRAPH_VALUE_INFO = 13;

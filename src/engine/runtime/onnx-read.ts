@@ -86,17 +86,17 @@ export function attributes(node: Uint8Array): Map<string, ReadAttribute> {
       const float = fixed ? new DataView(fixed.buffer, fixed.byteOffset, 4).getFloat32(0, true) : 0;
       out.set(name, { float });
     } else if (type === 2) out.set(name, signed(parts.find((p) => p.number === 3)?.varint ?? 0n));
-    else if (type === 7) out.set(name, intList(parts));
+    else if (type === 7) out.set(name, intList(parts, 8));
     else out.set(name, { other: true });
   }
   return out;
 }
 
-/** The values of field 8 (ints), written packed or one field each. */
-function intList(parts: readonly Field[]): number[] {
+/** The values of a repeated integer field, written packed or one field each. */
+function intList(parts: readonly Field[], number: number): number[] {
   const values: number[] = [];
   for (const p of parts) {
-    if (p.number !== 8) continue;
+    if (p.number !== number) continue;
     if (p.varint !== undefined) values.push(signed(p.varint));
     else if (p.body) {
       let at = 0;
@@ -108,6 +108,49 @@ function intList(parts: readonly Field[]): number[] {
     }
   }
   return values;
+}
+
+/** A NodeProto as a graph rewrite reads it (NodeProto: input 1, output 2, name 3, op_type 4, domain 7). */
+export interface ReadNode {
+  readonly opType: string;
+  readonly domain: string;
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attributes: ReadonlyMap<string, ReadAttribute>;
+}
+
+export function readNode(body: Uint8Array): ReadNode {
+  return {
+    opType: strings(body, 4)[0] ?? '',
+    domain: strings(body, 7)[0] ?? '',
+    name: strings(body, 3)[0] ?? '',
+    inputs: strings(body, 1),
+    outputs: strings(body, 2),
+    attributes: attributes(body),
+  };
+}
+
+/**
+ * An initializer (TensorProto: dims 1, data_type 2, name 8, raw_data 9). `raw` is absent where the values
+ * are held another way (typed fields, external data), which a rewrite that moves bytes leaves alone.
+ */
+export interface ReadTensor {
+  readonly name: string;
+  readonly dataType: number;
+  readonly dims: readonly number[];
+  readonly raw?: Uint8Array;
+}
+
+export function readTensor(body: Uint8Array): ReadTensor {
+  const parts = fields(body);
+  const name = strings(body, 8)[0] ?? '';
+  const dataType = Number(parts.find((p) => p.number === 2)?.varint ?? 0n);
+  const dims = intList(parts, 1);
+  // data_location = 14: 1 is EXTERNAL, whatever raw_data says.
+  const external = parts.some((p) => p.number === 14 && p.varint === 1n);
+  const raw = external ? undefined : parts.find((p) => p.number === 9)?.body;
+  return { name, dataType, dims, ...(raw ? { raw } : {}) };
 }
 
 /** A tensor input or output of a graph (ValueInfoProto: name 1, type 2 → tensor_type 1 → elem_type 1, shape 2 → dim 1 → value 1 | param 2). */

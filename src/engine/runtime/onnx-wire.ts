@@ -7,13 +7,18 @@ import type { FloatType } from './tensors';
 
 export type WireType = FloatType | 'int64' | 'int32' | 'uint8';
 
-const ELEM_TYPE: Readonly<Record<WireType, number>> = {
+export const ELEM_TYPE: Readonly<Record<WireType, number>> = {
   float32: 1,
   uint8: 2,
   int32: 6,
   int64: 7,
   float16: 10,
 };
+
+/** The WireType of a TensorProto data type, or undefined for one this writer does not know. */
+export function wireTypeOf(elemType: number): WireType | undefined {
+  return (Object.keys(ELEM_TYPE) as WireType[]).find((type) => ELEM_TYPE[type] === elemType);
+}
 
 /** A varint; a negative number as its 64-bit two's complement (ten bytes), as protobuf writes int64. */
 export function varint(value: number): number[] {
@@ -86,7 +91,7 @@ export function nodeProto(node: WireNode, index: number): number[] {
 /** A constant the model holds (MatMulInteger packs a constant weight once, an input on every run). */
 export interface WireInitializer {
   readonly name: string;
-  readonly type: 'uint8' | 'float32';
+  readonly type: WireType;
   readonly dims: readonly number[];
   /** The raw little-endian bytes. */
   readonly data: Uint8Array;
@@ -109,7 +114,8 @@ export function bytesField(number: number, bytes: Uint8Array): Uint8Array {
   return concat([varint((number << 3) | 2), varint(bytes.length), bytes]);
 }
 
-function tensorProto({ name, type, dims, data }: WireInitializer): Uint8Array {
+/** A TensorProto holding the initializer (a graph's field 5). */
+export function tensorProto({ name, type, dims, data }: WireInitializer): Uint8Array {
   // TensorProto: dims = 1, data_type = 2, name = 8, raw_data = 9.
   const header = [...dims.flatMap((dim) => field(1, dim)), ...field(2, ELEM_TYPE[type]), ...field(8, name)];
   return concat([header, bytesField(9, data)]);

@@ -1,0 +1,178 @@
+/**
+ * The load-time packing of q, k and v (src/engine/decoder/packed-qkv-graph.ts) on the toolkit's graphs at
+ * a Qwen2-like layout (biases; random-decoder.ts): the merged decoder (RotaryEmbedding apart, so a Split
+ * follows the packed projection) and the static step (rotary inside GroupQueryAttention, so the attention
+ * takes the packed projection), in fp32 and q4.
+ * - the packed graph computes the same logits and presents as the graph as built, on onnxruntime-web's wasm
+ *   and, where SwiftShader is present, on its WebGPU provider over Dawn, where it also dispatches fewer
+ *   kernels (counted below onnxruntime, dawn-kernels.ts);
+ * - graphs it cannot pack come back as they were, with the reason, and graphs without
+ *   GroupQueryAttention (the Hub's layout) untouched.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import * as ort from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { withPackedQkv } from '../../src/engine/decoder/packed-qkv-graph';
+import { GRAPH_NODE, readModelGraph } from '../../src/engine/runtime/onnx-graph';
+import { readNode } from '../../src/engine/runtime/onnx-read';
+import { wireModel } from '../../src/engine/runtime/onnx-wire';
+import { buildLlamaDecoder } from '../../src/toolkit/decoder/llama-graph';
+import {
+  CONFIG,
+  type DecoderDtype,
+  type DecoderKind,
+  feeds,
+  randomDecoder,
+  randomQwen2Weights,
+} from './random-decoder';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const GRAPHS: readonly [DecoderKind, DecoderDtype][] = [
+  ['static', 'q4'],
+  ['static', 'fp32'],
+  ['merged', 'q4'],
+  ['merged', 'fp32'],
+];
+
+function opCounts(model: Uint8Array): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const f of readModelGraph(model).fields) {
+    if (f.number !== GRAPH_NODE || !f.body) continue;
+    const { opType } = readNode(f.body);
+    counts.set(opType, (counts.get(opType) ?? 0) + 1);
+  }
+  return counts;
+}
+
+async function outputs(model: Uint8Array, kind: DecoderKind): Promise<Record<string, Float32Array>> {
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+  try {
+    const input = Object.fromEntries(
+      Object.entries(feeds(kind, 6)).map(([name, f]) => [name, new ort.Tensor(f.type, f.data, [...f.dims])]),
+    );
+    const out = await session.run(input);
+    return Object.fromEntries(Object.entries(out).map(([name, t]) => [name, t.data as Float32Array]));
+  } finally {
+    await session.release();
+  }
+}
+
+describe('withPackedQkv', () => {
+  it.each(GRAPHS)(
+    'packs every layer of the %s decoder (%s), with the same outputs on wasm',
+    async (kind, dtype) => {
+      const model = randomDecoder(kind, dtype);
+      const { model: packed, packed: layers, skipped } = withPackedQkv(model);
+      expect({ layers, skipped }).toEqual({ layers: CONFIG.numLayers, skipped: [] });
+      const linear = dtype === 'q4' ? 'MatMulNBits' : 'MatMul';
+      const [before, after] = [opCounts(model), opCounts(packed)];
+      expect((before.get(linear) ?? 0) - (after.get(linear) ?? 0)).toBe(2 * CONFIG.numLayers);
+      // Three bias Adds become one.
+      expect((before.get('Add') ?? 0) - (after.get('Add') ?? 0)).toBe(2 * CONFIG.numLayers);
+      expect(after.get('Split') ?? 0).toBe(kind === 'merged' ? CONFIG.numLayers : 0);
+      const [expected, actual] = [await outputs(model, kind), await outputs(packed, kind)];
+      expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());
+      for (const [name, values] of Object.entries(expected)) {
+        const other = actual[name] ?? new Float32Array();
+        expect(other.length, name).toBe(values.length);
+        const worst = values.reduce((max, v, i) => Math.max(max, Math.abs(v - (other[i] ?? Number.NaN))), 0);
+        expect(worst, name).toBeLessThan(1e-5);
+      }
+    },
+  );
+
+  it('leaves a graph without GroupQueryAttention (the Hub layout) as it is', () => {
+    const hub = buildLlamaDecoder(randomQwen2Weights(CONFIG, 3), { attention: 'concat' }).model;
+    const result = withPackedQkv(hub);
+    expect(result.model).toBe(hub);
+    expect({ packed: result.packed, skipped: result.skipped }).toEqual({ packed: 0, skipped: [] });
+  });
+
+  it('leaves projections of different inputs, or used elsewhere, unpacked and says why', () => {
+    const weight = (name: string) => ({
+      name,
+      type: 'float32' as const,
+      dims: [4, 4],
+      data: new Uint8Array(64),
+    });
+    const attention = (name: string, q: string, k: string, v: string) => ({
+      opType: 'GroupQueryAttention',
+      domain: 'com.microsoft',
+      inputs: [q, k, v, 'past_key', 'past_value', 'seqlens_k', 'total'],
+      outputs: [`${name}/out`, `${name}/key`, `${name}/value`],
+      attributes: { num_heads: 1, kv_num_heads: 1 },
+      name,
+    });
+    const matMul = (x: string, w: string) => ({
+      opType: 'MatMul',
+      inputs: [x, w],
+      outputs: [`${w}/y`],
+      name: w,
+    });
+    const model = wireModel(
+      'unpackable',
+      [
+        matMul('x', 'q0'),
+        matMul('x', 'k0'),
+        matMul('other', 'v0'),
+        attention('layer0', 'q0/y', 'k0/y', 'v0/y'),
+        matMul('x', 'q1'),
+        matMul('x', 'k1'),
+        matMul('x', 'v1'),
+        attention('layer1', 'q1/y', 'k1/y', 'v1/y'),
+        { opType: 'Identity', inputs: ['k1/y'], outputs: ['seen'], name: 'seen' },
+      ],
+      ['x', 'other'].map((name) => ({ name, type: 'float32' as const, dims: [1, 1, 4] })),
+      ['layer0/out', 'layer1/out', 'seen'].map((name) => ({
+        name,
+        type: 'float32' as const,
+        dims: [1, 1, 4],
+      })),
+      ['q0', 'k0', 'v0', 'q1', 'k1', 'v1'].map(weight),
+    );
+    const result = withPackedQkv(model);
+    expect(result.model).toBe(model);
+    expect(result.packed).toBe(0);
+    expect(result.skipped).toEqual([
+      'layer0: q, k and v are not projections of one input',
+      "layer1's k is used elsewhere",
+    ]);
+  });
+});
+
+describe.skipIf(!existsSync(SWIFTSHADER))('withPackedQkv on WebGPU (Dawn, SwiftShader)', () => {
+  it('gives the same outputs with fewer kernels a run', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'tools/testing/packed-qkv-dawn.ts', '--positions', '5'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: SWIFTSHADER },
+      },
+    );
+    const { graphs } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as {
+      graphs: {
+        kind: DecoderKind;
+        dtype: DecoderDtype;
+        packedLayers: number;
+        maxDifference: number;
+        kernels: number;
+        packedKernels: number;
+      }[];
+    };
+    expect(graphs.map((g) => [g.kind, g.dtype])).toEqual(GRAPHS);
+    for (const g of graphs) {
+      expect(g.packedLayers).toBe(CONFIG.numLayers);
+      expect(g.maxDifference, `${g.kind} ${g.dtype}`).toBeLessThan(1e-5);
+      // Two MatMuls and two bias Adds fewer a layer; the merged graph's Split adds one back.
+      const fewer = g.kind === 'static' ? 3 : 2;
+      expect(g.packedKernels, `${g.kind} ${g.dtype}`).toBeLessThanOrEqual(
+        g.kernels - fewer * CONFIG.numLayers,
+      );
+    }
+  }, 300_000);
+});
