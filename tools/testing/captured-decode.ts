@@ -32,9 +32,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KernelCounter, type KernelWindow } from '../../src/cli/dawn-kernels';
 import { dawnDevice, loadDawnRuntime } from '../../src/cli/dawn-webgpu';
+import { withPackedQkv } from '../../src/engine/decoder/packed-qkv-graph';
 import { type GpuDevice, StaticDecoder } from '../../src/engine/decoder/static-decoder';
 import { loadModel } from '../../src/engine/index';
-import { packedForWebGpu } from '../../src/engine/model/gpu-decoder-part';
 import { folderReader } from '../../src/engine/node/folder-reader';
 import type { OrtSession, OrtTensor } from '../../src/engine/runtime/ort';
 
@@ -88,8 +88,8 @@ let packedQkvLayers = 0;
 
 async function session(file: string, options: object, pack = false): Promise<OrtSession> {
   const read = await readFile(join(dir ?? '', file));
-  const { bytes, packedLayers } = packedForWebGpu(read, file, pack && packedQkv);
-  if (pack) packedQkvLayers = packedLayers;
+  const { model: bytes, packed } = pack && packedQkv ? withPackedQkv(read) : { model: read, packed: 0 };
+  if (pack) packedQkvLayers = packed;
   const data = await stat(join(dir ?? '', `${file}_data`)).catch(() => undefined);
   return ort.InferenceSession.create(bytes, {
     executionProviders: [{ name: 'webgpu', validationMode: 'disabled' }] as never,

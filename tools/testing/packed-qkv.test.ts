@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { withPackedQkv } from '../../src/engine/decoder/packed-qkv-graph';
+import { ARGMAX, addLogitsOutputs } from '../../src/engine/decoder/logits-outputs-graph';
+import { packQkv, withPackedQkv } from '../../src/engine/decoder/packed-qkv-graph';
 import { GRAPH_NODE, readModelGraph } from '../../src/engine/runtime/onnx-graph';
 import { readNode } from '../../src/engine/runtime/onnx-read';
 import { wireModel } from '../../src/engine/runtime/onnx-wire';
@@ -48,14 +49,19 @@ function opCounts(model: Uint8Array): Map<string, number> {
   return counts;
 }
 
-async function outputs(model: Uint8Array, kind: DecoderKind): Promise<Record<string, Float32Array>> {
+async function outputs(model: Uint8Array, kind: DecoderKind): Promise<Record<string, number[]>> {
   const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
   try {
     const input = Object.fromEntries(
       Object.entries(feeds(kind, 6)).map(([name, f]) => [name, new ort.Tensor(f.type, f.data, [...f.dims])]),
     );
     const out = await session.run(input);
-    return Object.fromEntries(Object.entries(out).map(([name, t]) => [name, t.data as Float32Array]));
+    return Object.fromEntries(
+      Object.entries(out).map(([name, t]) => [
+        name,
+        Array.from(t.data as ArrayLike<number | bigint>, Number),
+      ]),
+    );
   } finally {
     await session.release();
   }
@@ -77,13 +83,32 @@ describe('withPackedQkv', () => {
       const [expected, actual] = [await outputs(model, kind), await outputs(packed, kind)];
       expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());
       for (const [name, values] of Object.entries(expected)) {
-        const other = actual[name] ?? new Float32Array();
+        const other = actual[name] ?? [];
         expect(other.length, name).toBe(values.length);
         const worst = values.reduce((max, v, i) => Math.max(max, Math.abs(v - (other[i] ?? Number.NaN))), 0);
         expect(worst, name).toBeLessThan(1e-5);
       }
     },
   );
+
+  it("takes a further rewrite before the graph is copied out: packed, then the merged decoder's argmax", async () => {
+    const model = randomDecoder('merged', 'q4');
+    const packed = packQkv(readModelGraph(model));
+    const chained = addLogitsOutputs(packed.graph).bytes();
+    expect(packed.packed).toBe(CONFIG.numLayers);
+    expect(opCounts(chained).get('ArgMax')).toBe(1);
+    expect(opCounts(chained).get('Split')).toBe(CONFIG.numLayers);
+    const out = await outputs(chained, 'merged');
+    const expected = await outputs(model, 'merged');
+    expect(out.logits).toEqual(expected.logits);
+    const vocab = CONFIG.vocabSize;
+    const logits = expected.logits ?? [];
+    const argmax = Array.from({ length: logits.length / vocab }, (_, row) => {
+      const values = logits.slice(row * vocab, (row + 1) * vocab);
+      return values.indexOf(Math.max(...values));
+    });
+    expect(out[ARGMAX]).toEqual(argmax);
+  });
 
   it('leaves a graph without GroupQueryAttention (the Hub layout) as it is', () => {
     const hub = buildLlamaDecoder(randomQwen2Weights(CONFIG, 3), { attention: 'concat' }).model;

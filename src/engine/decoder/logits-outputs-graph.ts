@@ -12,7 +12,13 @@
  * ARGMAX stays int64, ArgMax's own type: onnxruntime's WebGPU provider places a Cast from int64 on the
  * CPU, which on a GPU-resident output cost a second read back per step (dawn-kernels.ts counted two).
  */
-import { GRAPH_INPUT, GRAPH_NODE, GRAPH_OUTPUT, readModelGraph } from '../runtime/onnx-graph';
+import {
+  GRAPH_INPUT,
+  GRAPH_NODE,
+  GRAPH_OUTPUT,
+  type ModelGraph,
+  readModelGraph,
+} from '../runtime/onnx-graph';
 import { type ReadValue, readValue } from '../runtime/onnx-read';
 import { field, nodeProto, valueInfo, type WireNode, type WireValue } from '../runtime/onnx-wire';
 
@@ -27,7 +33,11 @@ const MIN_OPSET = 12;
 
 /** The model with the outputs added; throws, saying why, when the graph has no usable logits. */
 export function withLogitsOutputs(model: Uint8Array): Uint8Array {
-  const graph = readModelGraph(model);
+  return addLogitsOutputs(readModelGraph(model)).bytes();
+}
+
+/** The graph with the outputs added, not yet copied out (onnx-graph.ts); throws as withLogitsOutputs. */
+export function addLogitsOutputs(graph: ModelGraph): ModelGraph {
   if (graph.opset < MIN_OPSET) throw new Error(`the graph is of opset ${graph.opset}, before ${MIN_OPSET}`);
   let logits: ReadValue | undefined;
   let keepsLogits = false;
@@ -73,7 +83,7 @@ export function withLogitsOutputs(model: Uint8Array): Uint8Array {
     });
     outputs.push({ name: LAST_LOGITS, type, dims: [batch, 1, vocab] });
   }
-  return graph.rebuild([
+  return graph.edit([
     ...graph.fields.map((f) => f.bytes),
     ...nodes.map((node, i) => field(GRAPH_NODE, nodeProto(node, i))),
     ...outputs.map((output) => field(GRAPH_OUTPUT, valueInfo(output))),

@@ -120,7 +120,16 @@ class GraphIndex {
 
 /** The model with each layer's q, k and v projections packed where they can be (see above). */
 export function withPackedQkv(model: Uint8Array): PackedQkv {
-  const graph = readModelGraph(model);
+  const { graph, packed, skipped } = packQkv(readModelGraph(model));
+  return { model: packed > 0 ? graph.bytes() : model, packed, skipped };
+}
+
+/** The graph with each layer's q, k and v projections packed where they can be, not yet copied out. */
+export function packQkv(graph: ModelGraph): {
+  graph: ModelGraph;
+  packed: number;
+  skipped: readonly string[];
+} {
   const index = new GraphIndex(graph);
   const layers: LayerEdits[] = [];
   const skipped: string[] = [];
@@ -135,7 +144,7 @@ export function withPackedQkv(model: Uint8Array): PackedQkv {
       skipped.push(err.message);
     }
   }
-  if (layers.length === 0) return { model, packed: 0, skipped };
+  if (layers.length === 0) return { graph, packed: 0, skipped };
   const added = new Map(layers.map((layer) => [layer.at, layer.added]));
   const dropped = new Set(layers.flatMap((layer) => layer.dropped));
   const replaced = new Map(layers.flatMap((layer) => [...layer.replaced]));
@@ -147,7 +156,7 @@ export function withPackedQkv(model: Uint8Array): PackedQkv {
     if (f.number === GRAPH_VALUE_INFO && f.body && gone.has(readValue(f.body).name)) return;
     parts.push(replaced.get(at) ?? f.bytes);
   });
-  return { model: graph.rebuild(parts), packed: layers.length, skipped };
+  return { graph: graph.edit(parts), packed: layers.length, skipped };
 }
 
 /** What computes one input of `attention` (the `which` of q, k, v); Skip where it is not a projection. */

@@ -9,7 +9,7 @@
  * replays shapes fixed at its capture, and a Slice whose start came from a GPU buffer would need its value
  * on the CPU to know its output's shape.
  */
-import { GRAPH_NODE, GRAPH_OUTPUT, readModelGraph } from '../runtime/onnx-graph';
+import { GRAPH_NODE, GRAPH_OUTPUT, type ModelGraph, readModelGraph } from '../runtime/onnx-graph';
 import { readValue, strings } from '../runtime/onnx-read';
 import { field, nodeProto, valueInfo, wireTypeOf } from '../runtime/onnx-wire';
 
@@ -32,8 +32,12 @@ export function lastRowSliceFrom(node: Uint8Array, start: string): number[] {
 }
 
 export function withLastRows(model: Uint8Array, rows: number): Uint8Array {
+  return lastRows(readModelGraph(model), rows).bytes();
+}
+
+/** The graph with lm_head over a run's last `rows` positions, not yet copied out (onnx-graph.ts). */
+export function lastRows(graph: ModelGraph, rows: number): ModelGraph {
   if (!Number.isInteger(rows) || rows < 1) throw new Error(`${rows} is not a number of rows`);
-  const graph = readModelGraph(model);
   const parts: (Uint8Array | number[])[] = [];
   let sliced = false;
   const declared = new Set<string>();
@@ -73,5 +77,5 @@ export function withLastRows(model: Uint8Array, rows: number): Uint8Array {
   }
   if (!sliced || !declared.has('logits') || !declared.has('next_token'))
     throw new Error('the graph is not a static decoder with a logits/last Slice, logits and next_token');
-  return graph.rebuild(parts);
+  return graph.edit(parts);
 }

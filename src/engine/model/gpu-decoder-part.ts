@@ -13,30 +13,31 @@
  * outputs and not others once outputs are placed in GPU memory ("Output count mismatch"), so there the graph
  * keeps its outputs, its logits copied out whole.
  */
-import { LAST_LOGITS, withLogitsOutputs } from '../decoder/logits-outputs-graph';
-import { withPackedQkv } from '../decoder/packed-qkv-graph';
+import { addLogitsOutputs, LAST_LOGITS } from '../decoder/logits-outputs-graph';
+import { packQkv } from '../decoder/packed-qkv-graph';
 import { runtimeGpuDevice } from '../runtime/capabilities';
+import { type ModelGraph, readModelGraph } from '../runtime/onnx-graph';
 import type { Ort, OrtSession } from '../runtime/ort';
 import { createSession, type SessionSource } from '../runtime/session';
 
 /**
  * A decoder graph with its q, k and v projections packed (`pack` false: as it is), and how many layers
- * were. A graph the rewrite cannot read loads as it is: it then fails, or not, as itself.
+ * were; not yet copied out, so that a further rewrite adds to it before the one copy (onnx-graph.ts).
  */
 export function packedForWebGpu(
-  bytes: Uint8Array,
+  graph: ModelGraph,
   file: string,
   pack: boolean,
-): { bytes: Uint8Array; packedLayers: number } {
-  if (!pack) return { bytes, packedLayers: 0 };
+): { graph: ModelGraph; packedLayers: number } {
+  if (!pack) return { graph, packedLayers: 0 };
   try {
-    const { model, packed, skipped } = withPackedQkv(bytes);
+    const { graph: packed, packed: packedLayers, skipped } = packQkv(graph);
     if (skipped.length > 0)
       console.warn(`Glimpse left ${skipped.length} attention layers of ${file} unpacked: ${skipped[0]}`);
-    return { bytes: model, packedLayers: packed };
+    return { graph: packed, packedLayers };
   } catch (err) {
     console.warn(`Glimpse loads ${file}'s projections unpacked: ${reason(err)}`);
-    return { bytes, packedLayers: 0 };
+    return { graph, packedLayers: 0 };
   }
 }
 
@@ -50,28 +51,33 @@ export async function createGpuDecoderSession(
   presents: readonly string[],
   { packedQkv }: { packedQkv: boolean },
 ): Promise<{ session: OrtSession; packedLayers: number }> {
-  const packed = packedForWebGpu(source.bytes, source.file, packedQkv);
-  const candidates: { bytes: Uint8Array; gpuOutputs: readonly string[]; packedLayers: number }[] = [];
-  if ((await runtimeGpuDevice(ort)) !== undefined) {
-    try {
-      const bytes = withLogitsOutputs(packed.bytes);
-      candidates.push({
-        bytes,
-        gpuOutputs: [...presents, 'logits', LAST_LOGITS],
-        packedLayers: packed.packedLayers,
-      });
-    } catch (err) {
-      console.warn(`Glimpse reads ${source.file}'s logits whole from the GPU: ${reason(err)}`);
-    }
+  const candidates: { bytes: () => Uint8Array; gpuOutputs: readonly string[]; packedLayers: number }[] = [];
+  let graph: ModelGraph | undefined;
+  try {
+    graph = readModelGraph(source.bytes);
+  } catch (err) {
+    console.warn(`Glimpse loads ${source.file} without rewrites: ${reason(err)}`);
   }
-  if (packed.packedLayers > 0) candidates.push({ ...packed, gpuOutputs: presents });
-  candidates.push({ bytes: source.bytes, gpuOutputs: presents, packedLayers: 0 });
+  if (graph) {
+    const packed = packedForWebGpu(graph, source.file, packedQkv);
+    const { packedLayers } = packed;
+    if ((await runtimeGpuDevice(ort)) !== undefined) {
+      try {
+        const outputs = addLogitsOutputs(packed.graph);
+        const gpuOutputs = [...presents, 'logits', LAST_LOGITS];
+        candidates.push({ bytes: () => outputs.bytes(), gpuOutputs, packedLayers });
+      } catch (err) {
+        console.warn(`Glimpse reads ${source.file}'s logits whole from the GPU: ${reason(err)}`);
+      }
+    }
+    if (packedLayers > 0)
+      candidates.push({ bytes: () => packed.graph.bytes(), gpuOutputs: presents, packedLayers });
+  }
+  candidates.push({ bytes: () => source.bytes, gpuOutputs: presents, packedLayers: 0 });
   for (const [i, { bytes, gpuOutputs, packedLayers }] of candidates.entries()) {
     try {
-      return {
-        session: await createSession(ort, 'webgpu', { ...source, bytes }, { gpuOutputs }),
-        packedLayers,
-      };
+      const session = await createSession(ort, 'webgpu', { ...source, bytes: bytes() }, { gpuOutputs });
+      return { session, packedLayers };
     } catch (err) {
       if (i === candidates.length - 1) throw err;
       console.warn(`Glimpse loads ${source.file} with fewer rewrites: ${reason(err)}`);

@@ -12,9 +12,10 @@
 import { CpuStaticDecoder } from '../decoder/cpu-static-decoder';
 import { type CpuStaticGraph, cpuStaticGraph } from '../decoder/cpu-static-graph';
 import { type GpuDevice, StaticDecoder } from '../decoder/static-decoder';
-import { withLastRows } from '../decoder/static-rows-graph';
+import { lastRows } from '../decoder/static-rows-graph';
 import { GlimpseError } from '../errors';
 import { runtimeGpuDevice } from '../runtime/capabilities';
+import { type ModelGraph, readModelGraph } from '../runtime/onnx-graph';
 import type { Ort, OrtSession } from '../runtime/ort';
 import {
   createSerially,
@@ -49,9 +50,8 @@ export async function loadStaticDecoder(
   packedQkv: boolean,
 ): Promise<{ decoder: StaticDecoder; file: string; packedLayers: number } | undefined> {
   for (const file of staticDecoderFiles(merged.file, 'webgpu')) {
-    const fileBytes = await read(file);
-    if (fileBytes === null) continue;
-    const { bytes, packedLayers } = packedForWebGpu(fileBytes, file, packedQkv);
+    const bytes = await read(file);
+    if (bytes === null) continue;
     const data = await read(`${file}_data`);
     const base = {
       executionProviders: [{ name: 'webgpu', validationMode: 'disabled' }],
@@ -61,7 +61,11 @@ export async function loadStaticDecoder(
     } as const;
     const sessions: OrtSession[] = [];
     try {
-      const { graph, stepRows } = withDraftRows(bytes, draftTokens, file);
+      const original = readModelGraph(bytes);
+      const { graph: packed, packedLayers } = packedForWebGpu(original, file, packedQkv);
+      const { graph: stepGraph, stepRows } = withDraftRows(packed, draftTokens, file);
+      // One copy of the file for both rewrites, none when neither applied.
+      const graph = stepGraph === original ? bytes : stepGraph.bytes();
       const captured = await createSerially(ort, graph, { ...base, enableGraphCapture: true } as never);
       sessions.push(captured);
       const uncaptured = await createSerially(ort, graph, {
@@ -108,16 +112,16 @@ export async function loadStaticDecoder(
  * it is, one token a step, where the rewrite does not apply, with the reason in the console.
  */
 function withDraftRows(
-  bytes: Uint8Array,
+  graph: ModelGraph,
   draftTokens: number,
   file: string,
-): { graph: Uint8Array; stepRows: number } {
-  if (draftTokens < 1) return { graph: bytes, stepRows: 1 };
+): { graph: ModelGraph; stepRows: number } {
+  if (draftTokens < 1) return { graph, stepRows: 1 };
   try {
-    return { graph: withLastRows(bytes, draftTokens + 1), stepRows: draftTokens + 1 };
+    return { graph: lastRows(graph, draftTokens + 1), stepRows: draftTokens + 1 };
   } catch (err) {
     console.warn(`Glimpse decodes ${file} without draft tokens: ${err instanceof Error ? err.message : err}`);
-    return { graph: bytes, stepRows: 1 };
+    return { graph, stepRows: 1 };
   }
 }
 

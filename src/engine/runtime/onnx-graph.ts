@@ -34,6 +34,13 @@ export interface ModelGraph {
   readonly opset: number;
   /** The model with its graph made of `parts` (kept fields' bytes and new ones), in one copy. */
   rebuild(parts: readonly (Uint8Array | readonly number[])[]): Uint8Array;
+  /**
+   * The graph made of `parts` without copying them, for a further rewrite to read: rewrites applied one
+   * after another (packed-qkv-graph.ts, then logits-outputs-graph.ts) copy the model once, at `bytes()`.
+   */
+  edit(parts: readonly (Uint8Array | readonly number[])[]): ModelGraph;
+  /** The model as this graph now has it. */
+  bytes(): Uint8Array;
 }
 
 export function readModelGraph(model: Uint8Array): ModelGraph {
@@ -49,8 +56,8 @@ export function readModelGraph(model: Uint8Array): ModelGraph {
     if (f.number !== MODEL_OPSET || !f.body || (strings(f.body, 1)[0] ?? '') !== '') continue;
     opset = Number(fields(f.body).find((p) => p.number === 2)?.varint ?? 0n);
   }
-  return {
-    fields: graphFields,
+  const graphOf = (list: readonly GraphField[]): ModelGraph => ({
+    fields: list,
     opset,
     rebuild(parts) {
       const graphLength = parts.reduce((sum, part) => sum + part.length, 0);
@@ -74,5 +81,17 @@ export function readModelGraph(model: Uint8Array): ModelGraph {
       }
       return out;
     },
-  };
+    edit(parts) {
+      return graphOf(
+        parts.flatMap((part) => {
+          const bytes = part instanceof Uint8Array ? part : Uint8Array.from(part);
+          return fields(bytes).map((f) => ({ ...f, bytes: bytes.subarray(f.start, f.end) }));
+        }),
+      );
+    },
+    bytes() {
+      return this.rebuild(list.map((f) => f.bytes));
+    },
+  });
+  return graphOf(graphFields);
 }
