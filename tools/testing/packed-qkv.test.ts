@@ -38,6 +38,12 @@ const GRAPHS: readonly [DecoderKind, DecoderDtype][] = [
   ['merged', 'q4'],
   ['merged', 'fp32'],
 ];
+/** The half-precision linears, each between two Casts of its own; SwiftShader has no shader-f16. */
+const HALF_GRAPHS: readonly [DecoderKind, DecoderDtype][] = [
+  ['static', 'q4f16'],
+  ['merged', 'q4f16'],
+  ['static', 'fp16'],
+];
 
 function opCounts(model: Uint8Array): Map<string, number> {
   const counts = new Map<string, number>();
@@ -68,17 +74,19 @@ async function outputs(model: Uint8Array, kind: DecoderKind): Promise<Record<str
 }
 
 describe('withPackedQkv', () => {
-  it.each(GRAPHS)(
+  it.each([...GRAPHS, ...HALF_GRAPHS])(
     'packs every layer of the %s decoder (%s), with the same outputs on wasm',
     async (kind, dtype) => {
       const model = randomDecoder(kind, dtype);
       const { model: packed, packed: layers, skipped } = withPackedQkv(model);
       expect({ layers, skipped }).toEqual({ layers: CONFIG.numLayers, skipped: [] });
-      const linear = dtype === 'q4' ? 'MatMulNBits' : 'MatMul';
+      const linear = dtype.startsWith('q4') ? 'MatMulNBits' : 'MatMul';
       const [before, after] = [opCounts(model), opCounts(packed)];
-      expect((before.get(linear) ?? 0) - (after.get(linear) ?? 0)).toBe(2 * CONFIG.numLayers);
-      // Three bias Adds become one.
-      expect((before.get('Add') ?? 0) - (after.get('Add') ?? 0)).toBe(2 * CONFIG.numLayers);
+      const fewer = (op: string) => (before.get(op) ?? 0) - (after.get(op) ?? 0);
+      expect(fewer(linear)).toBe(2 * CONFIG.numLayers);
+      // Three bias Adds become one, and so do the half-precision linears' Casts on each side.
+      expect(fewer('Add')).toBe(2 * CONFIG.numLayers);
+      expect(fewer('Cast')).toBe(HALF_GRAPHS.some(([, d]) => d === dtype) ? 4 * CONFIG.numLayers : 0);
       expect(after.get('Split') ?? 0).toBe(kind === 'merged' ? CONFIG.numLayers : 0);
       const [expected, actual] = [await outputs(model, kind), await outputs(packed, kind)];
       expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());

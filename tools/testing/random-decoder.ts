@@ -29,7 +29,7 @@ export const CONFIG: LlamaConfig = {
 };
 
 export type DecoderKind = 'merged' | 'static';
-export type DecoderDtype = 'fp32' | 'q4';
+export type DecoderDtype = 'fp32' | 'q4' | 'q4f16' | 'fp16';
 
 /**
  * Seeded Qwen2-shaped weights (q, k and v biases, tied embeddings); `round` maps each tensor's values, such

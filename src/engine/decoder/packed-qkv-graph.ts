@@ -1,8 +1,9 @@
 /**
  * A decoder's q, k and v projections packed into one, at load time on WebGPU: where a layer's
  * GroupQueryAttention takes three projections of the same input (MatMulNBits, or MatMul by a constant
- * weight, each with its bias Add or none), their weights are joined along the output axis and one node
- * computes all three. A decode step is a few hundred small kernels, each costing the CPU its dispatch, so
+ * weight, each with its bias Add or none, and in half precision each between Casts of its own, as the
+ * toolkit's q4f16 and fp16 graphs have them), their weights are joined along the output axis and one node
+ * (with one Cast on each side) computes all three. A decode step is a few hundred small kernels, each costing the CPU its dispatch, so
  * two fewer per layer count (bench/README.md, issue 14).
  *
  * Where q and k reach the attention unrotated (or rotated by the attention itself, do_rotary), the packed
@@ -56,8 +57,13 @@ export interface PackedQkv {
 
 /** What feeds one of an attention's q, k, v inputs: a linear, its bias Add, and for q and k a RotaryEmbedding. */
 interface Projection {
+  /** The value the projection is of: the linear's input, or what a Cast of its own (to half floats) reads. */
+  readonly source: string;
+  readonly castBefore?: readonly [number, ReadNode];
   readonly linearAt: number;
   readonly linear: ReadNode;
+  /** A Cast of the linear's output (back to float32), before the bias. */
+  readonly castAfter?: readonly [number, ReadNode];
   readonly biasAt?: number;
   readonly bias?: ReadTensor;
   readonly rotaryAt?: number;
@@ -181,13 +187,24 @@ function projectionOf(index: GraphIndex, attention: ReadNode, which: number): Pr
     value = bias.name === b ? a : b;
     once(value);
   }
+  // The half-precision linears (q4f16, fp16) run between two Casts of their own.
+  const castAfter = index.producedBy(value, 'Cast');
+  if (castAfter) {
+    value = castAfter[1].inputs[0] ?? '';
+    once(value);
+  }
   const linearAt = index.producedBy(value, 'MatMulNBits', MS_DOMAIN) ?? index.producedBy(value, 'MatMul');
   if (!linearAt) throw new Skip(`${what} is not computed by a MatMulNBits or MatMul`);
   const [at, linear] = linearAt;
   const columns =
     linear.opType === 'MatMul' ? index.tensors.get(linear.inputs[1] ?? '')?.dims[1] : intOf(linear, 'N');
   if (columns === undefined) throw new Skip(`${what}: its weight is not a constant`);
+  const input = linear.inputs[0] ?? '';
+  const castBefore = index.usedOnce(input) ? index.producedBy(input, 'Cast') : undefined;
   return {
+    source: castBefore ? (castBefore[1].inputs[0] ?? '') : input,
+    ...(castBefore ? { castBefore } : {}),
+    ...(castAfter ? { castAfter } : {}),
     linearAt: at,
     linear,
     columns,
@@ -214,15 +231,34 @@ function packLayer(
     throw new Skip(`${where}: q and k are not rotated alike`);
   if (projections.some((p) => Boolean(p.bias) !== Boolean(q.bias)))
     throw new Skip(`${where}: some projections have a bias and some not`);
+  if (projections.some((p) => p.source !== q.source))
+    throw new Skip(`${where}: q, k and v are not projections of one input`);
+  const castTo = (cast: readonly [number, ReadNode] | undefined) => (cast ? intOf(cast[1], 'to') : undefined);
+  for (const cast of ['castBefore', 'castAfter'] as const)
+    if (projections.some((p) => castTo(p[cast]) !== castTo(q[cast])))
+      throw new Skip(`${where}: the projections are not cast alike`);
   const name = `glimpse.packed_qkv/${where}`;
+  const added: Uint8Array[] = [];
+  const cast = (from: string, to: number | undefined, suffix: string): string => {
+    if (to === undefined) return from;
+    const output = `${name}/${suffix}`;
+    added.push(
+      nodeField({ opType: 'Cast', inputs: [from], outputs: [output], attributes: { to }, name: output }),
+    );
+    return output;
+  };
+  const input = cast(q.source, castTo(q.castBefore), 'cast_in');
   const linear = packLinears(
     projections.map((p) => p.linear),
     index.tensors,
     name,
   );
-  const added = linear.initializers.map((t) => bytesField(GRAPH_INITIALIZER, t));
-  added.push(nodeField({ ...linear.node, name: `${name}/linear`, outputs: [`${name}/linear`] }));
-  let packed = `${name}/linear`;
+  added.unshift(...linear.initializers.map((t) => bytesField(GRAPH_INITIALIZER, t)));
+  const linearInputs = [input, ...linear.node.inputs.slice(1)];
+  added.push(
+    nodeField({ ...linear.node, inputs: linearInputs, name: `${name}/linear`, outputs: [`${name}/linear`] }),
+  );
+  let packed = cast(`${name}/linear`, castTo(q.castAfter), 'cast_out');
   if (q.bias) {
     const biases = projections.map((p) => p.bias as ReadTensor);
     added.push(bytesField(GRAPH_INITIALIZER, joinRows(biases, `${name}/bias`, 1)));
@@ -283,7 +319,10 @@ function packLayer(
       bytesField(GRAPH_NODE, withInputs(node(attentionAt), [packed, '', '', ...rest])),
     );
   }
-  const dropped = projections.flatMap((p) => [p.linearAt, ...(p.biasAt === undefined ? [] : [p.biasAt])]);
+  const dropped = projections.flatMap((p) => [
+    p.linearAt,
+    ...[p.biasAt, p.castBefore?.[0], p.castAfter?.[0]].filter((at) => at !== undefined),
+  ]);
   for (const tensor of [...linear.replacedTensors, ...projections.map((p) => p.bias?.name ?? '')]) {
     const at = index.tensors.get(tensor)?.at;
     if (at !== undefined && index.usedOnce(tensor)) dropped.push(at);
@@ -291,7 +330,9 @@ function packLayer(
   const goneValues = projections
     .flatMap((p) => [
       ...p.linear.outputs,
-      ...(p.biasAt === undefined ? [] : [index.nodes.get(p.biasAt)?.outputs[0] ?? '']),
+      ...[p.biasAt, p.castBefore?.[0], p.castAfter?.[0]].flatMap((at) =>
+        at === undefined ? [] : (index.nodes.get(at)?.outputs ?? []),
+      ),
     ])
     .filter((value) => !(q.rotary && value === vValue));
   return { at: Math.min(...projections.map((p) => p.linearAt)), added, dropped, replaced, goneValues };
@@ -320,8 +361,8 @@ function packLinears(
   const [first] = linears;
   if (!first) throw new Skip('unreachable: no linears');
   const [x = ''] = first.inputs;
-  if (linears.some((l) => l.opType !== first.opType || l.inputs[0] !== x))
-    throw new Skip(`${where}: q, k and v are not projections of one input`);
+  if (linears.some((l) => l.opType !== first.opType))
+    throw new Skip(`${where}: q, k and v are not computed by one kind of linear`);
   if (first.opType === 'MatMul') {
     const weights = linears.map((l) => tensors.get(l.inputs[1] ?? ''));
     if (weights.some((w) => w?.dims.length !== 2 || w.dims[0] !== weights[0]?.dims[0]))
