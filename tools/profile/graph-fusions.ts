@@ -2,7 +2,8 @@
  * What onnxruntime's graph optimisations do to a model, per execution provider: the graph's node count by op
  * type as written and as the session runs it (`optimizedModelFilePath` at level 'all', onnxruntime-node).
  * It shows which fusions fire on a package's decoder, and so how many kernels a step dispatches (issue 14).
- * `npx tsx tools/profile/graph-fusions.ts FILE.onnx [--ep cpu,webgpu]`
+ * `npx tsx tools/profile/graph-fusions.ts FILE.onnx [--ep cpu,webgpu] [--packed-qkv]`
+ * (--packed-qkv: the graph with q, k and v packed first, as the engine loads it on WebGPU, packed-qkv-graph.ts.)
  * (WebGPU here is onnxruntime-node's provider over Dawn: on this machine, with
  * `LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json`.)
  */
@@ -11,14 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { withPackedQkv } from '../../src/engine/decoder/packed-qkv-graph';
 import { fields, strings } from '../../src/engine/runtime/onnx-read';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { ep: { type: 'string', default: 'cpu,webgpu' } },
+  options: {
+    ep: { type: 'string', default: 'cpu,webgpu' },
+    'packed-qkv': { type: 'boolean', default: false },
+  },
 });
 const [file] = positionals;
-if (file === undefined) throw new Error('usage: graph-fusions.ts FILE.onnx [--ep cpu,webgpu]');
+if (file === undefined) throw new Error('usage: graph-fusions.ts FILE.onnx [--ep cpu,webgpu] [--packed-qkv]');
 
 /** ModelProto.graph is field 7, GraphProto.node field 1, NodeProto.op_type field 4. */
 function opCounts(model: Uint8Array): Map<string, number> {
@@ -33,14 +38,16 @@ function opCounts(model: Uint8Array): Map<string, number> {
   return counts;
 }
 
-const written = opCounts(await readFile(file));
+const read = await readFile(file);
+const model = values['packed-qkv'] ? withPackedQkv(read).model : read;
+const written = opCounts(model);
 const columns: [string, Map<string, number>][] = [['written', written]];
 const dir = await mkdtemp(join(tmpdir(), 'glimpse-fusions-'));
 try {
   for (const ep of (values.ep ?? '').split(',').filter(Boolean)) {
     const optimized = join(dir, `${ep}.onnx`);
     try {
-      const session = await ort.InferenceSession.create(file, {
+      const session = await ort.InferenceSession.create(model, {
         executionProviders: [ep],
         graphOptimizationLevel: 'all',
         optimizedModelFilePath: optimized,
