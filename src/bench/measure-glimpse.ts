@@ -67,7 +67,7 @@ export async function measureGlimpse(
   backend: Backend,
   image: BenchImage,
   plan: BenchPlan,
-  load: Pick<LoadOptions, 'dtype' | 'staticCache' | 'rowCache' | 'cpuAttention' | 'cpuThreads'>,
+  load: Pick<LoadOptions, 'dtype' | 'staticCache' | 'rowCache' | 'packedQkv' | 'cpuAttention' | 'cpuThreads'>,
   sample: Sampler,
 ): Promise<Measured> {
   const loadStart = performance.now();

@@ -26,6 +26,13 @@ describe('glimpse bench --cpu-threads', () => {
   });
 });
 
+describe('glimpse bench --no-packed-qkv', () => {
+  it('packs q, k and v on WebGPU unless asked for the baseline', () => {
+    expect(parseBenchArgs([]).packedQkv).toBe(true);
+    expect(parseBenchArgs(['--no-packed-qkv']).packedQkv).toBe(false);
+  });
+});
+
 describe('glimpse bench on a package it cannot time', () => {
   it('says a text model has no photo to time, as a usage error, and runs nothing', async () => {
     const { runBench } = await import('./bench');

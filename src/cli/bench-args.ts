@@ -23,6 +23,8 @@ Options:
                          has decoder_model_static in its dtype (the baseline of the KV cache kept in place)
   --no-row-cache         Glimpse's merged decoder on cpu and wasm hands back its whole KV cache on every run,
                          as the graph does unrewired (the baseline of LoadOptions.rowCache)
+  --no-packed-qkv        Glimpse on webgpu keeps each layer's q, k and v projections apart, as the package has
+                         them (the baseline of LoadOptions.packedQkv)
   --cpu-attention KIND   group-query or two-part: the attention of Glimpse's static decoder on cpu
                          and wasm (default two-part)
   --cpu-threads N        onnxruntime-node's threads on cpu, for both systems (default: every CPU)
@@ -46,6 +48,8 @@ export interface BenchOptions {
   readonly staticCache: boolean;
   /** LoadOptions.rowCache for Glimpse (default true). */
   readonly rowCache: boolean;
+  /** LoadOptions.packedQkv for Glimpse (default true). */
+  readonly packedQkv: boolean;
   /** LoadOptions.cpuAttention for Glimpse (default: the engine's). */
   readonly cpuAttention: CpuAttentionKind | undefined;
   /** onnxruntime-node's intra-op threads on cpu, for both systems. */
@@ -110,6 +114,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     draftTokens: values['draft-tokens'] === '0' ? 0 : positiveInteger(values['draft-tokens'], 'draft-tokens'),
     staticCache: !(values['no-static-cache'] ?? false),
     rowCache: !(values['no-row-cache'] ?? false),
+    packedQkv: !(values['no-packed-qkv'] ?? false),
     cpuAttention:
       values['cpu-attention'] === undefined
         ? undefined
@@ -139,6 +144,7 @@ function parse(argv: readonly string[]) {
       dtype: { type: 'string' },
       'no-static-cache': { type: 'boolean' },
       'no-row-cache': { type: 'boolean' },
+      'no-packed-qkv': { type: 'boolean' },
       'cpu-attention': { type: 'string' },
       'cpu-threads': { type: 'string' },
       quick: { type: 'boolean' },

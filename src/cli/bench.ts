@@ -208,6 +208,7 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
         cpuThreads: options.cpuThreads,
         staticCache: options.staticCache,
         rowCache: options.rowCache,
+        packedQkv: options.packedQkv,
         ...(options.cpuAttention ? { cpuAttention: options.cpuAttention } : {}),
       };
       try {

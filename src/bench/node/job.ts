@@ -20,6 +20,8 @@ export interface NodeJob {
   readonly staticCache: boolean;
   /** Glimpse's LoadOptions.rowCache. */
   readonly rowCache: boolean;
+  /** Glimpse's LoadOptions.packedQkv. */
+  readonly packedQkv: boolean;
   /** Glimpse's LoadOptions.cpuAttention. */
   readonly cpuAttention?: CpuAttentionKind;
 }

@@ -86,6 +86,7 @@ async function measure(
         dtype: job.dtype,
         staticCache: job.staticCache,
         rowCache: job.rowCache,
+        packedQkv: job.packedQkv,
         ...(job.backend === 'cpu' ? { cpuThreads: job.cpuThreads } : {}),
         ...(job.cpuAttention ? { cpuAttention: job.cpuAttention } : {}),
       },
