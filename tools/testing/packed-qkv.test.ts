@@ -23,10 +23,12 @@ import { wireModel } from '../../src/engine/runtime/onnx-wire';
 import { buildLlamaDecoder } from '../../src/toolkit/decoder/llama-graph';
 import {
   CONFIG,
+  DATA_FILE,
   type DecoderDtype,
   type DecoderKind,
   feeds,
   randomDecoder,
+  randomDecoderFiles,
   randomQwen2Weights,
 } from './random-decoder';
 
@@ -55,8 +57,15 @@ function opCounts(model: Uint8Array): Map<string, number> {
   return counts;
 }
 
-async function outputs(model: Uint8Array, kind: DecoderKind): Promise<Record<string, number[]>> {
-  const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+async function outputs(
+  model: Uint8Array,
+  kind: DecoderKind,
+  externalData?: Uint8Array,
+): Promise<Record<string, number[]>> {
+  const session = await ort.InferenceSession.create(model, {
+    executionProviders: ['wasm'],
+    ...(externalData ? { externalData: [{ path: DATA_FILE, data: externalData }] } : {}),
+  });
   try {
     const input = Object.fromEntries(
       Object.entries(feeds(kind, 6)).map(([name, f]) => [name, new ort.Tensor(f.type, f.data, [...f.dims])]),
@@ -116,6 +125,20 @@ describe('withPackedQkv', () => {
       return values.indexOf(Math.max(...values));
     });
     expect(out[ARGMAX]).toEqual(argmax);
+  });
+
+  it('reads the weights a model keeps in a data file beside it, and writes the packed ones into the model', async () => {
+    const { model, externalData } = randomDecoderFiles('static', 'q4', 7, 512);
+    if (!externalData) throw new Error('the toolkit wrote no data file');
+    expect(withPackedQkv(model).skipped[0]).toMatch(/values are in decoder.onnx_data, which was not given$/);
+    const packed = withPackedQkv(model, new Map([[DATA_FILE, externalData]]));
+    expect({ packed: packed.packed, skipped: packed.skipped }).toEqual({
+      packed: CONFIG.numLayers,
+      skipped: [],
+    });
+    expect(await outputs(packed.model, 'static', externalData)).toEqual(
+      await outputs(model, 'static', externalData),
+    );
   });
 
   it('leaves a graph without GroupQueryAttention (the Hub layout) as it is', () => {

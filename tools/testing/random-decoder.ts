@@ -7,11 +7,12 @@
 
 import { linearOf } from '../../src/toolkit/decoder/linears';
 import {
-  buildLlamaDecoder,
-  buildStaticDecoder,
+  addLlamaDecoder,
   type DecoderLayerWeights,
+  inMemoryDecoderSource,
 } from '../../src/toolkit/decoder/llama-graph';
 import type { LlamaConfig, LlamaWeights } from '../../src/toolkit/llama2c/checkpoint';
+import { GraphBuilder, type SerializedModel } from '../../src/toolkit/onnx/graph';
 import { SeededRandom } from '../../src/toolkit/vision/seeded-random';
 
 /** Qwen2's layout, small: KV heads shared by two query heads each, and a head size of 16. */
@@ -65,9 +66,25 @@ export function randomQwen2Weights(
 }
 
 export function randomDecoder(kind: DecoderKind, dtype: DecoderDtype, seed = 7): Uint8Array {
-  const build = kind === 'static' ? buildStaticDecoder : buildLlamaDecoder;
-  return build(randomQwen2Weights(CONFIG, seed), { linear: linearOf(dtype) }).model;
+  return randomDecoderFiles(kind, dtype, seed).model;
 }
+
+/** The decoder, with every weight of `externalFrom` bytes or more in a data file beside it, DATA_FILE. */
+export function randomDecoderFiles(
+  kind: DecoderKind,
+  dtype: DecoderDtype,
+  seed = 7,
+  externalFrom?: number,
+): SerializedModel {
+  const g = new GraphBuilder(`random_${kind}_decoder`);
+  const options = { linear: linearOf(dtype), staticCache: kind === 'static' };
+  addLlamaDecoder(g, inMemoryDecoderSource(randomQwen2Weights(CONFIG, seed)), options);
+  return g.serialize(
+    externalFrom === undefined ? {} : { externalData: { location: DATA_FILE, minBytes: externalFrom } },
+  );
+}
+
+export const DATA_FILE = 'decoder.onnx_data';
 
 /** A tensor as onnxruntime-web and onnxruntime-node both take it. */
 export interface Feed {

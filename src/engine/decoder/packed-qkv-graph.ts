@@ -14,8 +14,8 @@
  *
  * Packing is exact: MatMulNBits quantises each output row on its own, so the joined weights are the three
  * quantised ones side by side, and every row's sum runs as it did. A layer whose projections differ in
- * kind, input, attributes or dtype, whose weights are not in raw_data (external data), or whose values are
- * used elsewhere, is left as it is; `skipped` says why.
+ * kind, input, attributes or dtype, whose weights are in a data file not given, or whose values are used
+ * elsewhere, is left as it is; `skipped` says why.
  */
 import {
   GRAPH_INITIALIZER,
@@ -90,6 +90,15 @@ function intOf(node: ReadNode, name: string): number | undefined {
   return typeof value === 'number' ? value : undefined;
 }
 
+/** A tensor's values from the data file it names, when that file is at hand and holds them. */
+function externalValues(tensor: ReadTensor, files: ReadonlyMap<string, Uint8Array>): { raw?: Uint8Array } {
+  const { external } = tensor;
+  const file = external && files.get(external.location);
+  if (!external || !file) return {};
+  const end = external.length === undefined ? file.length : external.offset + external.length;
+  return end <= file.length ? { raw: file.subarray(external.offset, end) } : {};
+}
+
 /** The graph's nodes, initializers and who produces and uses each value, by field index. */
 class GraphIndex {
   readonly nodes = new Map<number, ReadNode>();
@@ -97,7 +106,8 @@ class GraphIndex {
   private readonly producers = new Map<string, number>();
   private readonly uses = new Map<string, number>();
 
-  constructor(graph: ModelGraph) {
+  /** `external`: the data files beside the model by the name it records, for weights stored there. */
+  constructor(graph: ModelGraph, external: ReadonlyMap<string, Uint8Array>) {
     const use = (name: string) => this.uses.set(name, (this.uses.get(name) ?? 0) + 1);
     graph.fields.forEach((f, at) => {
       if (!f.body) return;
@@ -108,7 +118,7 @@ class GraphIndex {
         for (const input of node.inputs) use(input);
       } else if (f.number === GRAPH_INITIALIZER) {
         const tensor = readTensor(f.body);
-        this.tensors.set(tensor.name, { ...tensor, at });
+        this.tensors.set(tensor.name, { ...tensor, ...externalValues(tensor, external), at });
       } else if (f.number === GRAPH_OUTPUT) use(readValue(f.body).name);
     });
   }
@@ -125,18 +135,28 @@ class GraphIndex {
 }
 
 /** The model with each layer's q, k and v projections packed where they can be (see above). */
-export function withPackedQkv(model: Uint8Array): PackedQkv {
-  const { graph, packed, skipped } = packQkv(readModelGraph(model));
+export function withPackedQkv(
+  model: Uint8Array,
+  external: ReadonlyMap<string, Uint8Array> = new Map(),
+): PackedQkv {
+  const { graph, packed, skipped } = packQkv(readModelGraph(model), external);
   return { model: packed > 0 ? graph.bytes() : model, packed, skipped };
 }
 
-/** The graph with each layer's q, k and v projections packed where they can be, not yet copied out. */
-export function packQkv(graph: ModelGraph): {
+/**
+ * The graph with each layer's q, k and v projections packed where they can be, not yet copied out. Weights
+ * the model keeps in data files beside it are read from `external` (by the location the model records);
+ * the packed ones are written into the model itself.
+ */
+export function packQkv(
+  graph: ModelGraph,
+  external: ReadonlyMap<string, Uint8Array> = new Map(),
+): {
   graph: ModelGraph;
   packed: number;
   skipped: readonly string[];
 } {
-  const index = new GraphIndex(graph);
+  const index = new GraphIndex(graph, external);
   const layers: LayerEdits[] = [];
   const skipped: string[] = [];
   for (const [at, attention] of index.nodes) {
@@ -413,7 +433,12 @@ function packLinears(
 function checkedRaw(tensors: readonly ReadTensor[]): Uint8Array[] {
   const [first] = tensors;
   return tensors.map((t) => {
-    if (!t.raw) throw new Skip(`${t.name}'s values are not in raw_data`);
+    if (!t.raw)
+      throw new Skip(
+        t.external
+          ? `${t.name}'s values are in ${t.external.location}, which was not given`
+          : `${t.name}'s values are not in raw_data`,
+      );
     if (t.dataType !== first?.dataType) throw new Skip(`${t.name} is not of ${first?.name}'s type`);
     return t.raw;
   });

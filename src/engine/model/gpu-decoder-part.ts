@@ -26,12 +26,13 @@ import { createSession, type SessionSource } from '../runtime/session';
  */
 export function packedForWebGpu(
   graph: ModelGraph,
-  file: string,
+  { file, externalData }: Pick<SessionSource, 'file' | 'externalData'>,
   pack: boolean,
 ): { graph: ModelGraph; packedLayers: number } {
   if (!pack) return { graph, packedLayers: 0 };
   try {
-    const { graph: packed, packed: packedLayers, skipped } = packQkv(graph);
+    const external = new Map(externalData.map(({ path, data }) => [path, data]));
+    const { graph: packed, packed: packedLayers, skipped } = packQkv(graph, external);
     if (skipped.length > 0)
       console.warn(`Glimpse left ${skipped.length} attention layers of ${file} unpacked: ${skipped[0]}`);
     return { graph: packed, packedLayers };
@@ -59,7 +60,7 @@ export async function createGpuDecoderSession(
     console.warn(`Glimpse loads ${source.file} without rewrites: ${reason(err)}`);
   }
   if (graph) {
-    const packed = packedForWebGpu(graph, source.file, packedQkv);
+    const packed = packedForWebGpu(graph, source, packedQkv);
     const { packedLayers } = packed;
     if ((await runtimeGpuDevice(ort)) !== undefined) {
       try {

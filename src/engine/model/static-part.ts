@@ -53,16 +53,17 @@ export async function loadStaticDecoder(
     const bytes = await read(file);
     if (bytes === null) continue;
     const data = await read(`${file}_data`);
+    const externalData = data ? [{ path: `${file.slice(file.lastIndexOf('/') + 1)}_data`, data }] : [];
     const base = {
       executionProviders: [{ name: 'webgpu', validationMode: 'disabled' }],
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
-      ...(data ? { externalData: [{ path: `${file.slice(file.lastIndexOf('/') + 1)}_data`, data }] } : {}),
+      ...(data ? { externalData } : {}),
     } as const;
     const sessions: OrtSession[] = [];
     try {
       const original = readModelGraph(bytes);
-      const { graph: packed, packedLayers } = packedForWebGpu(original, file, packedQkv);
+      const { graph: packed, packedLayers } = packedForWebGpu(original, { file, externalData }, packedQkv);
       const { graph: stepGraph, stepRows } = withDraftRows(packed, draftTokens, file);
       // One copy of the file for both rewrites, none when neither applied.
       const graph = stepGraph === original ? bytes : stepGraph.bytes();

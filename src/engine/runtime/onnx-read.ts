@@ -132,14 +132,17 @@ export function readNode(body: Uint8Array): ReadNode {
 }
 
 /**
- * An initializer (TensorProto: dims 1, data_type 2, name 8, raw_data 9). `raw` is absent where the values
- * are held another way (typed fields, external data), which a rewrite that moves bytes leaves alone.
+ * An initializer (TensorProto: dims 1, data_type 2, name 8, raw_data 9, external_data 13, data_location 14).
+ * `raw` holds its values where the model does; `external` says where in which file beside the model they
+ * are instead. Neither is there for values held in the typed fields, which a rewrite that moves bytes
+ * leaves alone.
  */
 export interface ReadTensor {
   readonly name: string;
   readonly dataType: number;
   readonly dims: readonly number[];
   readonly raw?: Uint8Array;
+  readonly external?: { readonly location: string; readonly offset: number; readonly length?: number };
 }
 
 export function readTensor(body: Uint8Array): ReadTensor {
@@ -147,9 +150,34 @@ export function readTensor(body: Uint8Array): ReadTensor {
   const name = strings(body, 8)[0] ?? '';
   const dataType = Number(parts.find((p) => p.number === 2)?.varint ?? 0n);
   const dims = intList(parts, 1);
-  // data_location = 14: 1 is EXTERNAL, whatever raw_data says.
-  const external = parts.some((p) => p.number === 14 && p.varint === 1n);
-  const raw = external ? undefined : parts.find((p) => p.number === 9)?.body;
+  // data_location 1 is EXTERNAL, whatever raw_data says.
+  if (parts.some((p) => p.number === 14 && p.varint === 1n)) {
+    // StringStringEntryProto: key 1, value 2.
+    const entries = new Map(
+      parts.flatMap((p) =>
+        p.number === 13 && p.body
+          ? [[strings(p.body, 1)[0] ?? '', strings(p.body, 2)[0] ?? ''] as const]
+          : [],
+      ),
+    );
+    const location = entries.get('location');
+    const length = entries.get('length');
+    return {
+      name,
+      dataType,
+      dims,
+      ...(location === undefined
+        ? {}
+        : {
+            external: {
+              location,
+              offset: Number(entries.get('offset') ?? 0),
+              ...(length === undefined ? {} : { length: Number(length) }),
+            },
+          }),
+    };
+  }
+  const raw = parts.find((p) => p.number === 9)?.body;
   return { name, dataType, dims, ...(raw ? { raw } : {}) };
 }
 
