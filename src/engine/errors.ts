@@ -57,9 +57,13 @@ export class GlimpseError extends Error {
   static from(err: unknown, fallback: ErrorCode = 'internal'): GlimpseError {
     if (err instanceof GlimpseError) return err;
     if (isAbortError(err)) return new GlimpseError('aborted', 'Stopped.', { cause: err });
-    const message = err instanceof Error ? err.message : String(err);
-    return new GlimpseError(fallback, message, { cause: err });
+    return new GlimpseError(fallback, messageOf(err), { cause: err });
   }
+}
+
+/** What anything thrown says: an Error's message, anything else as a string. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 export function isAbortError(err: unknown): boolean {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { withPackedQkv } from '../../src/engine/decoder/packed-qkv-graph';
-import { fields, strings } from '../../src/engine/runtime/onnx-read';
+import { opCounts } from './op-counts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -24,19 +24,6 @@ const { values, positionals } = parseArgs({
 });
 const [file] = positionals;
 if (file === undefined) throw new Error('usage: graph-fusions.ts FILE.onnx [--ep cpu,webgpu] [--packed-qkv]');
-
-/** ModelProto.graph is field 7, GraphProto.node field 1, NodeProto.op_type field 4. */
-function opCounts(model: Uint8Array): Map<string, number> {
-  const counts = new Map<string, number>();
-  const graph = fields(model).find((f) => f.number === 7)?.body;
-  if (!graph) throw new Error(`${file} has no graph`);
-  for (const node of fields(graph))
-    if (node.number === 1 && node.body) {
-      const op = strings(node.body, 4)[0] ?? '?';
-      counts.set(op, (counts.get(op) ?? 0) + 1);
-    }
-  return counts;
-}
 
 const read = await readFile(file);
 const model = values['packed-qkv'] ? withPackedQkv(read).model : read;

@@ -88,16 +88,19 @@ let packedQkvLayers = 0;
 
 async function session(file: string, options: object, pack = false): Promise<OrtSession> {
   const read = await readFile(join(dir ?? '', file));
-  const { model: bytes, packed } = pack && packedQkv ? withPackedQkv(read) : { model: read, packed: 0 };
+  const dataPath = join(dir ?? '', `${file}_data`);
+  const data = await readFile(dataPath).catch(() => undefined);
+  const externalData = data ? [{ path: `${file.split('/').pop()}_data`, data }] : [];
+  // Packed as the engine packs it (gpu-decoder-part.ts), its data file read for weights stored there.
+  const external = new Map(externalData.map(({ path, data }) => [path, data]));
+  const { model: bytes, packed } =
+    pack && packedQkv ? withPackedQkv(read, external) : { model: read, packed: 0 };
   if (pack) packedQkvLayers = packed;
-  const data = await stat(join(dir ?? '', `${file}_data`)).catch(() => undefined);
   return ort.InferenceSession.create(bytes, {
     executionProviders: [{ name: 'webgpu', validationMode: 'disabled' }] as never,
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
-    ...(data
-      ? { externalData: [{ path: `${file.split('/').pop()}_data`, data: join(dir ?? '', `${file}_data`) }] }
-      : {}),
+    ...(externalData.length > 0 ? { externalData } : {}),
     ...options,
   });
 }

@@ -17,10 +17,10 @@ import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { ARGMAX, addLogitsOutputs } from '../../src/engine/decoder/logits-outputs-graph';
 import { packQkv, withPackedQkv } from '../../src/engine/decoder/packed-qkv-graph';
-import { GRAPH_NODE, readModelGraph } from '../../src/engine/runtime/onnx-graph';
-import { readNode } from '../../src/engine/runtime/onnx-read';
+import { readModelGraph } from '../../src/engine/runtime/onnx-graph';
 import { wireModel } from '../../src/engine/runtime/onnx-wire';
 import { buildLlamaDecoder } from '../../src/toolkit/decoder/llama-graph';
+import { opCounts } from '../profile/op-counts';
 import {
   CONFIG,
   DATA_FILE,
@@ -46,16 +46,6 @@ const HALF_GRAPHS: readonly [DecoderKind, DecoderDtype][] = [
   ['merged', 'q4f16'],
   ['static', 'fp16'],
 ];
-
-function opCounts(model: Uint8Array): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const f of readModelGraph(model).fields) {
-    if (f.number !== GRAPH_NODE || !f.body) continue;
-    const { opType } = readNode(f.body);
-    counts.set(opType, (counts.get(opType) ?? 0) + 1);
-  }
-  return counts;
-}
 
 async function outputs(
   model: Uint8Array,

@@ -15,6 +15,7 @@
  */
 import { addLogitsOutputs, LAST_LOGITS } from '../decoder/logits-outputs-graph';
 import { packQkv } from '../decoder/packed-qkv-graph';
+import { messageOf } from '../errors';
 import { runtimeGpuDevice } from '../runtime/capabilities';
 import { type ModelGraph, readModelGraph } from '../runtime/onnx-graph';
 import type { Ort, OrtSession } from '../runtime/ort';
@@ -37,7 +38,7 @@ export function packedForWebGpu(
       console.warn(`Glimpse left ${skipped.length} attention layers of ${file} unpacked: ${skipped[0]}`);
     return { graph: packed, packedLayers };
   } catch (err) {
-    console.warn(`Glimpse loads ${file}'s projections unpacked: ${reason(err)}`);
+    console.warn(`Glimpse loads ${file}'s projections unpacked: ${messageOf(err)}`);
     return { graph, packedLayers: 0 };
   }
 }
@@ -57,7 +58,7 @@ export async function createGpuDecoderSession(
   try {
     graph = readModelGraph(source.bytes);
   } catch (err) {
-    console.warn(`Glimpse loads ${source.file} without rewrites: ${reason(err)}`);
+    console.warn(`Glimpse loads ${source.file} without rewrites: ${messageOf(err)}`);
   }
   if (graph) {
     const packed = packedForWebGpu(graph, source, packedQkv);
@@ -68,7 +69,7 @@ export async function createGpuDecoderSession(
         const gpuOutputs = [...presents, 'logits', LAST_LOGITS];
         candidates.push({ bytes: () => outputs.bytes(), gpuOutputs, packedLayers });
       } catch (err) {
-        console.warn(`Glimpse reads ${source.file}'s logits whole from the GPU: ${reason(err)}`);
+        console.warn(`Glimpse reads ${source.file}'s logits whole from the GPU: ${messageOf(err)}`);
       }
     }
     if (packedLayers > 0)
@@ -81,12 +82,8 @@ export async function createGpuDecoderSession(
       return { session, packedLayers };
     } catch (err) {
       if (i === candidates.length - 1) throw err;
-      console.warn(`Glimpse loads ${source.file} with fewer rewrites: ${reason(err)}`);
+      console.warn(`Glimpse loads ${source.file} with fewer rewrites: ${messageOf(err)}`);
     }
   }
   throw new Error('unreachable: no candidate graph');
-}
-
-function reason(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -13,7 +13,7 @@ import { CpuStaticDecoder } from '../decoder/cpu-static-decoder';
 import { type CpuStaticGraph, cpuStaticGraph } from '../decoder/cpu-static-graph';
 import { type GpuDevice, StaticDecoder } from '../decoder/static-decoder';
 import { lastRows } from '../decoder/static-rows-graph';
-import { GlimpseError } from '../errors';
+import { GlimpseError, messageOf } from '../errors';
 import { runtimeGpuDevice } from '../runtime/capabilities';
 import { type ModelGraph, readModelGraph } from '../runtime/onnx-graph';
 import type { Ort, OrtSession } from '../runtime/ort';
@@ -58,7 +58,7 @@ export async function loadStaticDecoder(
       executionProviders: [{ name: 'webgpu', validationMode: 'disabled' }],
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
-      ...(data ? { externalData } : {}),
+      ...(externalData.length > 0 ? { externalData } : {}),
     } as const;
     const sessions: OrtSession[] = [];
     try {
@@ -98,7 +98,7 @@ export async function loadStaticDecoder(
       return { decoder, file, packedLayers };
     } catch (err) {
       await Promise.allSettled(sessions.map((session) => session.release()));
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = messageOf(err);
       throw new GlimpseError('package-invalid', `${file} could not be loaded for graph capture: ${reason}`, {
         cause: err,
         details: { file, backend: 'webgpu' },
@@ -121,7 +121,7 @@ function withDraftRows(
   try {
     return { graph: lastRows(graph, draftTokens + 1), stepRows: draftTokens + 1 };
   } catch (err) {
-    console.warn(`Glimpse decodes ${file} without draft tokens: ${err instanceof Error ? err.message : err}`);
+    console.warn(`Glimpse decodes ${file} without draft tokens: ${messageOf(err)}`);
     return { graph, stepRows: 1 };
   }
 }
@@ -144,11 +144,10 @@ export async function loadCpuStaticDecoder(
 }> {
   const { file } = source;
   const invalid = (err: unknown) =>
-    new GlimpseError(
-      'package-invalid',
-      `${file} could not be loaded on ${backend}: ${err instanceof Error ? err.message : String(err)}`,
-      { cause: err, details: { file, backend } },
-    );
+    new GlimpseError('package-invalid', `${file} could not be loaded on ${backend}: ${messageOf(err)}`, {
+      cause: err,
+      details: { file, backend },
+    });
   let rewired: CpuStaticGraph;
   try {
     rewired = cpuStaticGraph(source.bytes, { attention });

@@ -6,7 +6,7 @@
  * of the turn that carries the image, followed by a newline, as LLaVA's own prompts do.
  */
 import { Template } from '@huggingface/jinja';
-import { GlimpseError } from '../errors';
+import { GlimpseError, messageOf } from '../errors';
 
 export type ContentPart = { readonly type: 'image' } | { readonly type: 'text'; readonly text: string };
 
@@ -89,8 +89,4 @@ function flattenContent(parts: readonly ContentPart[], imageToken: string): stri
     else texts.push(part.text);
   }
   return images + texts.join('\n');
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
