@@ -8,6 +8,8 @@ interface Ask {
   readonly image?: string;
   /** The package files the model list keeps (all when absent), so both backends load the same ones. */
   readonly keep?: (path: string) => boolean;
+  /** Sampled at this temperature and seed; greedy when absent. */
+  readonly sampled?: { readonly temperature: string; readonly seed: string };
 }
 
 interface Answer {
@@ -19,10 +21,10 @@ interface Answer {
 }
 
 /**
- * The app's greedy answer on one backend, in a fresh browser context (its own storage and worker). The
- * service worker is blocked so that the page's requests, the model list's among them, reach the route.
+ * The app's answer on one backend, in a fresh browser context (its own storage and worker). The service
+ * worker is blocked so that the page's requests, the model list's among them, reach the route.
  */
-async function greedyAnswer(browser: Browser, backend: string, ask: Ask): Promise<Answer> {
+async function answerOn(browser: Browser, backend: string, ask: Ask): Promise<Answer> {
   const context = await browser.newContext({ serviceWorkers: 'block' });
   const folder = `/models/${ask.model}/`;
   const requested: string[] = [];
@@ -44,7 +46,8 @@ async function greedyAnswer(browser: Browser, backend: string, ask: Ask): Promis
     const page = await context.newPage();
     await openApp(page, backend, 12, ask.model);
     await page.getByRole('button', { name: 'Settings' }).click();
-    await page.getByLabel('Temperature').fill('0');
+    await page.getByLabel('Temperature').fill(ask.sampled?.temperature ?? '0');
+    if (ask.sampled) await page.getByLabel('Seed').fill(ask.sampled.seed);
     await page.getByRole('button', { name: 'Close settings' }).click();
     if (ask.image) {
       await page.getByTestId('image-input').setInputFiles(ask.image);
@@ -81,8 +84,8 @@ test('WebGPU answers a long question word for word as WebAssembly does', async (
     question:
       'Once upon a time a little girl named Lily found a shiny red ball in the park near her house. What did she do next?',
   };
-  const onWasm = await greedyAnswer(browser, 'wasm', ask);
-  const onWebGpu = await greedyAnswer(browser, 'webgpu', ask);
+  const onWasm = await answerOn(browser, 'wasm', ask);
+  const onWebGpu = await answerOn(browser, 'webgpu', ask);
   expect(onWasm.text).not.toBe('');
   expect(onWebGpu.text).toBe(onWasm.text);
   expect(onWebGpu.graphCapture).toBe('false');
@@ -99,8 +102,8 @@ test('WebGPU answers a photo through the captured decode step word for word as W
     image: photoPath,
     keep: (path: string) => !path.includes('_q4'),
   };
-  const onWasm = await greedyAnswer(browser, 'wasm', ask);
-  const onWebGpu = await greedyAnswer(browser, 'webgpu', ask);
+  const onWasm = await answerOn(browser, 'wasm', ask);
+  const onWebGpu = await answerOn(browser, 'webgpu', ask);
   expect(onWasm.text).not.toBe('');
   expect(onWebGpu.text).toBe(onWasm.text);
   expect(onWebGpu.graphCapture).toBe('true');
@@ -111,4 +114,22 @@ test('WebGPU answers a photo through the captured decode step word for word as W
   expect(onWebGpu.requested).toContain('onnx/decoder_model_static.onnx');
   expect(onWasm.requested).toContain('onnx/decoder_model_static.onnx');
   expect(onWasm.requested).not.toContain('onnx/decoder_model_merged.onnx');
+});
+
+test('WebGPU samples an answer through the captured decode step as WebAssembly does, at the same seed', async ({
+  browser,
+}) => {
+  // Each sampled step replays the captured graph and reads its logits (captured-logits-graph.ts); a replay
+  // that left them as the capture wrote them would sample from the first step's row ever after.
+  const ask = {
+    model: 'tiny-llava-fused',
+    question: 'Tell me a story about a red ball.',
+    keep: (path: string) => !path.includes('_q4'),
+    sampled: { temperature: '0.8', seed: '11' },
+  };
+  const onWasm = await answerOn(browser, 'wasm', ask);
+  const onWebGpu = await answerOn(browser, 'webgpu', ask);
+  expect(onWasm.text).not.toBe('');
+  expect(onWebGpu.text).toBe(onWasm.text);
+  expect(onWebGpu.graphCapture).toBe('true');
 });

@@ -222,7 +222,7 @@ export interface TurnStats {
    * over from the last user turn (with the images it is about). The UI should say so.
    */
   readonly contextReset?: boolean;
-  /** Whether the decode steps replayed a captured graph (the static decoder's greedy steps). */
+  /** Whether the decode steps replayed a captured graph (the static decoder's steps, greedy or sampled). */
   readonly graphCapture?: boolean;
 }
 

@@ -10,6 +10,8 @@
  * answer left it, and a CLI that silently stays on onnxruntime-node. A static decoder that does not load
  * (a truncated file) leaves the load on the merged decoder, with the reason on stderr, instead of failing it;
  * there greedy steps read the argmax computed on the GPU and a sampler the logits, both the sample's tokens.
+ * A sampled generation replays the captured step too, and samples what the CPU samples at the same seed:
+ * catches a replay that leaves the logits output as the capture wrote them.
  * A checkpoint through `glimpse convert` with heads of 16 values (GroupQueryAttention's do_rotary route in
  * the static graph) answers a photo and a follow-up on WebGPU (captured) and on the cpu backend's static
  * cache as the merged decoder does on the CPU: catches rotary positions that do_rotary derives wrongly from
@@ -102,6 +104,29 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
       // Each captured step checked draft tokens: some came true, and the rest were cut from the cache.
       expect(output.stats.drafts?.accepted).toBeGreaterThan(0);
       expect(output.stats.drafts?.fed).toBeGreaterThan(output.stats.drafts?.accepted ?? 0);
+    }, 600_000);
+
+    it("samples from the replayed step's logits as the CPU does, at the same seed", async () => {
+      const args = ['--temperature', '0.9', '--top-p', '0.95', '--seed', '3', '--max-new-tokens', '64'];
+      const sample = (backend: string) =>
+        glimpseWith(
+          ENV,
+          'generate',
+          '--model',
+          'models/stories260k',
+          '--json',
+          ...args,
+          '--backend',
+          backend,
+          '',
+        );
+      const onCpu = parse(await sample('cpu'));
+      const onWebGpu = parse(await sample('webgpu'));
+      expect(onWebGpu.model.staticDecoder).toBe('onnx/decoder_model_static.onnx');
+      expect(onWebGpu.stats.graphCapture).toBe(true);
+      // Stale logits (a replay that left them as the capture wrote them) repeat one token from the second on.
+      expect(onWebGpu.tokenIds).toEqual(onCpu.tokenIds);
+      expect(new Set(onCpu.tokenIds).size).toBeGreaterThan(10);
     }, 600_000);
 
     it('decodes to the very end of a short context, the last steps uncaptured where a whole captured step no longer fits', async () => {

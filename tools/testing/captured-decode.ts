@@ -15,7 +15,9 @@
  * package without the static graph on this runtime: the merged decoder (same dtype), growing KV cache.
  * --engine N decodes them through the engine's captured path (a completion, as the app runs it), where the
  * tool's own loop above is the StaticDecoder alone; --engine-drafts D with D draft tokens a captured step
- * (prompt lookup), 0 by default.
+ * (prompt lookup), 0 by default. --engine-temperature T samples both engine paths (--merged, --engine) at
+ * temperature T with top-p 0.9 and a fixed seed, where 0 (the default) decodes greedily: a sampler reads each
+ * step's logits, on the captured path from the replayed graph.
  * Every graph is loaded as the engine loads it on WebGPU, each layer's q, k and v projections packed into
  * one (gpu-decoder-part.ts); --no-packed-qkv keeps them as the package has them, the baseline.
  *
@@ -32,9 +34,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KernelCounter, type KernelWindow } from '../../src/cli/dawn-kernels';
 import { dawnDevice, loadDawnRuntime } from '../../src/cli/dawn-webgpu';
-import { withPackedQkv } from '../../src/engine/decoder/packed-qkv-graph';
 import { type GpuDevice, StaticDecoder } from '../../src/engine/decoder/static-decoder';
 import { loadModel } from '../../src/engine/index';
+import { capturedStepGraph } from '../../src/engine/model/static-part';
 import { folderReader } from '../../src/engine/node/folder-reader';
 import type { OrtSession, OrtTensor } from '../../src/engine/runtime/ort';
 
@@ -52,6 +54,7 @@ const { values } = parseArgs({
     merged: { type: 'string', default: '0' },
     engine: { type: 'string', default: '0' },
     'engine-drafts': { type: 'string', default: '0' },
+    'engine-temperature': { type: 'string', default: '0' },
     'merged-prompt': { type: 'string', default: 'Once upon a time' },
     bandwidth: { type: 'string', default: '4.8e12' },
     'no-packed-qkv': { type: 'boolean', default: false },
@@ -86,17 +89,17 @@ const { ort } = runtime;
 const packedQkv = !values['no-packed-qkv'];
 let packedQkvLayers = 0;
 
-async function session(file: string, options: object, pack = false): Promise<OrtSession> {
+async function session(file: string, options: object, asStep = false): Promise<OrtSession> {
   const read = await readFile(join(dir ?? '', file));
   const dataPath = join(dir ?? '', `${file}_data`);
   const data = await readFile(dataPath).catch(() => undefined);
   const externalData = data ? [{ path: `${file.split('/').pop()}_data`, data }] : [];
-  // Packed as the engine packs it (gpu-decoder-part.ts), its data file read for weights stored there.
-  const external = new Map(externalData.map(({ path, data }) => [path, data]));
-  const { model: bytes, packed } =
-    pack && packedQkv ? withPackedQkv(read, external) : { model: read, packed: 0 };
-  if (pack) packedQkvLayers = packed;
-  return ort.InferenceSession.create(bytes, {
+  // The static graph as the engine loads it for capture, its data file read for weights stored there.
+  const step = asStep
+    ? capturedStepGraph(read, { file, externalData }, { packedQkv, draftTokens: 0 })
+    : undefined;
+  if (step) packedQkvLayers = step.packedLayers;
+  return ort.InferenceSession.create(step?.graph ?? read, {
     executionProviders: [{ name: 'webgpu', validationMode: 'disabled' }] as never,
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
@@ -222,9 +225,9 @@ async function generate(
     const before = counter.dispatched;
     const embedding = await embedIds([tokens[tokens.length - 1] ?? 0]);
     const embedded = counter.dispatched;
-    const result = await decoder.step(embedding, !captured);
+    const [token = 0] = await decoder.greedy(embedding, 1, captured);
     embedding.dispose();
-    tokens.push(result.token ?? argmax(result.logits ?? new Float32Array()));
+    tokens.push(token);
     embedKernels.push(embedded - before);
     stepKernels.push(counter.dispatched - embedded);
   }
@@ -232,6 +235,10 @@ async function generate(
   const cost = stepCost(await counter.stop(), tokens.length - 1, decodeMs);
   return { tokens, ttftMs, decodeMs, ...(cost ? { cost } : {}), embedKernels, stepKernels };
 }
+
+const engineTemperature = Number(values['engine-temperature']);
+const sampling =
+  engineTemperature > 0 ? { temperature: engineTemperature, topP: 0.9, seed: 1 } : { temperature: 0 };
 
 /** An engine path's cost: per decoder run (a token and its draft tokens), and the tokens a run gave. */
 interface EngineCost extends StepCost {
@@ -263,13 +270,13 @@ async function engineCost(
     throw new Error('the engine did not load the static decoder');
   try {
     // A first completion captures the graph, so that the counted one replays it.
-    for await (const _ of model.complete(values['merged-prompt'], { maxNewTokens: 3, temperature: 0 })) {
+    for await (const _ of model.complete(values['merged-prompt'], { maxNewTokens: 3, ...sampling })) {
     }
     let tokensBefore: number | undefined;
     let windowStart = 0;
     const events = model.complete(values['merged-prompt'], {
       maxNewTokens: count,
-      temperature: 0,
+      ...sampling,
       draftTokens: drafts,
     });
     for await (const event of events) {
@@ -349,6 +356,7 @@ console.log(
     uncapturedKernelsPerStep: uncaptured ? distinct(uncaptured.stepKernels) : undefined,
     merged,
     engine,
+    engineSampling: sampling,
     weightBytes,
     bandwidthFraction: Number(((weightBytes * decodeTokS) / Number(values.bandwidth)).toFixed(4)),
   }),

@@ -75,7 +75,7 @@ function textTurn(
 /**
  * Text completion over the graph-captured decoder: the prompt prefills uncaptured, then each step replays
  * the captured graph and reads back the device's argmax when the sampler is argmaxOnly; any other sampler
- * (temperature, top-k/p, repetition penalty) gets the logits from an uncaptured run of the same graph.
+ * (temperature, top-k/p, repetition penalty) reads the step's logits.
  */
 async function* completeCaptured(
   model: ModelRuntime,
@@ -106,5 +106,5 @@ async function* completeCaptured(
     },
     state,
   );
-  yield doneEvent(state, textTurn(startedAt, ids.length, prefillMs, onDevice && times.steps > 0));
+  yield doneEvent(state, textTurn(startedAt, ids.length, prefillMs, times.steps > 0));
 }

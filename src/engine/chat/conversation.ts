@@ -226,7 +226,7 @@ export class ChatConversation implements Conversation {
       ...turn,
       prefillTokens: layout.slots.length - keep,
       prefillMs,
-      graphCapture: onDevice && state.times.steps > 0,
+      graphCapture: decoder !== undefined && state.times.steps > 0,
     });
     if (options.signal?.aborted) {
       yield this.stoppedBeforeAnswer(messages, state, facts(0));

@@ -38,9 +38,9 @@ export function leaseStaticDecoder(model: ModelRuntime, owner: object): StaticLe
 }
 
 /**
- * The token loop's steps on the static decoder. `onDevice` (an argmaxOnly sampler) replays the captured
- * graph, a token and up to `draftTokens` draft tokens a step (as many as the decoder was built for), and
- * reads back the device's argmax of each; otherwise each step runs one token uncaptured and reads the logits.
+ * The token loop's steps on the static decoder, each a replay of the captured graph. `onDevice` (an
+ * argmaxOnly sampler) steps a token and up to `draftTokens` draft tokens (as many as the decoder was built
+ * for) and reads back the device's argmax of each; otherwise a step is one token, and reads its logits.
  */
 export function staticSteps(
   model: ModelRuntime,
@@ -63,9 +63,7 @@ export function staticSteps(
       try {
         return await timed(times, 'runMs', async () => {
           if (onDevice) return decoder.greedy(embeddings, ids.length);
-          const { logits } = await decoder.step(embeddings, true);
-          if (!logits) throw new Error('unreachable: a sampled step without logits');
-          return [logits];
+          return [await decoder.logits(embeddings)];
         });
       } finally {
         if (input.kind === 'device') input.tensor.dispose();

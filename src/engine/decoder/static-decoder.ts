@@ -3,11 +3,10 @@
  * package's decoder_model_static graph (llama-graph.ts, `staticCache`) runs with every input and output
  * bound to a GPU buffer that lives as long as the decoder. Past and present KV are the same buffer, so
  * GroupQueryAttention appends in place; the step's lengths are two int32 buffers written before each
- * run. Prefills (any number of positions) run uncaptured into the same buffers; a greedy step (a token
- * and up to stepRows − 1 draft tokens, always stepRows positions) replays the captured graph and reads
- * back `next_token`, 4 bytes a position. A step whose sampler needs
- * the logits runs uncaptured: onnxruntime 1.30 does not refresh a captured graph's logits output in
- * replay (measured stale while next_token, computed from the same values, was right).
+ * run. Prefills (any number of positions) run uncaptured into the same buffers; a step (a token and up to
+ * stepRows − 1 draft tokens, always stepRows positions) replays the captured graph and reads back
+ * `next_token`, 4 bytes a position, or, for a sampler, the token's row of logits (the graph computes them
+ * in a node of their own, captured-logits-graph.ts, which a replay refreshes).
  *
  * Uncaptured runs go to a second session of the same graph, created without capture: onnxruntime-web
  * 1.30's WebGPU provider captures a session's first run, whatever its shape, and replays it for every
@@ -69,11 +68,6 @@ export interface StaticDecoderShape {
    */
   readonly stepRows?: number;
 }
-
-/** A greedy step's token (the device's argmax), or the logits a sampler asked for instead. */
-export type StepResult =
-  | { readonly token: number; readonly logits?: undefined }
-  | { readonly logits: Float32Array; readonly token?: undefined };
 
 type BufferType = 'float32' | 'int32' | 'int64';
 
@@ -246,42 +240,48 @@ export class StaticDecoder {
   }
 
   /**
-   * One position: the embedding of the last token. Greedy steps replay the captured graph and read
-   * 4 bytes; `withLogits` runs uncaptured and reads the logits row instead.
+   * `count` positions, a token and its draft tokens (at most draftRows), each with the device's argmax.
+   * `replay` false runs the graph uncaptured (a baseline for the benchmark).
    */
-  async step(embedding: Float32Array | OrtTensor, withLogits: boolean): Promise<StepResult> {
-    if (!withLogits) return { token: (await this.greedy(embedding, 1))[0] ?? 0 };
-    const inputs = await this.prefillInputs(1);
-    this.put(embedding, inputs.embeds, 1);
-    const outputs = await this.outputs(1);
-    await this.run(inputs, 1, 1, false, outputs);
-    return { logits: await this.read(outputs.logits, Float32Array, this.shape.vocab) };
+  async greedy(embeddings: Float32Array | OrtTensor, count: number, replay = true): Promise<number[]> {
+    const { outputs, rows } = await this.step(embeddings, count, replay);
+    const tokens = await this.read(outputs.next, Int32Array, rows);
+    return Array.from(tokens.subarray(0, count));
   }
 
-  /**
-   * `count` positions, a token and its draft tokens (at most draftRows), each with the device's argmax:
-   * the captured graph replayed over stepRows positions, those past `count` left to be overwritten by the
-   * next run. Near the end of the context, where stepRows positions would not fit, an uncaptured run of
-   * `count`.
-   */
-  async greedy(embeddings: Float32Array | OrtTensor, count: number): Promise<number[]> {
-    const rows = this.shape.stepRows ?? 1;
-    if (count < 1 || count > rows) throw new Error(`a step takes 1 to ${rows} positions, not ${count}`);
-    const captured = this.position + rows <= this.shape.maxLength;
-    const width = captured ? rows : count;
-    const inputs = captured ? this.buffers.step : await this.prefillInputs(count);
-    this.put(embeddings, inputs.embeds, count);
-    const rowsOut = this.rowsOf(width);
-    const outputs = await this.outputs(rowsOut);
-    await this.run(inputs, width, count, captured, outputs);
-    const tokens = await this.read(outputs.next, Int32Array, rowsOut);
-    return Array.from(tokens.subarray(0, count));
+  /** One position, the last token's, and its logits for a sampler to choose from. */
+  async logits(embedding: Float32Array | OrtTensor): Promise<Float32Array> {
+    const { outputs } = await this.step(embedding, 1, true);
+    return this.read(outputs.logits, Float32Array, this.shape.vocab);
   }
 
   async release(): Promise<void> {
     await this.session.release();
     await this.uncaptured.release();
     await this.maker.release();
+  }
+
+  /**
+   * Runs `count` positions at the cache's end: the captured graph replayed over stepRows positions, those
+   * past `count` left to be overwritten by the next run. Near the end of the context, where stepRows
+   * positions would not fit, and where `replay` is false, an uncaptured run of `count`. The outputs hold
+   * `rows` rows, the first `count` of them this run's positions.
+   */
+  private async step(
+    embeddings: Float32Array | OrtTensor,
+    count: number,
+    replay: boolean,
+  ): Promise<{ outputs: StepOutputs; rows: number }> {
+    const rows = this.shape.stepRows ?? 1;
+    if (count < 1 || count > rows) throw new Error(`a step takes 1 to ${rows} positions, not ${count}`);
+    const captured = replay && this.position + rows <= this.shape.maxLength;
+    const width = captured ? rows : count;
+    const inputs = captured ? this.buffers.step : await this.prefillInputs(count);
+    this.put(embeddings, inputs.embeds, count);
+    const rowsOut = this.rowsOf(width);
+    const outputs = await this.outputs(rowsOut);
+    await this.run(inputs, width, count, captured, outputs);
+    return { outputs, rows: rowsOut };
   }
 
   /** lm_head rows a run of `count` positions gives. */

@@ -9,6 +9,7 @@
  * would have, so that answers stay the merged decoder's.
  */
 
+import { withOwnLogitsNode } from '../decoder/captured-logits-graph';
 import { CpuStaticDecoder } from '../decoder/cpu-static-decoder';
 import { type CpuStaticGraph, cpuStaticGraph } from '../decoder/cpu-static-graph';
 import { type GpuDevice, StaticDecoder } from '../decoder/static-decoder';
@@ -62,11 +63,11 @@ export async function loadStaticDecoder(
     } as const;
     const sessions: OrtSession[] = [];
     try {
-      const original = readModelGraph(bytes);
-      const { graph: packed, packedLayers } = packedForWebGpu(original, { file, externalData }, packedQkv);
-      const { graph: stepGraph, stepRows } = withDraftRows(packed, draftTokens, file);
-      // One copy of the file for both rewrites, none when neither applied.
-      const graph = stepGraph === original ? bytes : stepGraph.bytes();
+      const { graph, packedLayers, stepRows } = capturedStepGraph(
+        bytes,
+        { file, externalData },
+        { packedQkv, draftTokens },
+      );
       const captured = await createSerially(ort, graph, { ...base, enableGraphCapture: true } as never);
       sessions.push(captured);
       const uncaptured = await createSerially(ort, graph, {
@@ -106,6 +107,21 @@ export async function loadStaticDecoder(
     }
   }
   return undefined;
+}
+
+/**
+ * The static graph as the captured step runs it on WebGPU: q, k and v packed (gpu-decoder-part.ts), lm_head
+ * over the step's draft rows (static-rows-graph.ts) and the logits a node of their own, which a replay
+ * refreshes (captured-logits-graph.ts); the rewrites applied one after another, the model copied once.
+ */
+export function capturedStepGraph(
+  bytes: Uint8Array,
+  source: Pick<SessionSource, 'file' | 'externalData'>,
+  { packedQkv, draftTokens }: { packedQkv: boolean; draftTokens: number },
+): { graph: Uint8Array; packedLayers: number; stepRows: number } {
+  const { graph: packed, packedLayers } = packedForWebGpu(readModelGraph(bytes), source, packedQkv);
+  const { graph: stepGraph, stepRows } = withDraftRows(packed, draftTokens, source.file);
+  return { graph: withOwnLogitsNode(stepGraph).bytes(), packedLayers, stepRows };
 }
 
 /**

@@ -221,11 +221,10 @@ function addLogits(
       {},
       { name: 'logits/last' },
     );
+    // Where the engine captures the graph, it gives these logits a kernel of their own
+    // (engine/decoder/captured-logits-graph.ts), so that a replay refreshes them.
     const logits = context.linear(g, last, lmHead, config.vocabSize, config.hiddenSize, 'lm_head');
-    // A graph output that another node also reads is copied to the caller's buffer after the run, a
-    // copy that onnxruntime's captured graph does not replay: the logits output gets a node of its own.
-    const copied = g.op('Add', [logits, g.float32('logits.zero', [0], [])], {}, { name: 'logits/copy' });
-    g.output('logits', 'float32', ['batch_size', 1, config.vocabSize], copied);
+    g.output('logits', 'float32', ['batch_size', 1, config.vocabSize], logits);
     const best = g.op('ArgMax', [logits], { axis: -1, keepdims: 0 }, { name: 'next_token/argmax' });
     g.output(
       'next_token',
