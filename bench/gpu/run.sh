@@ -11,7 +11,8 @@
 # with kernels (GPU dispatches) per token and GPU against wall ms per token, for the captured step, the
 # same graph uncaptured, the merged decoder and the engine's captured path with 4 draft tokens a step
 # (tools/testing/captured-decode.ts --merged, --engine), with the reads back per token; then the captured
-# and merged paths again without q, k and v packed (--no-packed-qkv), the baseline of that rewrite.
+# and merged paths again without q, k and v packed (--no-packed-qkv), the baseline of that rewrite; then both
+# engine paths sampling (--engine-temperature), a sampler reading each step's logits.
 # Figures and logs also go to $GLIMPSE_GPU_OUT (or the first argument; default bench/results/gpu).
 # Budget: about 7 minutes on an H100/H200 machine with 16 cores.
 set -euo pipefail
@@ -126,6 +127,19 @@ timeout 120 node --import tsx tools/testing/captured-decode.ts --package "$pkg" 
   delete r.tokens;
   console.log(`unpacked tokens equal the packed run: ${same}`);
   console.log(JSON.stringify(r));' "$out/captured-synthetic-q4-p64.json" || echo "unpacked captured run failed with status $?"
+
+# Sampled decoding (temperature 0.8, top-p 0.9, a fixed seed): the engine's captured path replays the graph and
+# reads each step's logits (captured-logits-graph.ts); the merged decoder beside it, sampled alike.
+echo "== sampled decode on the synthetic package: engine's captured path against the merged decoder (prompt of 64 ids)"
+timeout 120 node --import tsx tools/testing/captured-decode.ts --package "$pkg" --prompt-length 64 \
+  --max-new-tokens 8 --merged "$([ "$quick" = 1 ] && echo 4 || echo 32)" --engine "$([ "$quick" = 1 ] && echo 4 || echo 64)" \
+  --engine-temperature 0.8 --max-length 2048 2> >(grep -v VerifyOutputSizes >&2) \
+  | tee "$out/captured-synthetic-q4-p64-sampled.json" | node -e '
+  const r = JSON.parse(require("fs").readFileSync(0, "utf8").trim().split("\n").pop());
+  for (const [path, c] of [["engine captured, sampled", r.engine], ["merged, sampled", r.merged]])
+    if (c) console.log(`   ${path}: ${c.tokS} tok/s, ${c.kernelsPerToken} kernels/token, GPU ${c.gpuMsPerToken ?? "?"} of` +
+      ` ${c.wallMsPerToken} wall ms/token, ${c.readsPerToken} reads back of ${c.readBytesPerToken} bytes/token`);' \
+  || echo "sampled captured run failed with status $?"
 
 # WebGPU first, so that its figures exist even if the CPU pass runs out of time.
 # --timeout bounds each system on each backend; one that runs over is reported as failed, the rest stand.
