@@ -129,7 +129,7 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
       expect(new Set(onCpu.tokenIds).size).toBeGreaterThan(10);
     }, 600_000);
 
-    it('decodes to the very end of a short context, the last steps uncaptured where a whole captured step no longer fits', async () => {
+    it('decodes to the very end of a short context, greedy and sampled, the last steps uncaptured where a whole captured step no longer fits', async () => {
       const expected = await storiesSample();
       await withStoriesCopy('glimpse-short-context-', async (dir) => {
         const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as Record<
@@ -145,6 +145,13 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
         // BOS and 47 tokens fill the 48 positions; a step of a token and 4 drafts needs 5 of them.
         expect(output.reason).toBe('length');
         expect(output.tokenIds).toEqual(expected.slice(0, 47));
+        // Sampled from one candidate: the last steps' logits come from the uncaptured runs' own rows.
+        const sampledArgs = ['--temperature', '1', '--top-k', '1', '--json', '--max-new-tokens', '100', ''];
+        const sampled = parse(
+          await glimpseWith(ENV, 'generate', '--model', dir, '--backend', 'webgpu', ...sampledArgs),
+        );
+        expect(sampled.stats.graphCapture).toBe(true);
+        expect(sampled.tokenIds).toEqual(expected.slice(0, 47));
       });
     }, 600_000);
 
