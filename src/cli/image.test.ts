@@ -63,6 +63,15 @@ describe('decodeImageFile', () => {
     expect((await failure(await badImages.truncatedJpeg())).message).toMatch(/damaged/);
   });
 
+  it('refuses a JPEG cut inside its header in one line that says it may be damaged', async () => {
+    const whole = await badImages.truncatedJpeg();
+    const cut = { ...whole, name: 'header-cut.jpg', buffer: whole.buffer.subarray(0, 200) };
+    const { message } = await failure(cut);
+    expect(message).toMatch(/damaged/);
+    // libvips repeats its complaint once per attempt; the message says it once.
+    expect(message).not.toContain('\n');
+  });
+
   it('refuses a text file named .png and a 0-byte file, naming the formats it reads', async () => {
     expect((await failure(notAnImage)).message).toMatch(/JPEG, PNG, WebP or GIF/);
     expect((await failure(emptyFile)).message).toMatch(/JPEG, PNG, WebP or GIF/);

@@ -36,10 +36,7 @@ export async function decodeImageFile(
   try {
     metadata = await sharp(source, { limitInputPixels: false }).metadata();
   } catch (err) {
-    throw fail(
-      `${err instanceof Error ? err.message : String(err)}. Use a JPEG, PNG, WebP or GIF file.`,
-      err,
-    );
+    throw fail(`${decoderMessage(err)}. It may be damaged, or not a JPEG, PNG, WebP or GIF file.`, err);
   }
   if (!rasterFormats.has(metadata.format)) {
     throw fail(`${metadata.format.toUpperCase()} files are not read; use a JPEG, PNG, WebP or GIF file.`);
@@ -62,6 +59,12 @@ export async function decodeImageFile(
       data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
     };
   } catch (err) {
-    throw fail(`${err instanceof Error ? err.message : String(err)}; the file may be damaged.`, err);
+    throw fail(`${decoderMessage(err)}; the file may be damaged.`, err);
   }
+}
+
+/** libvips' message, its first line: the lines after it repeat what the decoder said, once per attempt. */
+function decoderMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split('\n')[0]?.trim() || 'the decoder gave no reason';
 }
