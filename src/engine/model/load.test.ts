@@ -109,6 +109,14 @@ describe('loadModel', () => {
     expect(err.message).toContain('onnx/decoder_model_merged.onnx');
   });
 
+  it('says a decoder cut short is incomplete, naming the file', async () => {
+    const whole = await readFile(join(STORIES, 'onnx/decoder_model_merged.onnx'));
+    const err = await loadError(await storiesWith({ model: whole.subarray(0, whole.length >> 1) }));
+    expect(err.code).toBe('package-invalid');
+    expect(err.details?.file).toBe('onnx/decoder_model_merged.onnx');
+    expect(err.message).toContain('incomplete or damaged');
+  });
+
   it('names the file and the input when the decoder lacks attention_mask', async () => {
     const err = await loadError(
       await storiesWith(fakeDecoder({ attentionMask: false, externalData: false })),

@@ -1,5 +1,5 @@
 /** Creating inference sessions on one backend and reading their declared inputs and outputs. */
-import { GlimpseError } from '../errors';
+import { GlimpseError, messageOf } from '../errors';
 import { type Backend, executionProviders, type Ort, type OrtSession, type OrtSessionOptions } from './ort';
 
 export interface ExternalDataFile {
@@ -61,17 +61,22 @@ export async function createSession(
   try {
     return await createSerially(ort, source.bytes, options);
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = messageOf(err);
     if (err instanceof RangeError) {
       throw new GlimpseError('out-of-memory', `Not enough memory to load ${source.file}.`, {
         cause: err,
         details: { file: source.file },
       });
     }
-    throw new GlimpseError('package-invalid', `${source.file} could not be loaded on ${backend}: ${reason}`, {
-      cause: err,
-      details: { file: source.file, backend },
-    });
+    // onnxruntime's words for a file cut short (an interrupted copy or download) or overwritten.
+    const damaged = /protobuf parsing failed/i.test(reason)
+      ? ' The file is incomplete or damaged: download or build it again.'
+      : '';
+    throw new GlimpseError(
+      'package-invalid',
+      `${source.file} could not be loaded on ${backend}: ${reason}${damaged}`,
+      { cause: err, details: { file: source.file, backend } },
+    );
   }
 }
 
