@@ -294,9 +294,11 @@ describe('a conversation', () => {
     const refused = await send(fresh, { text: 'All of them?', images: Array(count).fill(flipped) }).catch(
       (err: unknown) => err,
     );
+    // Counted before any is encoded, each at the package's declared size.
     expect(refused).toMatchObject({
       code: 'context-overflow',
-      message: expect.stringMatching(`${count} images`),
+      message: expect.stringMatching(`Its ${count} images take ${count * rows} of them`),
+      details: { images: count, imagePositions: count * rows },
     });
     expect(fresh.messages).toEqual([]);
     // The refused turn encoded nothing: the image is encoded now, for the first time in this conversation.

@@ -323,11 +323,20 @@ export class ChatConversation implements Conversation {
     return spent;
   }
 
-  /** The prompt's positions; an image not encoded yet counts at the package's declared size. */
+  /**
+   * The prompt's positions; an image not encoded yet counts at the package's declared size, under the
+   * index its encoding will take.
+   */
   private layout(messages: readonly ChatMessage[]): PromptLayout {
     const images: PromptImage[] = [];
+    const pending = new Map<string, number>();
     for (const image of messages.flatMap((message) => message.images ?? [])) {
-      const index = this.imageIndex.get(this.keyOf(image)) ?? -1;
+      const key = this.keyOf(image);
+      let index = this.imageIndex.get(key) ?? pending.get(key);
+      if (index === undefined) {
+        index = this.images.length + pending.size;
+        pending.set(key, index);
+      }
       const rows = this.images[index]?.rows ?? this.model.vision?.declaredRows ?? 0;
       images.push({ index, rows });
     }

@@ -45,10 +45,11 @@ export function overflowError(
   contextLength: number,
   images: { readonly images: number; readonly imagePositions: number } = { images: 0, imagePositions: 0 },
 ): GlimpseError {
-  const advice =
-    images.images > 0
-      ? `Its ${images.images} image${images.images === 1 ? '' : 's'} take ${images.imagePositions} of them: send fewer images, or start a new chat.`
-      : 'Start a new chat, or shorten the message.';
+  // Images are the advice only where the words would fit without them.
+  const imagesOverflow = images.images > 0 && promptLength - images.imagePositions < contextLength;
+  const advice = imagesOverflow
+    ? `${images.images === 1 ? 'Its image takes' : `Its ${images.images} images take`} ${images.imagePositions} of them: send fewer images, or start a new chat.`
+    : 'Start a new chat, or shorten the message.';
   return new GlimpseError(
     'context-overflow',
     `The conversation needs ${promptLength} tokens but the model's context holds ${contextLength}. ${advice}`,
