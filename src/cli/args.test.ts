@@ -29,9 +29,31 @@ describe('parseCommand', () => {
     expect(parseCommand([...ASK, '--cpu-threads', '2', 'Q']).cpuThreads).toBe(2);
     expect(parseCommand([...ASK, 'Q']).cpuThreads).toBeUndefined();
     expect(() => parseCommand([...ASK, '--cpu-threads', '0', 'Q'])).toThrow(
-      "--cpu-threads takes 1 or more, not '0'.",
+      "--cpu-threads takes an integer, 1 or more, not '0'.",
     );
     expect(() => parseCommand([...ASK, '--cpu-threads', '1.5', 'Q'])).toThrow(UsageError);
+  });
+
+  it('takes sampling options within the bounds that leave a token to sample, naming them otherwise', () => {
+    const options = (...args: string[]) => parseCommand([...ASK, ...args, 'Q']).generate;
+    expect(
+      options('--top-p', '1', '--top-k', '0', '--temperature', '0', '--repetition-penalty', '1.1'),
+    ).toEqual({
+      topP: 1,
+      topK: 0,
+      temperature: 0,
+      repetitionPenalty: 1.1,
+    });
+    expect(() => options('--top-p', '2')).toThrow("--top-p takes a number, above 0 and at most 1, not '2'.");
+    expect(() => options('--top-p', '0')).toThrow(UsageError);
+    expect(() => options('--repetition-penalty', '0')).toThrow(
+      "--repetition-penalty takes a number, above 0, not '0'.",
+    );
+    expect(() => options('--temperature=-1')).toThrow("--temperature takes a number, 0 or more, not '-1'.");
+    expect(() => options('--max-new-tokens', '0')).toThrow(
+      "--max-new-tokens takes an integer, 1 or more, not '0'.",
+    );
+    expect(() => options('--draft-tokens=-1')).toThrow(UsageError);
   });
 
   it('asks follow-ups in order, and only in ask', () => {

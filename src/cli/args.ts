@@ -89,20 +89,38 @@ function dtypeOption(values: readonly string[] | undefined): Partial<Record<Mode
   return chosen;
 }
 
-function numberOption(value: string | undefined, option: string, integer = false): number | undefined {
+/** The values an option takes: at least `min`, above `above`, at most `max`, where given. */
+interface Range {
+  readonly integer?: boolean;
+  readonly min?: number;
+  readonly above?: number;
+  readonly max?: number;
+}
+
+function numberOption(value: string | undefined, option: string, range: Range = {}): number | undefined {
   if (value === undefined) return undefined;
+  const { integer = false, min, above, max } = range;
   const parsed = Number(value);
-  if (value.trim() === '' || !Number.isFinite(parsed) || (integer && !Number.isInteger(parsed))) {
-    throw new UsageError(`--${option} takes ${integer ? 'an integer' : 'a number'}, not '${value}'.`);
+  const inRange =
+    (min === undefined || parsed >= min) &&
+    (above === undefined || parsed > above) &&
+    (max === undefined || parsed <= max);
+  if (value.trim() === '' || !Number.isFinite(parsed) || (integer && !Number.isInteger(parsed)) || !inRange) {
+    const bounds = [
+      min === undefined ? '' : `${min} or more`,
+      above === undefined ? '' : `above ${above}`,
+      max === undefined ? '' : `at most ${max}`,
+    ].filter(Boolean);
+    const kind = integer ? 'an integer' : 'a number';
+    throw new UsageError(
+      `--${option} takes ${kind}${bounds.length > 0 ? `, ${bounds.join(' and ')}` : ''}, not '${value}'.`,
+    );
   }
   return parsed;
 }
 
 function threadsOption(value: string | undefined): number | undefined {
-  const threads = numberOption(value, 'cpu-threads', true);
-  if (threads !== undefined && threads < 1)
-    throw new UsageError(`--cpu-threads takes 1 or more, not '${value}'.`);
-  return threads;
+  return numberOption(value, 'cpu-threads', { integer: true, min: 1 });
 }
 
 export function parseCommand(argv: readonly string[]): Command {
@@ -126,14 +144,15 @@ export function parseCommand(argv: readonly string[]): Command {
   if (kind === 'generate' && followUps.length > 0)
     throw new UsageError('generate continues one text; --follow-up is for ask.');
 
+  // Hugging Face's bounds: a top-p of 0 or a repetition penalty of 0 would leave no token to sample.
   const sampling = {
-    temperature: numberOption(values.temperature, 'temperature'),
-    topP: numberOption(values['top-p'], 'top-p'),
-    topK: numberOption(values['top-k'], 'top-k', true),
-    repetitionPenalty: numberOption(values['repetition-penalty'], 'repetition-penalty'),
-    seed: numberOption(values.seed, 'seed', true),
-    maxNewTokens: numberOption(values['max-new-tokens'], 'max-new-tokens', true),
-    draftTokens: numberOption(values['draft-tokens'], 'draft-tokens', true),
+    temperature: numberOption(values.temperature, 'temperature', { min: 0 }),
+    topP: numberOption(values['top-p'], 'top-p', { above: 0, max: 1 }),
+    topK: numberOption(values['top-k'], 'top-k', { integer: true, min: 0 }),
+    repetitionPenalty: numberOption(values['repetition-penalty'], 'repetition-penalty', { above: 0 }),
+    seed: numberOption(values.seed, 'seed', { integer: true }),
+    maxNewTokens: numberOption(values['max-new-tokens'], 'max-new-tokens', { integer: true, min: 1 }),
+    draftTokens: numberOption(values['draft-tokens'], 'draft-tokens', { integer: true, min: 0 }),
   };
   const generate: GenerateOptions = Object.fromEntries(
     Object.entries(sampling).filter((entry): entry is [string, number] => entry[1] !== undefined),
