@@ -10,8 +10,9 @@
  * answer left it, and a CLI that silently stays on onnxruntime-node. A static decoder that does not load
  * (a truncated file) leaves the load on the merged decoder, with the reason on stderr, instead of failing it;
  * there greedy steps read the argmax computed on the GPU and a sampler the logits, both the sample's tokens.
- * A sampled generation replays the captured step too, and samples what the CPU samples at the same seed:
- * catches a replay that leaves the logits output as the capture wrote them.
+ * A sampled generation replays the captured step too, draft tokens included, and samples what the CPU
+ * samples at the same seed: catches a replay that leaves the logits output as the capture wrote them, and a
+ * draft's row read from the wrong place.
  * A checkpoint through `glimpse convert` with heads of 16 values (GroupQueryAttention's do_rotary route in
  * the static graph) answers a photo and a follow-up on WebGPU (captured) and on the cpu backend's static
  * cache as the merged decoder does on the CPU: catches rotary positions that do_rotary derives wrongly from
@@ -127,6 +128,16 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
       // Stale logits (a replay that left them as the capture wrote them) repeat one token from the second on.
       expect(onWebGpu.tokenIds).toEqual(onCpu.tokenIds);
       expect(new Set(onCpu.tokenIds).size).toBeGreaterThan(10);
+      // Draft tokens rode along, each sampled from its own row of the replay's logits.
+      expect(onWebGpu.stats.drafts?.fed).toBeGreaterThan(0);
+      // From one candidate the sample is the greedy one, whose drafts come true often: the rows after a
+      // draft token must be that position's, not the step's first.
+      const oneCandidate = ['--temperature', '1', '--top-k', '1', '--max-new-tokens', '96'];
+      const argv = ['generate', '--model', 'models/stories260k', '--json', '--backend', 'webgpu'];
+      const narrow = parse(await glimpseWith(ENV, ...argv, ...oneCandidate, ''));
+      expect(narrow.stats.graphCapture).toBe(true);
+      expect(narrow.stats.drafts?.accepted).toBeGreaterThan(0);
+      expect(narrow.tokenIds).toEqual((await storiesSample()).slice(0, 96));
     }, 600_000);
 
     it('decodes to the very end of a short context, greedy and sampled, the last steps uncaptured where a whole captured step no longer fits', async () => {

@@ -38,9 +38,9 @@ export function leaseStaticDecoder(model: ModelRuntime, owner: object): StaticLe
 }
 
 /**
- * The token loop's steps on the static decoder, each a replay of the captured graph. `onDevice` (an
- * argmaxOnly sampler) steps a token and up to `draftTokens` draft tokens (as many as the decoder was built
- * for) and reads back the device's argmax of each; otherwise a step is one token, and reads its logits.
+ * The token loop's steps on the static decoder, each a replay of the captured graph: a token and up to
+ * `draftTokens` draft tokens (as many as the decoder was built for). `onDevice` (an argmaxOnly sampler)
+ * reads back the device's argmax of each; any other sampler reads their rows of logits.
  */
 export function staticSteps(
   model: ModelRuntime,
@@ -52,7 +52,7 @@ export function staticSteps(
   checkOpen: () => void = () => undefined,
 ): Pick<LoopParams, 'step' | 'rewind' | 'draftTokens'> {
   return {
-    draftTokens: onDevice ? Math.min(draftTokens, decoder.draftRows) : 0,
+    draftTokens: Math.min(draftTokens, decoder.draftRows),
     step: async (ids) => {
       checkOpen();
       // The static decoder copies float32 embeddings from GPU memory into its step buffer.
@@ -63,7 +63,7 @@ export function staticSteps(
       try {
         return await timed(times, 'runMs', async () => {
           if (onDevice) return decoder.greedy(embeddings, ids.length);
-          return [await decoder.logits(embeddings)];
+          return decoder.logits(embeddings, ids.length);
         });
       } finally {
         if (input.kind === 'device') input.tensor.dispose();

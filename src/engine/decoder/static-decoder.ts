@@ -5,7 +5,7 @@
  * GroupQueryAttention appends in place; the step's lengths are two int32 buffers written before each
  * run. Prefills (any number of positions) run uncaptured into the same buffers; a step (a token and up to
  * stepRows − 1 draft tokens, always stepRows positions) replays the captured graph and reads back
- * `next_token`, 4 bytes a position, or, for a sampler, the token's row of logits (the graph computes them
+ * `next_token`, 4 bytes a position, or, for a sampler, a row of logits a position (the graph computes them
  * in a node of their own, captured-logits-graph.ts, which a replay refreshes).
  *
  * Uncaptured runs go to a second session of the same graph, created without capture: onnxruntime-web
@@ -249,10 +249,13 @@ export class StaticDecoder {
     return Array.from(tokens.subarray(0, count));
   }
 
-  /** One position, the last token's, and its logits for a sampler to choose from. */
-  async logits(embedding: Float32Array | OrtTensor): Promise<Float32Array> {
-    const { outputs } = await this.step(embedding, 1, true);
-    return this.read(outputs.logits, Float32Array, this.shape.vocab);
+  /** `count` positions, as `greedy`, each with its row of logits for a sampler to choose from. */
+  async logits(embeddings: Float32Array | OrtTensor, count: number): Promise<Float32Array[]> {
+    const { vocab } = this.shape;
+    const { outputs } = await this.step(embeddings, count, true);
+    // One read for the rows a step ran: each is the vocabulary's width, 0.6 MB at Qwen2's.
+    const rows = await this.read(outputs.logits, Float32Array, count * vocab);
+    return Array.from({ length: count }, (_, i) => rows.subarray(i * vocab, (i + 1) * vocab));
   }
 
   async release(): Promise<void> {
