@@ -3,11 +3,11 @@
  * own, so that a sampled step can replay the captured graph and read the row it samples from.
  *
  * lm_head's output is also read by next_token's ArgMax, so the graph names the output through a copy of
- * it. onnxruntime drops an Add of 0 or a Mul by 1 before the graph runs, and its WebGPU provider runs an
- * Identity as a buffer copy, not a kernel. A captured graph replays kernels only: every replay left the
- * caller's logits as the capturing run wrote them (stories260K: the same row after 20 replays, while
- * next_token moved on). The copy made here is a Max of the value with itself, which onnxruntime keeps and
- * runs as a kernel: one elementwise pass over the vocabulary a step.
+ * it. onnxruntime drops an Add of 0 (the toolkit's copy before) when it optimises the graph, and its
+ * WebGPU provider runs an Identity as a buffer copy, not a kernel. A captured graph replays kernels only:
+ * every replay left the caller's logits as the capturing run wrote them (stories260K: the same row after
+ * 20 replays, while next_token moved on). The copy made here is a Max of the value with itself, which
+ * onnxruntime keeps and runs as a kernel: one elementwise pass over the vocabulary a step.
  */
 import { GRAPH_NODE, type ModelGraph } from '../runtime/onnx-graph';
 import { fields, readNode } from '../runtime/onnx-read';
@@ -46,11 +46,11 @@ export function withOwnLogitsNode(graph: ModelGraph): ModelGraph {
 function renamedLogits(body: Uint8Array): Uint8Array {
   return concat(
     fields(body).map((f) =>
-      (f.number === 1 || f.number === 2) && f.body && decoder.decode(f.body) === 'logits'
+      (f.number === 1 || f.number === 2) && f.body && utf8.decode(f.body) === 'logits'
         ? field(f.number, ROW)
         : body.subarray(f.start, f.end),
     ),
   );
 }
 
-const decoder = new TextDecoder();
+const utf8 = new TextDecoder();
