@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand, UsageError } from './args';
+import { parseCommand } from './args';
+import { UsageError } from './options';
 
 const ASK = ['ask', '--model', 'm', '--image', 'a.jpg'];
 

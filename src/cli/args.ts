@@ -1,5 +1,4 @@
 /** The command line of `glimpse`, parsed with node:util parseArgs into one typed command. */
-import { parseArgs } from 'node:util';
 import {
   type Backend,
   CPU_ATTENTION_KINDS,
@@ -8,7 +7,8 @@ import {
   type GenerateOptions,
   type ModelPart,
 } from '../engine/index';
-import { MODEL_PARTS } from '../engine/model/files';
+import { DTYPES, MODEL_PARTS } from '../engine/model/files';
+import { COUNT, numberOption, oneOf, parseOptions, UsageError } from './options';
 
 export const USAGE = `Usage:
   glimpse ask --model MODEL --image FILE "question"  answer a question about an image (or several)
@@ -41,10 +41,6 @@ Options:
   --cpu-threads N        the cpu backend's threads (default: every CPU the process may use)
   --json                 print one JSON object per answer: text, token ids, timings`;
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
 export interface Command {
   readonly kind: 'ask' | 'generate';
   readonly model: string;
@@ -67,14 +63,6 @@ export interface Command {
 }
 
 const BACKENDS: readonly Backend[] = ['wasm', 'cpu', 'webgpu'];
-const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q4', 'q4f16', 'quantized', 'int8', 'uint8', 'bnb4'];
-
-function oneOf<T extends string>(values: readonly T[], value: string, option: string): T {
-  const found = values.find((candidate) => candidate === value);
-  if (found === undefined)
-    throw new UsageError(`--${option} must be one of ${values.join(', ')}, not '${value}'.`);
-  return found;
-}
 
 /** `--dtype DTYPE` names every part, `--dtype PART=DTYPE` one. */
 function dtypeOption(values: readonly string[] | undefined): Partial<Record<ModelPart, Dtype>> | undefined {
@@ -89,48 +77,8 @@ function dtypeOption(values: readonly string[] | undefined): Partial<Record<Mode
   return chosen;
 }
 
-/** The values an option takes: at least `min`, above `above`, at most `max`, where given. */
-interface Range {
-  readonly integer?: boolean;
-  readonly min?: number;
-  readonly above?: number;
-  readonly max?: number;
-}
-
-function numberOption(value: string | undefined, option: string, range: Range = {}): number | undefined {
-  if (value === undefined) return undefined;
-  const { integer = false, min, above, max } = range;
-  const parsed = Number(value);
-  const inRange =
-    (min === undefined || parsed >= min) &&
-    (above === undefined || parsed > above) &&
-    (max === undefined || parsed <= max);
-  if (value.trim() === '' || !Number.isFinite(parsed) || (integer && !Number.isInteger(parsed)) || !inRange) {
-    const bounds = [
-      min === undefined ? '' : `${min} or more`,
-      above === undefined ? '' : `above ${above}`,
-      max === undefined ? '' : `at most ${max}`,
-    ].filter(Boolean);
-    const kind = integer ? 'an integer' : 'a number';
-    throw new UsageError(
-      `--${option} takes ${kind}${bounds.length > 0 ? `, ${bounds.join(' and ')}` : ''}, not '${value}'.`,
-    );
-  }
-  return parsed;
-}
-
-function threadsOption(value: string | undefined): number | undefined {
-  return numberOption(value, 'cpu-threads', { integer: true, min: 1 });
-}
-
 export function parseCommand(argv: readonly string[]): Command {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(argv);
   const [kind, ...rest] = positionals;
   if (kind !== 'ask' && kind !== 'generate')
     throw new UsageError(kind ? `Unknown command '${kind}'.` : 'No command given.');
@@ -151,7 +99,7 @@ export function parseCommand(argv: readonly string[]): Command {
     topK: numberOption(values['top-k'], 'top-k', { integer: true, min: 0 }),
     repetitionPenalty: numberOption(values['repetition-penalty'], 'repetition-penalty', { above: 0 }),
     seed: numberOption(values.seed, 'seed', { integer: true }),
-    maxNewTokens: numberOption(values['max-new-tokens'], 'max-new-tokens', { integer: true, min: 1 }),
+    maxNewTokens: numberOption(values['max-new-tokens'], 'max-new-tokens', COUNT),
     draftTokens: numberOption(values['draft-tokens'], 'draft-tokens', { integer: true, min: 0 }),
   };
   const generate: GenerateOptions = Object.fromEntries(
@@ -171,14 +119,14 @@ export function parseCommand(argv: readonly string[]): Command {
       values['cpu-attention'] === undefined
         ? undefined
         : oneOf(CPU_ATTENTION_KINDS, values['cpu-attention'], 'cpu-attention'),
-    cpuThreads: threadsOption(values['cpu-threads']),
+    cpuThreads: numberOption(values['cpu-threads'], 'cpu-threads', COUNT),
     json: values.json ?? false,
     generate,
   };
 }
 
 function parse(argv: readonly string[]) {
-  return parseArgs({
+  return parseOptions({
     args: [...argv],
     allowPositionals: true,
     options: {

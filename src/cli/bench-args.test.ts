@@ -11,7 +11,7 @@ describe('glimpse bench --cpu-attention', () => {
 
   it('refuses an attention it does not know', () => {
     expect(() => parseBenchArgs(['--cpu-attention', 'flash'])).toThrow(
-      '--cpu-attention takes group-query, two-part',
+      "--cpu-attention must be one of group-query, two-part, not 'flash'.",
     );
   });
 });
@@ -21,7 +21,7 @@ describe('glimpse bench --cpu-threads', () => {
     expect(parseBenchArgs([]).cpuThreads).toBe(availableParallelism());
     expect(parseBenchArgs(['--cpu-threads', '1']).cpuThreads).toBe(1);
     expect(() => parseBenchArgs(['--cpu-threads', '0'])).toThrow(
-      "--cpu-threads takes a positive integer, not '0'.",
+      "--cpu-threads takes an integer, 1 or more, not '0'.",
     );
   });
 });

@@ -1,8 +1,8 @@
 /** The command line of `glimpse bench`, parsed into one typed options object. */
-import { parseArgs } from 'node:util';
 import type { BenchBackend, SystemName } from '../bench/report';
 import { CPU_ATTENTION_KINDS, type CpuAttentionKind, type Dtype } from '../engine/index';
-import { DTYPE_SUFFIX } from '../engine/model/files';
+import { DTYPES } from '../engine/model/files';
+import { COUNT, listOf, numberOption, oneOf, parseOptions, UsageError } from './options';
 import { defaultCpuThreads } from './ort';
 
 export const BENCH_USAGE = `Usage: glimpse bench [options]
@@ -61,75 +61,41 @@ export interface BenchOptions {
   readonly json: boolean;
 }
 
-export class BenchUsageError extends Error {
-  override readonly name = 'BenchUsageError';
-}
-
 const BACKENDS: readonly BenchBackend[] = ['wasm', 'cpu', 'webgpu'];
 const SYSTEMS: readonly SystemName[] = ['glimpse', 'transformers.js'];
-function list<T extends string>(value: string | undefined, allowed: readonly T[], option: string): T[] {
-  if (value === undefined) return [...allowed];
-  return value.split(',').map((item) => {
-    const found = allowed.find((candidate) => candidate === item.trim());
-    if (found === undefined)
-      throw new BenchUsageError(`--${option} takes ${allowed.join(', ')}, not '${item}'.`);
-    return found;
-  });
-}
-
-function positiveInteger(value: string | undefined, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1)
-    throw new BenchUsageError(`--${option} takes a positive integer, not '${value}'.`);
-  return parsed;
-}
-
-function dtypeOption(value: string | undefined): Dtype | undefined {
-  if (value === undefined) return undefined;
-  const dtype = Object.keys(DTYPE_SUFFIX).find((d): d is Dtype => d === value);
-  if (dtype === undefined)
-    throw new BenchUsageError(`--dtype must be one of ${Object.keys(DTYPE_SUFFIX).join(', ')}.`);
-  return dtype;
-}
 
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(argv).values;
-  } catch (err) {
-    throw new BenchUsageError(err instanceof Error ? err.message : String(err));
-  }
+  const { values } = parse(argv);
   const quick = values.quick ?? false;
   const model = values.model ?? 'tiny-llava';
-  if (quick && model !== 'tiny-llava') throw new BenchUsageError('--quick runs tiny-llava only.');
+  if (quick && model !== 'tiny-llava') throw new UsageError('--quick runs tiny-llava only.');
   return {
     model,
-    backends: values.backends === undefined ? ['wasm', 'cpu'] : list(values.backends, BACKENDS, 'backends'),
-    systems: list(values.systems, SYSTEMS, 'systems'),
-    runs: positiveInteger(values.runs, 'runs'),
-    maxNewTokens: positiveInteger(values['max-new-tokens'], 'max-new-tokens'),
-    turns: positiveInteger(values.turns, 'turns') ?? 5,
-    wasmThreads: positiveInteger(values['wasm-threads'], 'wasm-threads') ?? 1,
-    draftTokens: values['draft-tokens'] === '0' ? 0 : positiveInteger(values['draft-tokens'], 'draft-tokens'),
+    backends: values.backends === undefined ? ['wasm', 'cpu'] : listOf(BACKENDS, values.backends, 'backends'),
+    systems: listOf(SYSTEMS, values.systems, 'systems'),
+    runs: numberOption(values.runs, 'runs', COUNT),
+    maxNewTokens: numberOption(values['max-new-tokens'], 'max-new-tokens', COUNT),
+    turns: numberOption(values.turns, 'turns', COUNT) ?? 5,
+    wasmThreads: numberOption(values['wasm-threads'], 'wasm-threads', COUNT) ?? 1,
+    draftTokens: numberOption(values['draft-tokens'], 'draft-tokens', { integer: true, min: 0 }),
     staticCache: !(values['no-static-cache'] ?? false),
     rowCache: !(values['no-row-cache'] ?? false),
     packedQkv: !(values['no-packed-qkv'] ?? false),
     cpuAttention:
       values['cpu-attention'] === undefined
         ? undefined
-        : list(values['cpu-attention'], CPU_ATTENTION_KINDS, 'cpu-attention')[0],
-    cpuThreads: positiveInteger(values['cpu-threads'], 'cpu-threads') ?? defaultCpuThreads(),
-    dtype: dtypeOption(values.dtype),
+        : oneOf(CPU_ATTENTION_KINDS, values['cpu-attention'], 'cpu-attention'),
+    cpuThreads: numberOption(values['cpu-threads'], 'cpu-threads', COUNT) ?? defaultCpuThreads(),
+    dtype: values.dtype === undefined ? undefined : oneOf(DTYPES, values.dtype, 'dtype'),
     quick,
-    timeout: positiveInteger(values.timeout, 'timeout'),
+    timeout: numberOption(values.timeout, 'timeout', COUNT),
     name: values.name,
     json: values.json ?? false,
   };
 }
 
 function parse(argv: readonly string[]) {
-  return parseArgs({
+  return parseOptions({
     args: [...argv],
     allowPositionals: false,
     options: {

@@ -25,8 +25,9 @@ import type { Dtype, ModelPart } from '../engine/index';
 import { parseModelConfig } from '../engine/model/config';
 import { chooseDtypes, deviceClass, partFile } from '../engine/model/files';
 import { kvBytesPerPosition, meanDecodePositions } from '../engine/runtime/decode-cost';
-import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchArgs } from './bench-args';
+import { BENCH_USAGE, type BenchOptions, parseBenchArgs } from './bench-args';
 import type { CliIo } from './main';
+import { UsageError } from './options';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RESULTS = join(ROOT, 'bench/results');
@@ -68,14 +69,14 @@ export function resolveModel(options: BenchOptions): ModelSetup {
     dir = SYNTHETIC_DIR;
     // The builder is a repository tool, not part of the published CLI.
     if (!existsSync(join(dir, 'config.json'))) {
-      throw new BenchUsageError(
+      throw new UsageError(
         `No synthetic package at ${dir}. Build it first (~1.8 GB): npx tsx tools/packages/synthetic-build.ts ${dir}`,
       );
     }
   } else dir = resolve(options.model);
-  if (!existsSync(join(dir, 'config.json'))) throw new BenchUsageError(`No model package at ${dir}.`);
+  if (!existsSync(join(dir, 'config.json'))) throw new UsageError(`No model package at ${dir}.`);
   if (!existsSync(join(dir, 'preprocessor_config.json'))) {
-    throw new BenchUsageError(
+    throw new UsageError(
       `${dir} has no preprocessor_config.json: glimpse bench times a photo question, so it needs a vision model. ` +
         '`glimpse generate --json` gives the timings of a text model.',
     );
@@ -129,7 +130,7 @@ function imageSize(dir: string): number {
     const found = side(Reflect.get(json, 'crop_size')) ?? side(Reflect.get(json, 'size'));
     if (found !== undefined) return found;
   }
-  throw new BenchUsageError(`${dir}/preprocessor_config.json names no image size.`);
+  throw new UsageError(`${dir}/preprocessor_config.json names no image size.`);
 }
 
 function runChild(job: NodeJob, io: CliIo, timeoutS: number | undefined): Promise<SystemResult> {
@@ -188,7 +189,7 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
     options = parseBenchArgs(argv);
     setup = resolveModel(options);
   } catch (err) {
-    if (!(err instanceof BenchUsageError)) throw err;
+    if (!(err instanceof UsageError)) throw err;
     io.stderr(`glimpse bench: ${err.message}\n\n${BENCH_USAGE}\n`);
     return 2;
   }

@@ -3,13 +3,18 @@
  * Glimpse model package, with progress per tensor on stderr and a summary of sizes per part on stdout.
  * The conversion itself lives in the model toolkit (src/toolkit/convert).
  */
-import { parseArgs } from 'node:util';
 import { formatBytes } from '../storage/quota';
-import { type ConvertEvent, type ConvertSummary, convertCheckpoint } from '../toolkit/convert/convert';
+import {
+  type ConvertEvent,
+  type ConvertOptions,
+  type ConvertSummary,
+  convertCheckpoint,
+} from '../toolkit/convert/convert';
 import { ConvertError } from '../toolkit/convert/convert-error';
-import { PACKAGE_DTYPES, type PackageDtype } from '../toolkit/decoder/linears';
-import { Q4_BLOCK_SIZES, type Q4BlockSize } from '../toolkit/quantize/matmulnbits';
+import { PACKAGE_DTYPES } from '../toolkit/decoder/linears';
+import { Q4_BLOCK_SIZES } from '../toolkit/quantize/matmulnbits';
 import type { CliIo } from './main';
+import { oneOf, parseOptions, UsageError } from './options';
 
 export const CONVERT_USAGE = `Usage:
   glimpse convert --from DIR --to DIR [--dtype fp32|fp16|q4|q4f16|quantized|int8] [--block-size N]
@@ -60,51 +65,50 @@ export function formatSummary(summary: ConvertSummary): string {
   return `${lines.join('\n')}\n`;
 }
 
+type ConvertArgs = Omit<ConvertOptions, 'onEvent' | 'limits'>;
+
+function parseConvertArgs(argv: readonly string[]): ConvertArgs | 'help' {
+  const { values } = parseOptions({
+    args: [...argv],
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      dtype: { type: 'string' },
+      'block-size': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const dtype = oneOf(PACKAGE_DTYPES, values.dtype ?? 'fp32', 'dtype');
+  const blockSize = values['block-size'];
+  const q4BlockSize = Q4_BLOCK_SIZES.find((size) => String(size) === blockSize);
+  if (blockSize !== undefined && q4BlockSize === undefined)
+    throw new UsageError(`--block-size must be one of ${Q4_BLOCK_SIZES.join(', ')}, not '${blockSize}'.`);
+  // Only 4-bit weights come in blocks; a size given with another dtype would be silently dropped.
+  if (blockSize !== undefined && dtype !== 'q4' && dtype !== 'q4f16')
+    throw new UsageError(`--block-size applies to --dtype q4 and q4f16 only, not ${dtype}.`);
+  if (!values.from || !values.to) throw new UsageError('--from and --to are required.');
+  return { from: values.from, to: values.to, dtype, ...(q4BlockSize === undefined ? {} : { q4BlockSize }) };
+}
+
 /** Runs `glimpse convert` with the arguments after the command name; returns the exit code. */
 export async function runConvert(argv: readonly string[], io: CliIo): Promise<number> {
-  let values: { from?: string; to?: string; dtype?: string; 'block-size'?: string; help?: boolean };
+  let args: ConvertArgs;
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        from: { type: 'string' },
-        to: { type: 'string' },
-        dtype: { type: 'string' },
-        'block-size': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    const parsed = parseConvertArgs(argv);
+    if (parsed === 'help') {
+      io.stdout(`${CONVERT_USAGE}\n`);
+      return 0;
+    }
+    args = parsed;
   } catch (err) {
-    io.stderr(`glimpse convert: ${err instanceof Error ? err.message : String(err)}\n\n${CONVERT_USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    io.stdout(`${CONVERT_USAGE}\n`);
-    return 0;
-  }
-  const dtype: PackageDtype | undefined = PACKAGE_DTYPES.find((d) => d === (values.dtype ?? 'fp32'));
-  const blockSizeArg = values['block-size'];
-  const q4BlockSize: Q4BlockSize | undefined = Q4_BLOCK_SIZES.find((b) => String(b) === blockSizeArg);
-  const badBlockSize = blockSizeArg !== undefined && q4BlockSize === undefined;
-  // Only 4-bit weights come in blocks; a size given with another dtype would be silently dropped.
-  const blockSizeUnused = blockSizeArg !== undefined && dtype !== 'q4' && dtype !== 'q4f16';
-  if (!values.from || !values.to || !dtype || badBlockSize || blockSizeUnused) {
-    const problem = !dtype
-      ? `--dtype must be one of ${PACKAGE_DTYPES.join(', ')}.`
-      : badBlockSize
-        ? `--block-size must be one of ${Q4_BLOCK_SIZES.join(', ')}.`
-        : blockSizeUnused
-          ? `--block-size applies to --dtype q4 and q4f16 only, not ${dtype}.`
-          : '--from and --to are required.';
-    io.stderr(`glimpse convert: ${problem}\n\n${CONVERT_USAGE}\n`);
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr(`glimpse convert: ${err.message}\n\n${CONVERT_USAGE}\n`);
     return 2;
   }
   try {
     const summary = await convertCheckpoint({
-      from: values.from,
-      to: values.to,
-      dtype,
-      ...(q4BlockSize === undefined ? {} : { q4BlockSize }),
+      ...args,
       onEvent: (event) => io.stderr(`${progressLine(event)}\n`),
     });
     io.stdout(formatSummary(summary));

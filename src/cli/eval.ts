@@ -5,7 +5,6 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   type Backend,
   CPU_ATTENTION_KINDS,
@@ -15,12 +14,13 @@ import {
   loadModel,
   type RgbaImage,
 } from '../engine/index';
-import { DTYPE_SUFFIX, partFile } from '../engine/model/files';
+import { DTYPES, partFile } from '../engine/model/files';
 import { folderReader } from '../engine/node/folder-reader';
 import { EvalDataError, type EvalItem, readEvalItems } from './eval-data';
 import { type Accuracy, type Agreement, accuracyOf, agreementOf, percent, scoreReply } from './eval-score';
 import { decodeImageFile } from './image';
 import type { CliIo } from './main';
+import { COUNT, listOf, numberOption, oneOf, parseOptions, UsageError } from './options';
 import { defaultCpuThreads, loadOrt } from './ort';
 
 export const EVAL_USAGE = `Usage:
@@ -40,7 +40,6 @@ export const EVAL_USAGE = `Usage:
                       true, per run that carried any, on the model's own answers
   --json              one JSON object: items with each dtype's reply, accuracy, agreement`;
 
-const DTYPES = Object.keys(DTYPE_SUFFIX) as Dtype[];
 const BACKENDS: readonly Backend[] = ['wasm', 'cpu', 'webgpu'];
 
 interface EvalCommand {
@@ -54,14 +53,12 @@ interface EvalCommand {
   readonly json: boolean;
 }
 
-class EvalUsageError extends Error {}
-
 function dtypesIn(model: string): Dtype[] {
   return DTYPES.filter((dtype) => existsSync(join(model, partFile('decoder_model_merged', dtype))));
 }
 
 function parseEvalCommand(argv: readonly string[]): EvalCommand {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseOptions({
     args: [...argv],
     allowPositionals: true,
     options: {
@@ -75,37 +72,21 @@ function parseEvalCommand(argv: readonly string[]): EvalCommand {
       json: { type: 'boolean' },
     },
   });
-  if (positionals.length > 0) throw new EvalUsageError(`Unexpected argument '${positionals[0]}'.`);
-  if (!values.model) throw new EvalUsageError('--model DIR is required.');
-  if (!values.data) throw new EvalUsageError('--data FILE.jsonl is required.');
-  const backend = values.backend ?? 'wasm';
-  if (!BACKENDS.includes(backend as Backend))
-    throw new EvalUsageError(`--backend must be one of ${BACKENDS.join(', ')}, not '${backend}'.`);
-  const dtypes = values.dtype === undefined ? dtypesIn(values.model) : values.dtype.split(',');
-  for (const dtype of dtypes) {
-    if (!(dtype in DTYPE_SUFFIX))
-      throw new EvalUsageError(`--dtype takes ${DTYPES.join(', ')}, not '${dtype}'.`);
-  }
-  if (dtypes.length === 0) throw new EvalUsageError(`${values.model} has no decoder_model_merged file.`);
+  if (positionals.length > 0) throw new UsageError(`Unexpected argument '${positionals[0]}'.`);
+  if (!values.model) throw new UsageError('--model DIR is required.');
+  if (!values.data) throw new UsageError('--data FILE.jsonl is required.');
+  const dtypes = values.dtype === undefined ? dtypesIn(values.model) : listOf(DTYPES, values.dtype, 'dtype');
+  if (dtypes.length === 0) throw new UsageError(`${values.model} has no decoder_model_merged file.`);
   const attention = values['cpu-attention'];
-  const cpuAttention = CPU_ATTENTION_KINDS.find((kind) => kind === attention);
-  if (attention !== undefined && cpuAttention === undefined)
-    throw new EvalUsageError(`--cpu-attention takes ${CPU_ATTENTION_KINDS.join(', ')}, not '${attention}'.`);
-  const maxNewTokens = Number(values['max-new-tokens'] ?? 128);
-  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1)
-    throw new EvalUsageError('--max-new-tokens takes a positive integer.');
-  const draftText = values['draft-tokens'];
-  const draftTokens = draftText === undefined ? undefined : Number(draftText);
-  if (draftTokens !== undefined && (!Number.isInteger(draftTokens) || draftTokens < 0))
-    throw new EvalUsageError('--draft-tokens takes a whole number.');
   return {
     model: values.model,
     data: values.data,
-    dtypes: dtypes as Dtype[],
-    backend: backend as Backend,
-    cpuAttention,
-    maxNewTokens,
-    draftTokens,
+    dtypes,
+    backend: values.backend === undefined ? 'wasm' : oneOf(BACKENDS, values.backend, 'backend'),
+    cpuAttention:
+      attention === undefined ? undefined : oneOf(CPU_ATTENTION_KINDS, attention, 'cpu-attention'),
+    maxNewTokens: numberOption(values['max-new-tokens'], 'max-new-tokens', COUNT) ?? 128,
+    draftTokens: numberOption(values['draft-tokens'], 'draft-tokens', { integer: true, min: 0 }),
     json: values.json ?? false,
   };
 }
@@ -231,7 +212,8 @@ export async function runEval(argv: readonly string[], io: CliIo): Promise<numbe
   try {
     command = parseEvalCommand(argv);
   } catch (err) {
-    io.stderr(`glimpse eval: ${err instanceof Error ? err.message : String(err)}\n\n${EVAL_USAGE}\n`);
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr(`glimpse eval: ${err.message}\n\n${EVAL_USAGE}\n`);
     return 2;
   }
   try {

@@ -6,9 +6,10 @@
 import { type GenerateEvent, GlimpseError, type LoadProgress, loadModel } from '../engine/index';
 import { deviceClass, MODEL_PARTS } from '../engine/model/files';
 import { folderReader } from '../engine/node/folder-reader';
-import { type Command, parseCommand, USAGE, UsageError } from './args';
+import { type Command, parseCommand, USAGE } from './args';
 import { cacheFolder, hubEndpoint, hubModelId, openHubModel } from './hub-model';
 import { decodeImageFile } from './image';
+import { UsageError } from './options';
 import { defaultCpuThreads, loadRuntime } from './ort';
 import { downloadBar } from './progress';
 

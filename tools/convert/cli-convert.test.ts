@@ -137,7 +137,7 @@ describe('glimpse convert', () => {
     }
     const { out, io } = captureIo();
     expect(await runConvert(['--from', 'a', '--to', 'b', '--dtype', 'q4', '--block-size', '48'], io)).toBe(2);
-    expect(out.stderr).toMatch(/--block-size must be one of 16, 32, 64, 128\./);
+    expect(out.stderr).toMatch(/--block-size must be one of 16, 32, 64, 128, not '48'\./);
     const unused = captureIo();
     expect(await runConvert(['--from', 'a', '--to', 'b', '--block-size', '16'], unused.io)).toBe(2);
     expect(unused.out.stderr).toMatch(/--block-size applies to --dtype q4 and q4f16 only, not fp32\./);

@@ -18,6 +18,10 @@ export const DTYPE_SUFFIX: Readonly<Record<Dtype, string>> = {
   bnb4: '_bnb4',
 };
 
+export const DTYPES: readonly Dtype[] = Object.keys(DTYPE_SUFFIX).filter(
+  (d): d is Dtype => d in DTYPE_SUFFIX,
+);
+
 export const MODEL_PARTS: readonly ModelPart[] = [
   'vision_encoder',
   'projector',
@@ -63,7 +67,6 @@ export function parsePartFile(path: string): { part: ModelPart; dtype: Dtype } |
   return undefined;
 }
 
-const DTYPES = Object.keys(DTYPE_SUFFIX).filter((d): d is Dtype => d in DTYPE_SUFFIX);
 const HALF: readonly Dtype[] = ['fp16', 'q4f16'];
 /** After the preferred ones, any other variant, so that a package with only one still loads. */
 const REST: readonly Dtype[] = ['q4', 'quantized', 'fp32', 'int8', 'uint8', 'bnb4', 'fp16', 'q4f16'];
