@@ -1,7 +1,7 @@
 /**
  * GPU kernels as the device sees them, for the benchmark: every compute dispatch that reaches WebGPU
  * between start() and stop(), every buffer mapped to be read back (onnxruntime's downloads and the
- * engine's own), and where the device has 'timestamp-query', the GPU time of the compute passes that
+ * engine's own) and every buffer created, and where the device has 'timestamp-query', the GPU time of the compute passes that
  * held them. It wraps the WebGPU classes' prototypes (the `webgpu` package's globals in
  * Node, dawn-webgpu.ts), below onnxruntime.
  *
@@ -27,6 +27,8 @@ export interface KernelWindow {
   /** GPU buffers mapped for reading in the window (each a wait for the GPU), and their bytes. */
   readonly reads: number;
   readonly readBytes: number;
+  /** GPU buffers created in the window: each an allocation, onnxruntime's and the engine's alike. */
+  readonly buffersCreated: number;
 }
 
 /** The slice of a WebGPU device used here. */
@@ -78,6 +80,7 @@ export class KernelCounter {
   private passes = 0;
   private reads = 0;
   private readBytes = 0;
+  private buffersCreated = 0;
   private timing: Timing | string = 'no window started yet';
   private readonly device: () => unknown;
 
@@ -110,6 +113,12 @@ export class KernelCounter {
       }
       return map.call(this, mode as never, offset as never, size as never);
     };
+    const gpuDevice = prototypeOf('GPUDevice');
+    const create = gpuDevice.createBuffer as Method;
+    gpuDevice.createBuffer = function (this: unknown, ...args: never[]) {
+      if (counter.active) counter.buffersCreated++;
+      return create.apply(this, args);
+    };
     const encoder = prototypeOf('GPUCommandEncoder');
     const begin = encoder.beginComputePass as Method;
     encoder.beginComputePass = function (this: unknown, descriptor?: PassDescriptor) {
@@ -130,6 +139,7 @@ export class KernelCounter {
     this.passes = 0;
     this.reads = 0;
     this.readBytes = 0;
+    this.buffersCreated = 0;
     const device = this.device() as TimingDevice | undefined;
     if (typeof this.timing === 'string' || this.timing.device !== device) this.timing = timingOn(device);
     else {
@@ -148,6 +158,7 @@ export class KernelCounter {
       passes: this.passes,
       reads: this.reads,
       readBytes: this.readBytes,
+      buffersCreated: this.buffersCreated,
     };
     const timing = this.timing;
     if (typeof timing === 'string') return { ...counts, timestampsMissing: timing };

@@ -189,7 +189,10 @@ export interface UserTurn {
 /** Mean milliseconds per decode step after the first token, by where they went. */
 export interface DecodeStepStats {
   readonly steps: number;
-  /** Embedding the step's token ids (a session run of its own where the package has one). */
+  /**
+   * Embedding the step's token ids (a session run of its own where the package has one); on the
+   * graph-captured path it is part of runMs, the step embedding its tokens itself.
+   */
   readonly embedMs: number;
   /** The decoder session's run. */
   readonly runMs: number;

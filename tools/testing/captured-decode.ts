@@ -125,10 +125,31 @@ const vocab = Number(logitsInfo?.shape?.at(-1) ?? text.vocab_size);
 const device = dawnDevice(ort) as GpuDevice;
 const layers = decoderSession.inputNames.filter((n) => n.endsWith('.key')).length;
 const maxLength = Number(values['max-length']);
+/** Dispatches of embed_tokens' last run, which the decoder's step makes. */
+let embedDispatches = 0;
+// The step runs embed_tokens itself: counted apart, as the kernels of its run.
+const countedEmbed = new Proxy(embed, {
+  get(target, key) {
+    if (key !== 'run') return Reflect.get(target, key);
+    return async (...args: Parameters<OrtSession['run']>) => {
+      const before = counter.dispatched;
+      const out = await target.run(...args);
+      embedDispatches = counter.dispatched - before;
+      return out;
+    };
+  },
+});
+const embedsInfo = embed.outputMetadata.find((m) => m.name === 'inputs_embeds');
+if (embedsInfo?.isTensor && embedsInfo.type !== 'float32')
+  throw new Error(`${embedFile} gives ${embedsInfo.type} embeddings; the captured step takes float32`);
 const decoder = await StaticDecoder.create(
   ort,
   device,
-  { captured: decoderSession, uncaptured: uncapturedSession },
+  {
+    captured: decoderSession,
+    uncaptured: uncapturedSession,
+    embed: { session: countedEmbed, file: embedFile, embedsType: 'float32' },
+  },
   {
     layers,
     kvHeads,
@@ -185,6 +206,8 @@ interface StepCost {
   /** Buffers read back from the GPU per token (each a wait for the GPU), and their bytes. */
   readonly readsPerToken: number;
   readonly readBytesPerToken: number;
+  /** GPU buffers created per token: allocations a step could have reused. */
+  readonly buffersPerToken: number;
   readonly timestampsMissing?: string;
 }
 
@@ -196,6 +219,7 @@ function stepCost(window: KernelWindow, steps: number, wallMs: number): StepCost
     wallMsPerToken: round(wallMs / steps),
     readsPerToken: round(window.reads / steps),
     readBytesPerToken: round(window.readBytes / steps),
+    buffersPerToken: round(window.buffersCreated / steps),
     ...(window.timestampsMissing ? { timestampsMissing: window.timestampsMissing } : {}),
   };
 }
@@ -223,13 +247,10 @@ async function generate(
   counter.start();
   while (tokens.length < count) {
     const before = counter.dispatched;
-    const embedding = await embedIds([tokens[tokens.length - 1] ?? 0]);
-    const embedded = counter.dispatched;
-    const [token = 0] = await decoder.greedy(embedding, 1, captured);
-    embedding.dispose();
+    const [token = 0] = await decoder.greedy([tokens[tokens.length - 1] ?? 0], captured);
     tokens.push(token);
-    embedKernels.push(embedded - before);
-    stepKernels.push(counter.dispatched - embedded);
+    embedKernels.push(embedDispatches);
+    stepKernels.push(counter.dispatched - before - embedDispatches);
   }
   const decodeMs = performance.now() - decodeStart;
   const cost = stepCost(await counter.stop(), tokens.length - 1, decodeMs);

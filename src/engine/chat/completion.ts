@@ -102,7 +102,7 @@ async function* completeCaptured(
       detokenizer: model.codec.createDetokenizer(),
       signal,
       context: ids,
-      ...staticSteps(model, decoder, onDevice, settings.draftTokens, times),
+      ...staticSteps(decoder, onDevice, settings.draftTokens, times),
     },
     state,
   );

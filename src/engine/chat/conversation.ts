@@ -263,7 +263,7 @@ export class ChatConversation implements Conversation {
           signal: options.signal,
           context: layout.slots.filter((slot) => slot >= 0),
           ...(decoder
-            ? staticSteps(this.model, decoder, onDevice, settings.draftTokens, state.times, checkOpen)
+            ? staticSteps(decoder, onDevice, settings.draftTokens, state.times, checkOpen)
             : decoderSteps(this.model, this.cache, checkOpen, state.times, settings.sampler.argmaxOnly)),
         },
         state,

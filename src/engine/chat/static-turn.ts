@@ -7,7 +7,6 @@
 import type { StaticDecoder } from '../decoder/static-decoder';
 import { type StepTimes, timed } from '../decoder/step-times';
 import type { ModelRuntime } from './model-runtime';
-import { tokenInput } from './prefill';
 import type { LoopParams } from './token-loop';
 
 export interface StaticLease {
@@ -43,7 +42,6 @@ export function leaseStaticDecoder(model: ModelRuntime, owner: object): StaticLe
  * reads back the device's argmax of each; any other sampler reads their rows of logits.
  */
 export function staticSteps(
-  model: ModelRuntime,
   decoder: StaticDecoder,
   onDevice: boolean,
   draftTokens: number,
@@ -55,19 +53,12 @@ export function staticSteps(
     draftTokens: Math.min(draftTokens, decoder.draftRows),
     step: async (ids) => {
       checkOpen();
-      // The static decoder copies float32 embeddings from GPU memory into its step buffer.
-      const input = await timed(times, 'embedMs', () => tokenInput(model, ids, 'float32'));
-      if (input.kind === 'ids') throw new Error('unreachable: the static decoder takes embeddings');
       times.steps++;
-      const embeddings = input.kind === 'device' ? input.tensor : input.data;
-      try {
-        return await timed(times, 'runMs', async () => {
-          if (onDevice) return decoder.greedy(embeddings, ids.length);
-          return decoder.logits(embeddings, ids.length);
-        });
-      } finally {
-        if (input.kind === 'device') input.tensor.dispose();
-      }
+      // The step embeds its tokens itself, into its own input: the embedding's time is in the run's.
+      return timed(times, 'runMs', async () => {
+        if (onDevice) return decoder.greedy(ids);
+        return decoder.logits(ids);
+      });
     },
     rewind: async (count) => decoder.rewind(Math.max(0, decoder.length - count)),
   };

@@ -8,6 +8,10 @@
  * `next_token`, 4 bytes a position, or, for a sampler, a row of logits a position (the graph computes them
  * in a node of their own, captured-logits-graph.ts, which a replay refreshes).
  *
+ * A step takes token ids. embed_tokens runs on them with its input and output bound to the decoder's own
+ * buffers (its output float32, as the step's input), the ids written in place and the embeddings written
+ * straight into the step's input: no buffer is made, uploaded or copied per token.
+ *
  * Uncaptured runs go to a second session of the same graph, created without capture: onnxruntime-web
  * 1.30's WebGPU provider captures a session's first run, whatever its shape, and replays it for every
  * later run (the `gpu_graph_id: -1` run option does not keep a run out of it), so a 16-position prefill
@@ -18,6 +22,7 @@
  * then fails to map the replay's outputs back to them, while buffers it created stay registered.
  */
 
+import type { EmbedSpec } from '../model/validate';
 import { wireModel } from '../runtime/onnx-wire';
 import type { Ort, OrtSession, OrtTensor } from '../runtime/ort';
 
@@ -43,6 +48,7 @@ export interface GpuDevice {
 interface GpuReadBuffer {
   mapAsync(mode: number): Promise<void>;
   getMappedRange(): ArrayBuffer;
+  unmap(): void;
   destroy(): void;
 }
 
@@ -152,17 +158,25 @@ export class StaticDecoder {
   private position = 0;
   private readonly prefillBuffers = new Map<number, StepInputs>();
   private readonly outputBuffers = new Map<number, StepOutputs>();
+  /** embed_tokens' input_ids, by positions. */
+  private readonly idBuffers = new Map<number, OrtTensor>();
+  /**
+   * Mappable buffers of past reads, by size, free to take again: a step reads the same few sizes, and a
+   * buffer created for each read is an allocation and a release a token.
+   */
+  private readonly staging = new Map<number, GpuReadBuffer[]>();
 
   private readonly device: GpuDevice;
   private readonly session: OrtSession;
   private readonly uncaptured: OrtSession;
+  private readonly embed: EmbedSpec;
   private readonly shape: StaticDecoderShape;
   private readonly maker: BufferMaker;
   private readonly buffers: DecoderBuffers;
 
   private constructor(
     device: GpuDevice,
-    sessions: { captured: OrtSession; uncaptured: OrtSession },
+    sessions: { captured: OrtSession; uncaptured: OrtSession; embed: EmbedSpec },
     shape: StaticDecoderShape,
     maker: BufferMaker,
     buffers: DecoderBuffers,
@@ -170,16 +184,20 @@ export class StaticDecoder {
     this.device = device;
     this.session = sessions.captured;
     this.uncaptured = sessions.uncaptured;
+    this.embed = sessions.embed;
     this.shape = shape;
     this.maker = maker;
     this.buffers = buffers;
   }
 
-  /** `captured` was created with enableGraphCapture on the WebGPU provider of `ort`, `uncaptured` without. */
+  /**
+   * `captured` was created with enableGraphCapture on the WebGPU provider of `ort`, `uncaptured` without;
+   * `embed` (not the decoder's to release) embeds a step's tokens on the same provider, in float32.
+   */
   static async create(
     ort: Ort,
     device: GpuDevice,
-    sessions: { captured: OrtSession; uncaptured: OrtSession },
+    sessions: { captured: OrtSession; uncaptured: OrtSession; embed: EmbedSpec },
     shape: StaticDecoderShape,
   ): Promise<StaticDecoder> {
     const maker = new BufferMaker(ort);
@@ -240,51 +258,69 @@ export class StaticDecoder {
   }
 
   /**
-   * `count` positions, a token and its draft tokens (at most draftRows), each with the device's argmax.
-   * `replay` false runs the graph uncaptured (a baseline for the benchmark).
+   * A token and its draft tokens (at most draftRows), each position with the device's argmax. `replay`
+   * false runs the graph uncaptured (a baseline for the benchmark).
    */
-  async greedy(embeddings: Float32Array | OrtTensor, count: number, replay = true): Promise<number[]> {
-    const { outputs, rows } = await this.step(embeddings, count, replay);
+  async greedy(ids: readonly number[], replay = true): Promise<number[]> {
+    const { outputs, rows } = await this.step(ids, replay);
     const tokens = await this.read(outputs.next, Int32Array, rows);
-    return Array.from(tokens.subarray(0, count));
+    return Array.from(tokens.subarray(0, ids.length));
   }
 
-  /** `count` positions, as `greedy`, each with its row of logits for a sampler to choose from. */
-  async logits(embeddings: Float32Array | OrtTensor, count: number): Promise<Float32Array[]> {
+  /** A token and its draft tokens, as `greedy`, each with its row of logits for a sampler to choose from. */
+  async logits(ids: readonly number[]): Promise<Float32Array[]> {
     const { vocab } = this.shape;
-    const { outputs } = await this.step(embeddings, count, true);
+    const { outputs } = await this.step(ids, true);
     // One read for the rows a step ran: each is the vocabulary's width, 0.6 MB at Qwen2's.
-    const rows = await this.read(outputs.logits, Float32Array, count * vocab);
-    return Array.from({ length: count }, (_, i) => rows.subarray(i * vocab, (i + 1) * vocab));
+    const rows = await this.read(outputs.logits, Float32Array, ids.length * vocab);
+    return ids.map((_, i) => rows.subarray(i * vocab, (i + 1) * vocab));
   }
 
   async release(): Promise<void> {
+    for (const buffers of this.staging.values()) for (const buffer of buffers) buffer.destroy();
+    this.staging.clear();
     await this.session.release();
     await this.uncaptured.release();
     await this.maker.release();
   }
 
   /**
-   * Runs `count` positions at the cache's end: the captured graph replayed over stepRows positions, those
-   * past `count` left to be overwritten by the next run. Near the end of the context, where stepRows
-   * positions would not fit, and where `replay` is false, an uncaptured run of `count`. The outputs hold
-   * `rows` rows, the first `count` of them this run's positions.
+   * Runs `ids` at the cache's end: the captured graph replayed over stepRows positions, those past the ids
+   * left to be overwritten by the next run. Near the end of the context, where stepRows positions would
+   * not fit, and where `replay` is false, an uncaptured run of the ids alone. The outputs hold `rows`
+   * rows, the first of them this run's positions.
    */
   private async step(
-    embeddings: Float32Array | OrtTensor,
-    count: number,
+    ids: readonly number[],
     replay: boolean,
   ): Promise<{ outputs: StepOutputs; rows: number }> {
     const rows = this.shape.stepRows ?? 1;
+    const count = ids.length;
     if (count < 1 || count > rows) throw new Error(`a step takes 1 to ${rows} positions, not ${count}`);
     const captured = replay && this.position + rows <= this.shape.maxLength;
     const width = captured ? rows : count;
     const inputs = captured ? this.buffers.step : await this.prefillInputs(count);
-    this.put(embeddings, inputs.embeds, count);
+    await this.embedInto(ids, inputs.embeds, width);
     const rowsOut = this.rowsOf(width);
     const outputs = await this.outputs(rowsOut);
     await this.run(inputs, width, count, captured, outputs);
     return { outputs, rows: rowsOut };
+  }
+
+  /** The embeddings of `ids` into `target`'s `width` rows; rows past the ids repeat the last, for a run to overwrite. */
+  private async embedInto(ids: readonly number[], target: OrtTensor, width: number): Promise<void> {
+    let input = this.idBuffers.get(width);
+    if (!input) {
+      input = await this.maker.make('int64', [1, width]);
+      this.idBuffers.set(width, input);
+    }
+    const last = ids.length - 1;
+    this.write(
+      input,
+      BigInt64Array.from({ length: width }, (_, i) => BigInt(ids[Math.min(i, last)] ?? 0)),
+    );
+    const results = await this.embed.session.run({ input_ids: input }, { inputs_embeds: target });
+    for (const tensor of Object.values(results)) if (tensor !== target) tensor.dispose();
   }
 
   /** lm_head rows a run of `count` positions gives. */
@@ -302,13 +338,6 @@ export class StaticDecoder {
       this.outputBuffers.set(rows, outputs);
     }
     return outputs;
-  }
-
-  /** `count` rows of embeddings into the start of `target`, from the CPU or from GPU memory. */
-  private put(embeddings: Float32Array | OrtTensor, target: OrtTensor, count: number): void {
-    const bytes = count * this.shape.hidden * 4;
-    if (embeddings instanceof Float32Array) this.write(target, embeddings.subarray(0, bytes / 4));
-    else this.copy(embeddings, target, bytes);
   }
 
   private async prefillInputs(count: number): Promise<StepInputs> {
@@ -368,13 +397,6 @@ export class StaticDecoder {
     this.position = start + kept;
   }
 
-  /** GPU to GPU: an embedding that embed_tokens left on the GPU never crosses to the CPU. */
-  private copy(source: OrtTensor, target: OrtTensor, bytes: number): void {
-    const encoder = this.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(source.gpuBuffer, 0, target.gpuBuffer, 0, bytes);
-    this.device.queue.submit([encoder.finish()]);
-  }
-
   private write(tensor: OrtTensor, data: Float32Array | Int32Array | BigInt64Array): void {
     this.device.queue.writeBuffer(tensor.gpuBuffer, 0, data);
   }
@@ -387,15 +409,22 @@ export class StaticDecoder {
     offset = 0,
   ): Promise<T> {
     const bytes = Math.ceil((count * 4) / 16) * 16;
-    const staging = this.device.createBuffer({ size: bytes, usage: READBACK_USAGE });
+    const free = this.staging.get(bytes) ?? [];
+    this.staging.set(bytes, free);
+    const staging = free.pop() ?? this.device.createBuffer({ size: bytes, usage: READBACK_USAGE });
     try {
       const encoder = this.device.createCommandEncoder();
       encoder.copyBufferToBuffer(tensor.gpuBuffer, offset * 4, staging, 0, bytes);
       this.device.queue.submit([encoder.finish()]);
       await staging.mapAsync(MAP_READ);
-      return new kind(staging.getMappedRange().slice(0, count * 4));
-    } finally {
+      const values = new kind(staging.getMappedRange().slice(0, count * 4));
+      staging.unmap();
+      free.push(staging);
+      return values;
+    } catch (err) {
+      // A failed read (a lost device) leaves the buffer in no state to use again; destroy unmaps it.
       staging.destroy();
+      throw err;
     }
   }
 }

@@ -5,7 +5,7 @@
 export interface StepTimes {
   /** Decoder runs after the first token. */
   steps: number;
-  /** The token-embedding session's runs ('embeds' decoders). */
+  /** The token-embedding session's runs ('embeds' decoders; the static decoder's are in runMs). */
   embedMs: number;
   /** The decoder session's runs, the KV cache's hand-over included. */
   runMs: number;

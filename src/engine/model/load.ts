@@ -194,12 +194,14 @@ async function loadPackage(
       ? parseImagePreprocessSpec(files.preprocessorConfig, files.config)
       : undefined;
 
-    if (backend === 'webgpu' && options.graphCapture) {
+    // The static graph takes embeddings: without embed_tokens it has nothing to run on.
+    if (backend === 'webgpu' && options.graphCapture && embedSpec) {
       staticPart = await loadStaticDecoderOrNot(signal, () =>
         loadStaticDecoder(
           ort,
           (path) => readTracked(reader, path, tracker, signal),
           decoderSpec,
+          embedSpec,
           config.contextLength,
           draftTokens,
           packedQkv,

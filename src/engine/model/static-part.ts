@@ -29,7 +29,7 @@ import { type CpuAttentionKind, DEFAULT_CPU_ATTENTION, type ModelInfo } from '..
 import type { ModelConfig } from './config';
 import { staticDecoderFiles } from './files';
 import { packedForWebGpu } from './gpu-decoder-part';
-import { checkStaticDecoder, type DecoderSpec } from './validate';
+import { checkStaticDecoder, type DecoderSpec, type EmbedSpec } from './validate';
 
 function lastDim(shape: readonly (number | string)[] | undefined): number | undefined {
   const dim = shape?.at(-1);
@@ -41,11 +41,13 @@ function lastDim(shape: readonly (number | string)[] | undefined): number | unde
  * `read` fetches a package file (null when absent), so that its bytes count in the load's progress.
  * `draftTokens` sets how many draft tokens a captured step checks beside its token (static-rows-graph.ts);
  * `packedQkv` whether each layer's q, k and v projections are packed into one (gpu-decoder-part.ts).
+ * `embed` embeds each step's tokens (the decoder runs it; it stays the caller's to release).
  */
 export async function loadStaticDecoder(
   ort: Ort,
   read: (path: string) => Promise<Uint8Array | null>,
   merged: DecoderSpec,
+  embed: EmbedSpec,
   contextLength: number,
   draftTokens: number,
   packedQkv: boolean,
@@ -53,6 +55,14 @@ export async function loadStaticDecoder(
   for (const file of staticDecoderFiles(merged.file, 'webgpu')) {
     const bytes = await read(file);
     if (bytes === null) continue;
+    // The step binds embed_tokens' output to its float32 input (static-decoder.ts).
+    if (embed.embedsType !== 'float32') {
+      throw new GlimpseError(
+        'package-invalid',
+        `${file} takes float32 embeddings and ${embed.file} gives ${embed.embedsType}: load a float32 embed_tokens for graph capture`,
+        { details: { file: embed.file, backend: 'webgpu' } },
+      );
+    }
     const data = await read(`${file}_data`);
     const externalData = data ? [{ path: `${file.slice(file.lastIndexOf('/') + 1)}_data`, data }] : [];
     const base = {
@@ -83,7 +93,7 @@ export async function loadStaticDecoder(
       const decoder = await StaticDecoder.create(
         ort,
         device,
-        { captured, uncaptured },
+        { captured, uncaptured, embed },
         {
           layers: merged.numLayers,
           kvHeads: merged.kvHeads,

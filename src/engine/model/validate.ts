@@ -100,12 +100,13 @@ export function checkVision(
 export interface EmbedSpec {
   readonly session: OrtSession;
   readonly file: string;
+  readonly embedsType: FloatType;
 }
 
 export function checkEmbed(session: OrtSession, file: string): EmbedSpec {
   requireInt64(requireValue(sessionInputs(session), 'input_ids', file, 'input'), file);
-  floatType(requireValue(sessionOutputs(session), 'inputs_embeds', file, 'output'), file);
-  return { session, file };
+  const embedsType = floatType(requireValue(sessionOutputs(session), 'inputs_embeds', file, 'output'), file);
+  return { session, file, embedsType };
 }
 
 export interface DecoderSpec {
