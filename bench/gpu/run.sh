@@ -68,7 +68,7 @@ if [ -f "$ids" ] && [ -f models/stories260k/onnx/decoder_model_static.onnx ]; th
       ` uncaptured agrees: ${r.uncapturedAgrees}; ${r.decodeTokS} tok/s captured, ${r.uncapturedTokS} uncaptured`);
     for (const [path, c] of [["captured", r], ["uncaptured", r.uncaptured], ["merged", r.merged]])
       if (c) console.log(`   ${path}: ${c.kernelsPerToken} kernels/token, GPU ${c.gpuMsPerToken ?? "?"} of` +
-        ` ${c.wallMsPerToken} wall ms/token, ${c.readsPerToken} reads back of ${c.readBytesPerToken} bytes/token` +
+        ` ${c.wallMsPerToken} wall ms/token, ${c.readsPerToken} reads back of ${c.readBytesPerToken} bytes/token, ${c.buffersPerToken} buffers made/token` +
         `${c.timestampsMissing ? ` (no GPU time: ${c.timestampsMissing})` : ""}`);' \
     || echo "captured stories260K check failed with status $?"
 else
@@ -138,7 +138,7 @@ timeout 120 node --import tsx tools/testing/captured-decode.ts --package "$pkg" 
   const r = JSON.parse(require("fs").readFileSync(0, "utf8").trim().split("\n").pop());
   for (const [path, c] of [["engine captured, sampled", r.engine], ["merged, sampled", r.merged]])
     if (c) console.log(`   ${path}: ${c.tokS} tok/s, ${c.kernelsPerToken} kernels/token, GPU ${c.gpuMsPerToken ?? "?"} of` +
-      ` ${c.wallMsPerToken} wall ms/token, ${c.readsPerToken} reads back of ${c.readBytesPerToken} bytes/token`);' \
+      ` ${c.wallMsPerToken} wall ms/token, ${c.readsPerToken} reads back of ${c.readBytesPerToken} bytes/token, ${c.buffersPerToken} buffers made/token`);' \
   || echo "sampled captured run failed with status $?"
 
 # WebGPU first, so that its figures exist even if the CPU pass runs out of time.
