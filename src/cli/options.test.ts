@@ -22,6 +22,19 @@ describe('listOf and parseOptions', () => {
     expect(() => listOf(['a', 'b'], 'a,d', 'x')).toThrow("--x must be one of a, b, not 'd'.");
   });
 
+  it('takes a value that starts with a minus sign and a digit as the value, to check its bounds', () => {
+    const options = { seed: { type: 'string' }, json: { type: 'boolean' } } as const;
+    const parsed = parseOptions({ args: ['--seed', '-3', '--json'], options, allowPositionals: true });
+    expect(parsed.values).toEqual({ seed: '-3', json: true });
+    expect(parseOptions({ args: ['--seed', '-.5'], options }).values.seed).toBe('-.5');
+    // After `--`, everything is a positional, a minus sign or not.
+    expect(
+      parseOptions({ args: ['--', '--seed', '-3'], options, allowPositionals: true }).positionals,
+    ).toEqual(['--seed', '-3']);
+    // A dash and a word is still refused as a value: it may be an option whose value was forgotten.
+    expect(() => parseOptions({ args: ['--seed', '-x'], options })).toThrow(/ambiguous/);
+  });
+
   it("turns parseArgs's refusals into usage errors", () => {
     const config = { args: ['--nope'], options: { yes: { type: 'boolean' } } } as const;
     expect(() => parseOptions(config)).toThrow(UsageError);
@@ -31,6 +44,10 @@ describe('listOf and parseOptions', () => {
 
 describe('every glimpse command refuses a bad value with its usage and exit code 2, before it runs', () => {
   it.each([
+    [
+      ['generate', '--model', 'm', '--temperature', '-1', 'P'],
+      "--temperature takes a number, 0 or more, not '-1'.",
+    ],
     [
       ['generate', '--model', 'm', '--max-new-tokens', '0', 'P'],
       "--max-new-tokens takes an integer, 1 or more, not '0'.",

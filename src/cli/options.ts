@@ -13,10 +13,33 @@ export class UsageError extends Error {
 /** parseArgs, its refusals (an unknown option, a missing value) as UsageErrors. */
 export function parseOptions<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   try {
-    return parseArgs(config);
+    // The same config with its args rewritten: its options, and so the values' types, are unchanged.
+    const args = config.args && withNegativeValues(config.args, config.options);
+    return parseArgs<T>({ ...config, args } as T);
   } catch (err) {
     throw new UsageError(messageOf(err));
   }
+}
+
+/**
+ * `--temperature -1` as `--temperature=-1`: parseArgs refuses any value that starts with a dash as
+ * ambiguous, but one that starts with a number cannot be an option, so its bounds can be checked.
+ */
+function withNegativeValues(args: readonly string[], options: ParseArgsConfig['options']): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    const next = args[i + 1];
+    if (arg === '--') return [...joined, ...args.slice(i)];
+    const takesValue = arg.startsWith('--') && options?.[arg.slice(2)]?.type === 'string';
+    if (takesValue && next !== undefined && /^-\.?\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
 
 export function oneOf<T extends string>(values: readonly T[], value: string, option: string): T {
