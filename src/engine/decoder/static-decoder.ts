@@ -276,6 +276,21 @@ export class StaticDecoder {
     return ids.map((_, i) => rows.subarray(i * vocab, (i + 1) * vocab));
   }
 
+  /**
+   * Runs `token` at the cache's start uncaptured, then a step of it captured, and forgets both: the
+   * shaders compile and the graph is captured at the model's load, not in its first turn, and a step this
+   * adapter cannot run fails the load's check rather than a turn.
+   */
+  async warmUp(token: number): Promise<void> {
+    this.rewind(0);
+    try {
+      await this.greedy([token], false);
+      await this.greedy([token]);
+    } finally {
+      this.rewind(0);
+    }
+  }
+
   async release(): Promise<void> {
     for (const buffers of this.staging.values()) for (const buffer of buffers) buffer.destroy();
     this.staging.clear();

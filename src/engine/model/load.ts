@@ -200,11 +200,13 @@ async function loadPackage(
         loadStaticDecoder(
           ort,
           (path) => readTracked(reader, path, tracker, signal),
-          decoderSpec,
-          embedSpec,
-          config.contextLength,
-          draftTokens,
-          packedQkv,
+          { merged: decoderSpec, embed: embedSpec },
+          {
+            contextLength: config.contextLength,
+            draftTokens,
+            packedQkv,
+            warmToken: codec.bosTokenId ?? 0,
+          },
         ),
       );
     }
@@ -234,8 +236,10 @@ async function loadPackage(
     };
     throwIfAborted(signal);
     tracker.report('warmup');
-    // The rewired decoder has already run a position at its load (row-cache-part.ts): once is enough.
-    const imageTokenCount = await warmUp(runtime, backend, rowCache === undefined);
+    // The rewired decoder has already run a position at its load (row-cache-part.ts), and the static one
+    // its steps (static-part.ts): once is enough. The merged decoder beside a static one then compiles only
+    // if a turn ever runs on it, which takes one turn started while another holds the static decoder.
+    const imageTokenCount = await warmUp(runtime, backend, rowCache === undefined && !staticPart);
     tracker.report('ready');
 
     const staticFile = staticPart?.file ?? (cpuStatic ? decoderSpec.file : undefined);

@@ -31,6 +31,16 @@ import { staticDecoderFiles } from './files';
 import { packedForWebGpu } from './gpu-decoder-part';
 import { checkStaticDecoder, type DecoderSpec, type EmbedSpec } from './validate';
 
+export interface StaticDecoderOptions {
+  readonly contextLength: number;
+  /** Draft tokens a captured step checks beside its token (static-rows-graph.ts). */
+  readonly draftTokens: number;
+  /** Whether each layer's q, k and v projections are packed into one (gpu-decoder-part.ts). */
+  readonly packedQkv: boolean;
+  /** The token the load's warm-up step runs. */
+  readonly warmToken: number;
+}
+
 function lastDim(shape: readonly (number | string)[] | undefined): number | undefined {
   const dim = shape?.at(-1);
   return typeof dim === 'number' && dim > 0 ? dim : undefined;
@@ -39,18 +49,14 @@ function lastDim(shape: readonly (number | string)[] | undefined): number | unde
 /**
  * The StaticDecoder for the package and its file, or undefined when the package has no decode variant.
  * `read` fetches a package file (null when absent), so that its bytes count in the load's progress.
- * `draftTokens` sets how many draft tokens a captured step checks beside its token (static-rows-graph.ts);
- * `packedQkv` whether each layer's q, k and v projections are packed into one (gpu-decoder-part.ts).
- * `embed` embeds each step's tokens (the decoder runs it; it stays the caller's to release).
+ * `embed` embeds each step's tokens (the decoder runs it; it stays the caller's to release). The decoder
+ * comes warmed up on `warmToken` (StaticDecoder.warmUp): a step the adapter cannot run rejects the load.
  */
 export async function loadStaticDecoder(
   ort: Ort,
   read: (path: string) => Promise<Uint8Array | null>,
-  merged: DecoderSpec,
-  embed: EmbedSpec,
-  contextLength: number,
-  draftTokens: number,
-  packedQkv: boolean,
+  { merged, embed }: { merged: DecoderSpec; embed: EmbedSpec },
+  { contextLength, draftTokens, packedQkv, warmToken }: StaticDecoderOptions,
 ): Promise<{ decoder: StaticDecoder; file: string; packedLayers: number } | undefined> {
   for (const file of staticDecoderFiles(merged.file, 'webgpu')) {
     const bytes = await read(file);
@@ -72,6 +78,7 @@ export async function loadStaticDecoder(
       ...(externalData.length > 0 ? { externalData } : {}),
     } as const;
     const sessions: OrtSession[] = [];
+    let decoder: StaticDecoder | undefined;
     try {
       const { graph, packedLayers, stepRows } = capturedStepGraph(
         bytes,
@@ -90,7 +97,7 @@ export async function loadStaticDecoder(
       const device = (await runtimeGpuDevice(ort)) as GpuDevice | undefined;
       if (hidden === undefined || vocab === undefined || !device)
         throw new Error(`${file} has no fixed hidden size or vocabulary, or there is no WebGPU device`);
-      const decoder = await StaticDecoder.create(
+      decoder = await StaticDecoder.create(
         ort,
         device,
         { captured, uncaptured, embed },
@@ -106,9 +113,11 @@ export async function loadStaticDecoder(
           ...(merged.maxRunPositions === undefined ? {} : { maxRunPositions: merged.maxRunPositions }),
         },
       );
+      await decoder.warmUp(warmToken);
       return { decoder, file, packedLayers };
     } catch (err) {
-      await Promise.allSettled(sessions.map((session) => session.release()));
+      // The decoder, once made, owns the sessions.
+      await Promise.allSettled(decoder ? [decoder.release()] : sessions.map((session) => session.release()));
       const reason = messageOf(err);
       throw new GlimpseError('package-invalid', `${file} could not be loaded for graph capture: ${reason}`, {
         cause: err,
