@@ -12,7 +12,8 @@
 # same graph uncaptured, the merged decoder and the engine's captured path with 4 draft tokens a step
 # (tools/testing/captured-decode.ts --merged, --engine), with the reads back per token; then the captured
 # and merged paths again without q, k and v packed (--no-packed-qkv), the baseline of that rewrite; then both
-# engine paths sampling (--engine-temperature), a sampler reading each step's logits.
+# engine paths sampling (--engine-temperature), a sampler reading each step's logits; then the GPU memory a loaded
+# model holds, on the captured path and on the merged decoder alone (tools/profile/gpu-memory.ts).
 # Figures and logs also go to $GLIMPSE_GPU_OUT (or the first argument; default bench/results/gpu).
 # Budget: about 7 minutes on an H100/H200 machine with 16 cores.
 set -euo pipefail
@@ -140,6 +141,17 @@ timeout 120 node --import tsx tools/testing/captured-decode.ts --package "$pkg" 
     if (c) console.log(`   ${path}: ${c.tokS} tok/s, ${c.kernelsPerToken} kernels/token, GPU ${c.gpuMsPerToken ?? "?"} of` +
       ` ${c.wallMsPerToken} wall ms/token, ${c.readsPerToken} reads back of ${c.readBytesPerToken} bytes/token, ${c.buffersPerToken} buffers made/token`);' \
   || echo "sampled captured run failed with status $?"
+
+# GPU memory a loaded model holds (tools/profile/gpu-memory.ts): the captured path, which reads the static graph in
+# place of the merged decoder, against the merged decoder alone (--no-graph-capture); and the load's time.
+echo "== GPU memory held after the load and after a completion: captured path, then the merged decoder alone"
+dtypes=(--dtype q4 --dtype embed_tokens=fp16)
+[ "$quick" = 1 ] && dtypes=()
+for capture in "" --no-graph-capture; do
+  timeout 120 node --expose-gc --import tsx tools/profile/gpu-memory.ts "$pkg" "${dtypes[@]}" $capture \
+    2> >(grep -v VerifyOutputSizes >&2) | tail -1 | tee -a "$out/gpu-memory.json" \
+    || echo "gpu-memory ${capture:-(captured)} failed with status $?"
+done
 
 # WebGPU first, so that its figures exist even if the CPU pass runs out of time.
 # --timeout bounds each system on each backend; one that runs over is reported as failed, the rest stand.

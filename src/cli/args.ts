@@ -65,7 +65,9 @@ export interface Command {
 const BACKENDS: readonly Backend[] = ['wasm', 'cpu', 'webgpu'];
 
 /** `--dtype DTYPE` names every part, `--dtype PART=DTYPE` one. */
-function dtypeOption(values: readonly string[] | undefined): Partial<Record<ModelPart, Dtype>> | undefined {
+export function dtypeOption(
+  values: readonly string[] | undefined,
+): Partial<Record<ModelPart, Dtype>> | undefined {
   if (!values?.length) return undefined;
   const chosen: Partial<Record<ModelPart, Dtype>> = {};
   for (const value of values) {

@@ -28,7 +28,7 @@ export async function* completeText(
     );
   if (ids.length >= model.contextLength) throw overflowError(ids.length, model.contextLength);
   const settings = turnSettings(model, options, ids.length);
-  const lease = leaseStaticDecoder(model, {});
+  const lease = await leaseStaticDecoder(model, {}, options.signal);
   if (lease) {
     try {
       yield* completeCaptured(model, lease.decoder, ids, settings, options.signal, startedAt);

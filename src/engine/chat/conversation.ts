@@ -172,16 +172,27 @@ export class ChatConversation implements Conversation {
       if (!this.fits(this.layout(messages))) throw this.overflowOf(this.layout(messages), messages);
     }
     const visionMs = await this.encodeImages(messages, options.signal);
-    if (options.signal?.aborted) {
-      // Stopped between two images: nothing of this turn reached the cache.
+    // Stopped between two images, or while another turn held the static decoder: nothing of this turn
+    // reached the cache.
+    const stoppedEarly = () => {
       const facts = { startedAt, promptTokens: 0, prefillTokens: 0, prefillMs: 0, graphCapture: false };
-      yield this.stoppedBeforeAnswer(messages, newLoopState(), { ...facts, visionMs, contextReset });
+      return this.stoppedBeforeAnswer(messages, newLoopState(), { ...facts, visionMs, contextReset });
+    };
+    if (options.signal?.aborted) {
+      yield stoppedEarly();
       return;
     }
     const layout = this.layout(messages);
     if (!this.fits(layout)) throw this.overflowOf(layout, messages);
     const settings = turnSettings(this.model, options, layout.slots.length);
-    const lease = leaseStaticDecoder(this.model, this.cacheOwner);
+    let lease: StaticLease | undefined;
+    try {
+      lease = await leaseStaticDecoder(this.model, this.cacheOwner, options.signal);
+    } catch (err) {
+      if (!options.signal?.aborted) throw err;
+      yield stoppedEarly();
+      return;
+    }
     try {
       yield* this.decode(lease, options, messages, layout, settings, {
         startedAt,

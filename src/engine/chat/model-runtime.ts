@@ -22,7 +22,10 @@ export interface EngineCodec extends PromptCodec {
 export interface ModelRuntime {
   readonly ort: Ort;
   readonly codec: EngineCodec;
-  /** The merged decoder's spec, or on a CPU backend the static-cache graph's, when `cpuDecoder` runs every sequence. */
+  /**
+   * The merged decoder's spec, or on a CPU backend the static-cache graph's, when `cpuDecoder` runs every
+   * sequence. Beside a `staticDecoder` its session is released: the spec then only describes the model.
+   */
   readonly decoder: DecoderSpec;
   /** Cuts the KV cache where it lives when it is kept in GPU memory (WebGPU). */
   readonly kvSlicer: KvSlicer | undefined;
@@ -37,7 +40,7 @@ export interface ModelRuntime {
     | undefined;
   readonly imageTokenId: number | undefined;
   readonly contextLength: number;
-  /** The graph-captured decode path (static-part.ts), when loaded; one turn at a time uses it. */
+  /** The graph-captured decode path (static-part.ts), when loaded: every turn runs on it, one at a time. */
   readonly staticDecoder: StaticDecoder | undefined;
   /**
    * On a CPU backend, the decoder that runs every sequence with the KV cache kept in place: the package's

@@ -1,11 +1,13 @@
 /**
  * A turn on the graph-captured decoder (decoder/static-decoder.ts), for text completion and chat alike.
- * The static decoder holds one sequence: one turn at a time decodes through it, and a turn started while
- * another holds it takes the KV-cache path. Its cache keeps what the last holder left there, so a
- * conversation whose turn follows its own last one reuses the common prefix; any other turn starts over.
+ * The static decoder holds one sequence, and a model that has one keeps no other decoder on the GPU
+ * (load.ts releases the merged one): turns take it one at a time, a turn started while another holds it
+ * waiting for it. Its cache keeps what the last holder left there, so a conversation whose turn follows its
+ * own last one reuses the common prefix; any other turn starts over.
  */
 import type { StaticDecoder } from '../decoder/static-decoder';
 import { type StepTimes, timed } from '../decoder/step-times';
+import { GlimpseError, throwIfAborted } from '../errors';
 import type { ModelRuntime } from './model-runtime';
 import type { LoopParams } from './token-loop';
 
@@ -17,23 +19,67 @@ export interface StaticLease {
   release(): void;
 }
 
-const holders = new WeakMap<StaticDecoder, { readonly owner: object; readonly busy: boolean }>();
+interface Holder {
+  /** Whose sequence the cache holds. */
+  owner: object;
+  busy: boolean;
+  /** Turns waiting for the decoder, woken one at a time as it is released. */
+  readonly waiting: (() => void)[];
+}
+
+const holders = new WeakMap<StaticDecoder, Holder>();
 
 /**
- * The static decoder for a turn of `owner`, or undefined when the model has none, it takes no embeddings
- * (the static graph's input is inputs_embeds), or another turn holds it.
+ * The static decoder for a turn of `owner`, once no other turn holds it; undefined when the model has
+ * none. Throws 'aborted' when `signal` aborts while the turn waits.
  */
-export function leaseStaticDecoder(model: ModelRuntime, owner: object): StaticLease | undefined {
+export async function leaseStaticDecoder(
+  model: ModelRuntime,
+  owner: object,
+  signal?: AbortSignal,
+): Promise<StaticLease | undefined> {
   const decoder = model.staticDecoder;
-  if (!decoder || !model.embed || model.decoder.inputKind !== 'embeds') return undefined;
-  const held = holders.get(decoder);
-  if (held?.busy) return undefined;
-  holders.set(decoder, { owner, busy: true });
+  if (!decoder) return undefined;
+  let holder = holders.get(decoder);
+  if (!holder) {
+    holder = { owner: {}, busy: false, waiting: [] };
+    holders.set(decoder, holder);
+  }
+  while (holder.busy) await released(holder, signal);
+  throwIfAborted(signal);
+  const ownCache = holder.owner === owner;
+  holder.owner = owner;
+  holder.busy = true;
+  let held = true;
+  const current = holder;
   return {
     decoder,
-    ownCache: held?.owner === owner,
-    release: () => holders.set(decoder, { owner, busy: false }),
+    ownCache,
+    release: () => {
+      if (!held) return;
+      held = false;
+      current.busy = false;
+      current.waiting.shift()?.();
+    },
   };
+}
+
+/** Resolves when `holder` is released, or rejects when `signal` aborts first. */
+function released(holder: Holder, signal: AbortSignal | undefined): Promise<void> {
+  throwIfAborted(signal);
+  return new Promise((resolve, reject) => {
+    const wake = () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const onAbort = () => {
+      const index = holder.waiting.indexOf(wake);
+      if (index >= 0) holder.waiting.splice(index, 1);
+      reject(new GlimpseError('aborted', 'Stopped.'));
+    };
+    holder.waiting.push(wake);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /**

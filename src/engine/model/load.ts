@@ -28,15 +28,23 @@ import { createGpuDecoderSession } from './gpu-decoder-part';
 import { resolveImageTokenId } from './image-token';
 import { EngineModel } from './loaded-model';
 import { readPackageFiles } from './package-files';
-import { readPartSource, readTracked } from './part-source';
+import { type PartSource, readPartSource } from './part-source';
 import { LoadProgressTracker } from './progress';
 import { loadRowCacheDecoder } from './row-cache-part';
 import { loadCpuStaticDecoder, loadStaticDecoder } from './static-part';
-import { checkDecoder, checkEmbed, checkVision } from './validate';
+import { checkDecoder, checkEmbed, checkVision, type DecoderSpec } from './validate';
 
 interface LoadedPart {
   readonly session: OrtSession;
   readonly file: string;
+}
+
+/** The decoder a load runs every sequence on, with what its kind adds. */
+interface LoadedDecoder {
+  readonly spec: DecoderSpec;
+  readonly packedLayers?: number;
+  readonly rowCache?: NonNullable<Awaited<ReturnType<typeof loadRowCacheDecoder>>>;
+  readonly cpuStatic?: Awaited<ReturnType<typeof loadCpuStaticDecoder>>;
 }
 
 export async function loadModel(ort: Ort, reader: PackageReader, options: LoadOptions): Promise<LoadedModel> {
@@ -115,24 +123,17 @@ async function loadPackage(
   // place of the merged decoder: the KV cache then stays in place (cpu-static-decoder.ts) instead of being
   // handed back whole on every run, which under wasm cost 5–10× a step in Chromium (bench/README.md). The
   // merged file is then never read. Without one, the merged decoder is rewired to the same end.
+  // WebGPU with graph capture reads the static graph in place of the merged decoder too (static-part.ts),
+  // and loads it once embed_tokens is loaded: the merged decoder is read only if that fails.
   const cpuBackend = backend === 'webgpu' ? undefined : backend;
   const packedQkv = options.packedQkv !== false;
-  const loadDecoder = async () => {
-    const source = await readPart(
-      'decoder_model_merged',
-      cpuBackend && options.staticCache !== false
-        ? (file) => [...staticDecoderFiles(file, 'wasm'), file]
-        : undefined,
-    );
-    if (!source) return undefined;
-    if (cpuBackend && source.file !== partFile('decoder_model_merged', source.dtype)) {
-      const cpuStatic = await loadCpuStaticDecoder(ort, cpuBackend, source, config, {
-        attention: options.cpuAttention,
-        threads: options.cpuThreads,
-      });
-      sessions.push(cpuStatic.decoder.session);
-      return { spec: cpuStatic.spec, cpuStatic };
-    }
+  const staticVariants =
+    cpuBackend && options.staticCache !== false
+      ? (file: string) => [...staticDecoderFiles(file, 'wasm'), file]
+      : !cpuBackend && options.graphCapture
+        ? (file: string) => [...staticDecoderFiles(file, 'webgpu'), file]
+        : undefined;
+  const loadMerged = async (source: PartSource): Promise<LoadedDecoder> => {
     const rowCache =
       cpuBackend && options.rowCache !== false
         ? await loadRowCacheDecoder(ort, cpuBackend, source, config, options.cpuThreads)
@@ -155,27 +156,63 @@ async function loadPackage(
     sessions.push(session);
     return { spec: checkDecoder(session, source.file, config) };
   };
+  const loadDecoder = async (): Promise<LoadedDecoder | { gpuStatic: PartSource } | undefined> => {
+    const source = await readPart('decoder_model_merged', staticVariants);
+    if (!source) return undefined;
+    if (source.file === partFile('decoder_model_merged', source.dtype)) return loadMerged(source);
+    if (!cpuBackend) return { gpuStatic: source };
+    const cpuStatic = await loadCpuStaticDecoder(ort, cpuBackend, source, config, {
+      attention: options.cpuAttention,
+      threads: options.cpuThreads,
+    });
+    sessions.push(cpuStatic.decoder.session);
+    return { spec: cpuStatic.spec, cpuStatic };
+  };
 
-  let staticPart: Awaited<ReturnType<typeof loadStaticDecoder>>;
+  let staticPart: Awaited<ReturnType<typeof loadStaticDecoder>> | undefined;
   try {
     const hasVision = imageTokenId !== undefined;
-    const [[encoder, projector], embed, decoder] = await Promise.all([
+    const [[encoder, projector], embed, loaded] = await Promise.all([
       hasVision ? loadVisionParts(loadPart) : [undefined, undefined],
       loadPart('embed_tokens'),
       loadDecoder(),
     ]);
-    if (!decoder) throw missingPart(reader, 'decoder_model_merged');
+    if (!loaded) throw missingPart(reader, 'decoder_model_merged');
     if (hasVision && !encoder) throw missingPart(reader, 'vision_encoder');
-    const cpuStatic = 'cpuStatic' in decoder ? decoder.cpuStatic : undefined;
-    const rowCache = 'rowCache' in decoder ? decoder.rowCache : undefined;
-    const draftTokens =
-      options.draftTokens ?? draftTokensFor(backend, cpuStatic !== undefined || rowCache !== undefined);
-    // Only once every session exists: the probe runs a session of its own, and run while the projector's
-    // session was being created on Dawn it broke that creation (tools/testing/captured-decode.test.ts).
-    const decoderSpec = cpuStatic
-      ? decoder.spec
-      : await withRunLimit(ort, backend, decoder.spec, config.numHeads);
     const embedSpec = embed ? checkEmbed(embed.session, embed.file) : undefined;
+    const draftTokens =
+      options.draftTokens ??
+      draftTokensFor(
+        backend,
+        !('gpuStatic' in loaded) && (loaded.cpuStatic ?? loaded.rowCache) !== undefined,
+      );
+    // Only once every session exists: the run-limit probe runs a session of its own, and run while the
+    // projector's session was being created on Dawn it broke that creation
+    // (tools/testing/captured-decode.test.ts).
+    if ('gpuStatic' in loaded) {
+      staticPart = await loadStaticDecoderOrNot(signal, () =>
+        loadStaticDecoder(ort, loaded.gpuStatic, embedSpec, config, {
+          draftTokens,
+          packedQkv,
+          warmToken: codec.bosTokenId ?? 0,
+        }),
+      );
+    }
+    const readMerged = async () => {
+      const source = await readPart('decoder_model_merged');
+      if (!source) throw missingPart(reader, 'decoder_model_merged');
+      return source;
+    };
+    const decoder: LoadedDecoder = !('gpuStatic' in loaded)
+      ? loaded
+      : staticPart
+        ? { spec: staticPart.spec, packedLayers: staticPart.packedLayers }
+        : await loadMerged(await readMerged());
+    const { cpuStatic, rowCache } = decoder;
+    const decoderSpec =
+      cpuStatic || staticPart
+        ? decoder.spec
+        : await withRunLimit(ort, backend, decoder.spec, config.numHeads);
     if (decoderSpec.inputKind === 'embeds' && !embedSpec) throw missingPart(reader, 'embed_tokens');
     if (encoder && !projector && !encoder.session.outputNames.includes('image_features')) {
       throw missingPart(reader, 'projector');
@@ -194,25 +231,9 @@ async function loadPackage(
       ? parseImagePreprocessSpec(files.preprocessorConfig, files.config)
       : undefined;
 
-    // The static graph takes embeddings: without embed_tokens it has nothing to run on.
-    if (backend === 'webgpu' && options.graphCapture && embedSpec) {
-      staticPart = await loadStaticDecoderOrNot(signal, () =>
-        loadStaticDecoder(
-          ort,
-          (path) => readTracked(reader, path, tracker, signal),
-          { merged: decoderSpec, embed: embedSpec },
-          {
-            contextLength: config.contextLength,
-            draftTokens,
-            packedQkv,
-            warmToken: codec.bosTokenId ?? 0,
-          },
-        ),
-      );
-    }
     throwIfAborted(signal);
     let kvSlicer: KvSlicer | undefined;
-    if (backend === 'webgpu') {
+    if (backend === 'webgpu' && !staticPart) {
       kvSlicer = await createKvSlicer(ort, backend, decoderSpec.kvType, 2 * decoderSpec.numLayers);
       sessions.push(kvSlicer.session);
     }
@@ -237,22 +258,23 @@ async function loadPackage(
     throwIfAborted(signal);
     tracker.report('warmup');
     // The rewired decoder has already run a position at its load (row-cache-part.ts), and the static one
-    // its steps (static-part.ts): once is enough. The merged decoder beside a static one then compiles only
-    // if a turn ever runs on it, which takes one turn started while another holds the static decoder.
+    // its steps (static-part.ts): once is enough.
     const imageTokenCount = await warmUp(runtime, backend, rowCache === undefined && !staticPart);
     tracker.report('ready');
 
     const staticFile = staticPart?.file ?? (cpuStatic ? decoderSpec.file : undefined);
-    const packedLayers =
-      staticPart?.packedLayers ?? ('packedLayers' in decoder ? (decoder.packedLayers ?? 0) : 0);
+    const packedLayers = decoder.packedLayers ?? 0;
     const info: ModelInfo = {
       location: reader.location,
       modelType: config.modelType,
       backend,
       files: Object.fromEntries(
-        [encoder?.file, projector?.file, embed?.file, cpuStatic ? undefined : decoderSpec.file].flatMap(
-          (file) => (file ? [[partName(file), file]] : []),
-        ),
+        [
+          encoder?.file,
+          projector?.file,
+          embed?.file,
+          cpuStatic || staticPart ? undefined : decoderSpec.file,
+        ].flatMap((file) => (file ? [[partName(file), file]] : [])),
       ),
       ...(staticFile ? { staticDecoder: staticFile } : {}),
       ...(cpuStatic ? { cpuAttention: cpuStatic.attention } : {}),
@@ -275,14 +297,14 @@ async function loadPackage(
 
 /**
  * The captured decode variant is a speed-up, not a part: one the runtime or this adapter cannot run (a
- * broken file, a graph the provider rejects, no device to bind buffers on) leaves the model on the merged
- * decoder, which the load has already checked, and the reason goes to the console rather than failing the
- * load. An aborted load still fails as aborted.
+ * broken file, a graph the provider rejects, a step that fails, no device to bind buffers on) leaves the
+ * model on the merged decoder, which the load then reads, and the reason goes to the console rather than
+ * failing the load. An aborted load still fails as aborted.
  */
 async function loadStaticDecoderOrNot(
   signal: AbortSignal | undefined,
   load: () => ReturnType<typeof loadStaticDecoder>,
-): Promise<Awaited<ReturnType<typeof loadStaticDecoder>>> {
+): Promise<Awaited<ReturnType<typeof loadStaticDecoder>> | undefined> {
   try {
     return await load();
   } catch (err) {

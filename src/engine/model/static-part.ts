@@ -12,6 +12,7 @@
 import { withOwnLogitsNode } from '../decoder/captured-logits-graph';
 import { CpuStaticDecoder } from '../decoder/cpu-static-decoder';
 import { type CpuStaticGraph, cpuStaticGraph } from '../decoder/cpu-static-graph';
+import { withRunLimit } from '../decoder/run-limit';
 import { type GpuDevice, StaticDecoder } from '../decoder/static-decoder';
 import { lastRows } from '../decoder/static-rows-graph';
 import { GlimpseError, messageOf } from '../errors';
@@ -27,12 +28,10 @@ import {
 } from '../runtime/session';
 import { type CpuAttentionKind, DEFAULT_CPU_ATTENTION, type ModelInfo } from '../types';
 import type { ModelConfig } from './config';
-import { staticDecoderFiles } from './files';
 import { packedForWebGpu } from './gpu-decoder-part';
 import { checkStaticDecoder, type DecoderSpec, type EmbedSpec } from './validate';
 
 export interface StaticDecoderOptions {
-  readonly contextLength: number;
   /** Draft tokens a captured step checks beside its token (static-rows-graph.ts). */
   readonly draftTokens: number;
   /** Whether each layer's q, k and v projections are packed into one (gpu-decoder-part.ts). */
@@ -47,85 +46,88 @@ function lastDim(shape: readonly (number | string)[] | undefined): number | unde
 }
 
 /**
- * The StaticDecoder for the package and its file, or undefined when the package has no decode variant.
- * `read` fetches a package file (null when absent), so that its bytes count in the load's progress.
- * `embed` embeds each step's tokens (the decoder runs it; it stays the caller's to release). The decoder
- * comes warmed up on `warmToken` (StaticDecoder.warmUp): a step the adapter cannot run rejects the load.
+ * The StaticDecoder from a package's decoder_model_static file (read by load.ts in place of the merged
+ * decoder), the spec its graph declares, and how many layers had q, k and v packed. `embed` embeds each
+ * step's tokens (the decoder runs it; it stays the caller's to release). The decoder comes warmed up
+ * (StaticDecoder.warmUp): a step this adapter cannot run rejects the load, as a graph it cannot load does.
  */
 export async function loadStaticDecoder(
   ort: Ort,
-  read: (path: string) => Promise<Uint8Array | null>,
-  { merged, embed }: { merged: DecoderSpec; embed: EmbedSpec },
-  { contextLength, draftTokens, packedQkv, warmToken }: StaticDecoderOptions,
-): Promise<{ decoder: StaticDecoder; file: string; packedLayers: number } | undefined> {
-  for (const file of staticDecoderFiles(merged.file, 'webgpu')) {
-    const bytes = await read(file);
-    if (bytes === null) continue;
-    // The step binds embed_tokens' output to its float32 input (static-decoder.ts).
-    if (embed.embedsType !== 'float32') {
-      throw new GlimpseError(
-        'package-invalid',
-        `${file} takes float32 embeddings and ${embed.file} gives ${embed.embedsType}: load a float32 embed_tokens for graph capture`,
-        { details: { file: embed.file, backend: 'webgpu' } },
-      );
-    }
-    const data = await read(`${file}_data`);
-    const externalData = data ? [{ path: `${file.slice(file.lastIndexOf('/') + 1)}_data`, data }] : [];
-    const base = {
-      executionProviders: [{ name: 'webgpu', validationMode: 'disabled' }],
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-      ...(externalData.length > 0 ? { externalData } : {}),
-    } as const;
-    const sessions: OrtSession[] = [];
-    let decoder: StaticDecoder | undefined;
-    try {
-      const { graph, packedLayers, stepRows } = capturedStepGraph(
-        bytes,
-        { file, externalData },
-        { packedQkv, draftTokens },
-      );
-      const captured = await createSerially(ort, graph, { ...base, enableGraphCapture: true } as never);
-      sessions.push(captured);
-      const uncaptured = await createSerially(ort, graph, {
-        ...base,
-        preferredOutputLocation: Object.fromEntries(captured.outputNames.map((name) => [name, 'gpu-buffer'])),
-      } as never);
-      sessions.push(uncaptured);
-      const hidden = lastDim(sessionInputs(captured).find((v) => v.name === 'inputs_embeds')?.shape);
-      const vocab = lastDim(sessionOutputs(captured).find((v) => v.name === 'logits')?.shape);
-      const device = (await runtimeGpuDevice(ort)) as GpuDevice | undefined;
-      if (hidden === undefined || vocab === undefined || !device)
-        throw new Error(`${file} has no fixed hidden size or vocabulary, or there is no WebGPU device`);
-      decoder = await StaticDecoder.create(
-        ort,
-        device,
-        { captured, uncaptured, embed },
-        {
-          layers: merged.numLayers,
-          kvHeads: merged.kvHeads,
-          headDim: merged.headDim,
-          hidden,
-          vocab,
-          maxLength: contextLength,
-          positionIds: captured.inputNames.includes('position_ids'),
-          stepRows,
-          ...(merged.maxRunPositions === undefined ? {} : { maxRunPositions: merged.maxRunPositions }),
-        },
-      );
-      await decoder.warmUp(warmToken);
-      return { decoder, file, packedLayers };
-    } catch (err) {
-      // The decoder, once made, owns the sessions.
-      await Promise.allSettled(decoder ? [decoder.release()] : sessions.map((session) => session.release()));
-      const reason = messageOf(err);
-      throw new GlimpseError('package-invalid', `${file} could not be loaded for graph capture: ${reason}`, {
-        cause: err,
-        details: { file, backend: 'webgpu' },
-      });
-    }
+  source: SessionSource,
+  embed: EmbedSpec | undefined,
+  config: ModelConfig,
+  { draftTokens, packedQkv, warmToken }: StaticDecoderOptions,
+): Promise<{ decoder: StaticDecoder; spec: DecoderSpec; file: string; packedLayers: number }> {
+  const { file, externalData } = source;
+  // The step binds embed_tokens' output to its float32 input (static-decoder.ts).
+  if (embed?.embedsType !== 'float32') {
+    const why = embed
+      ? `${file} takes float32 embeddings and ${embed.file} gives ${embed.embedsType}: load a float32 embed_tokens for graph capture`
+      : `${file} takes embeddings and the package has no embed_tokens`;
+    throw new GlimpseError('package-invalid', why, {
+      details: { file: embed?.file ?? file, backend: 'webgpu' },
+    });
   }
-  return undefined;
+  const base = {
+    executionProviders: [{ name: 'webgpu', validationMode: 'disabled' }],
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+    ...(externalData.length > 0 ? { externalData } : {}),
+  } as const;
+  const sessions: OrtSession[] = [];
+  let decoder: StaticDecoder | undefined;
+  try {
+    const { graph, packedLayers, stepRows } = capturedStepGraph(
+      source.bytes,
+      { file, externalData },
+      { packedQkv, draftTokens },
+    );
+    const captured = await createSerially(ort, graph, { ...base, enableGraphCapture: true } as never);
+    sessions.push(captured);
+    const uncaptured = await createSerially(ort, graph, {
+      ...base,
+      preferredOutputLocation: Object.fromEntries(captured.outputNames.map((name) => [name, 'gpu-buffer'])),
+    } as never);
+    sessions.push(uncaptured);
+    const spec = await withRunLimit(
+      ort,
+      'webgpu',
+      checkStaticDecoder(captured, file, config),
+      config.numHeads,
+    );
+    const hidden = lastDim(sessionInputs(captured).find((v) => v.name === 'inputs_embeds')?.shape);
+    const vocab = lastDim(sessionOutputs(captured).find((v) => v.name === 'logits')?.shape);
+    const device = (await runtimeGpuDevice(ort)) as GpuDevice | undefined;
+    if (hidden === undefined || vocab === undefined || !device)
+      throw new Error(`${file} has no fixed hidden size or vocabulary, or there is no WebGPU device`);
+    decoder = await StaticDecoder.create(
+      ort,
+      device,
+      { captured, uncaptured, embed },
+      {
+        layers: spec.numLayers,
+        kvHeads: spec.kvHeads,
+        headDim: spec.headDim,
+        hidden,
+        vocab,
+        maxLength: config.contextLength,
+        positionIds: spec.hasPositionIds,
+        stepRows,
+        ...(spec.maxRunPositions === undefined ? {} : { maxRunPositions: spec.maxRunPositions }),
+      },
+    );
+    await decoder.warmUp(warmToken);
+    return { decoder, spec, file, packedLayers };
+  } catch (err) {
+    // The decoder, once made, owns the sessions.
+    await Promise.allSettled(decoder ? [decoder.release()] : sessions.map((session) => session.release()));
+    if (err instanceof GlimpseError && err.code === 'package-invalid') throw err;
+    throw new GlimpseError(
+      'package-invalid',
+      `${file} could not be loaded for graph capture: ${messageOf(err)}`,
+      { cause: err, details: { file, backend: 'webgpu' } },
+    );
+  }
 }
 
 /**
