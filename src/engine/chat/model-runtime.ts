@@ -24,7 +24,7 @@ export interface ModelRuntime {
   readonly codec: EngineCodec;
   /**
    * The merged decoder's spec, or on a CPU backend the static-cache graph's, when `cpuDecoder` runs every
-   * sequence. Beside a `staticDecoder` its session is released: the spec then only describes the model.
+   * sequence. With a `staticDecoder`, the static graph's spec, whose session is the decoder's own.
    */
   readonly decoder: DecoderSpec;
   /** Cuts the KV cache where it lives when it is kept in GPU memory (WebGPU). */

@@ -1,8 +1,8 @@
 /**
  * A turn on the graph-captured decoder (decoder/static-decoder.ts), for text completion and chat alike.
  * The static decoder holds one sequence, and a model that has one keeps no other decoder on the GPU
- * (load.ts releases the merged one): turns take it one at a time, a turn started while another holds it
- * waiting for it. Its cache keeps what the last holder left there, so a conversation whose turn follows its
+ * (load.ts reads the merged one only where the static one does not load): turns take it one at a time, a
+ * turn started while another holds it waiting for it. Its cache keeps what the last holder left there, so a conversation whose turn follows its
  * own last one reuses the common prefix; any other turn starts over.
  */
 import type { StaticDecoder } from '../decoder/static-decoder';
