@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The Node WebGPU benchmark on a GPU machine: Glimpse and transformers.js on onnxruntime-node's WebGPU EP
-# (and its CPU EP for comparison) with the synthetic LLaVA-Interleave-0.5B-shaped package, which this script
-# builds first. Prints the GPU's name and the figures; writes bench/results/gpu-synthetic-interleave.*.
+# The Node WebGPU benchmark on a GPU machine: Glimpse (onnxruntime-web over Dawn, graph captured, as
+# `glimpse ask --backend webgpu` runs it; then onnxruntime-node's WebGPU EP) against transformers.js
+# (onnxruntime-node's WebGPU EP), and both on its CPU EP for comparison, with the synthetic
+# LLaVA-Interleave-0.5B-shaped package, which this script builds first. Prints the GPU's name and the
+# figures; writes bench/results/gpu-synthetic-interleave.*.
 # Needs node_modules and models/tiny-llava-fused (its tokenizer and template) in the working tree; for the
 # stories260K check, models/stories260k and .cache/reference/greedy-from-bos.ids (from ../shared/data).
 # Also the graph-captured decode path (issue 14): onnxruntime-web's WebGPU provider in Node over Dawn (the
@@ -15,7 +17,7 @@
 # engine paths sampling (--engine-temperature), a sampler reading each step's logits; then the GPU memory a loaded
 # model holds, on the captured path and on the merged decoder alone (tools/profile/gpu-memory.ts).
 # Figures and logs also go to $GLIMPSE_GPU_OUT (or the first argument; default bench/results/gpu).
-# Budget: about 7 minutes on an H100/H200 machine with 16 cores.
+# Budget: about 8 minutes on an H100/H200 machine with 16 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out="${1:-${GLIMPSE_GPU_OUT:-bench/results/gpu}}"
@@ -160,8 +162,14 @@ run() {
     --backends "$2" --timeout "$1" --name "$3" "${@:4}" || echo "bench on $2 ended with status $?"
 }
 [ "$quick" = 1 ] && { echo "== quick: bench runs left out"; exit 0; }
-echo "== webgpu (onnxruntime-node WebGPU EP), Glimpse without draft tokens"
-run 90 webgpu gpu-synthetic-interleave-webgpu-nodraft --draft-tokens 0
+# The issue's comparison: Glimpse as `glimpse ask --backend webgpu` runs it (onnxruntime-web over Dawn, the
+# static graph captured) against transformers.js (onnxruntime-node's WebGPU EP) on the q4 files, one step a
+# token; the ceiling column is the decoder's bytes over the GPU's read bandwidth, measured (gpu-bandwidth.ts).
+echo "== webgpu: Glimpse captured (onnxruntime-web over Dawn) and transformers.js (onnxruntime-node), q4, no draft tokens"
+run 120 webgpu gpu-synthetic-interleave-webgpu-nodraft --draft-tokens 0 --dtype q4
+echo "== webgpu baseline: Glimpse on onnxruntime-node's WebGPU EP, uncaptured (--no-graph-capture)"
+run 90 webgpu gpu-synthetic-interleave-webgpu-node-nodraft --draft-tokens 0 --dtype q4 --no-graph-capture \
+  --systems glimpse
 echo "== cpu (onnxruntime-node CPU EP, $(nproc) cores)"
 run 75 cpu gpu-synthetic-interleave-cpu
 cp bench/results/gpu-synthetic-interleave-* "$out/" 2>/dev/null || true

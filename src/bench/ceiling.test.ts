@@ -7,7 +7,12 @@ describe('the decode ceiling', () => {
     // LLaVA-Interleave-0.5B's decoder: 24 layers, 16 KV heads of 64, float32 cache.
     const kv = kvBytesPerPosition({ numLayers: 24, numKvHeads: 16, headDim: 64 });
     expect(kv).toBe(196_608);
-    const ceiling = decodeCeiling(12e9, 300e6 - kv * 1000, kv, 1000);
+    const ceiling = decodeCeiling(
+      { readBytesPerSecond: 12e9, memory: 'one core' },
+      300e6 - kv * 1000,
+      kv,
+      1000,
+    );
     expect(ceiling.tokensPerSecond).toBeCloseTo(40);
   });
 

@@ -6,8 +6,10 @@
  */
 
 export interface DecodeCeiling {
-  /** Measured read bandwidth of one core, bytes per second. */
+  /** Measured read bandwidth, bytes per second, of `memory`. */
   readonly readBytesPerSecond: number;
+  /** What read at that rate: one CPU core (cpu, wasm: machine.ts), or the GPU (webgpu: gpu-bandwidth.ts). */
+  readonly memory: string;
   /** The decoder file's bytes: its weights, all read once per step. */
   readonly weightBytes: number;
   /** The KV cache's bytes per position (keys and values of every layer, float32). */
@@ -18,13 +20,14 @@ export interface DecodeCeiling {
 }
 
 export function decodeCeiling(
-  readBytesPerSecond: number,
+  { readBytesPerSecond, memory }: { readonly readBytesPerSecond: number; readonly memory: string },
   weightBytes: number,
   kvBytes: number,
   positions: number,
 ): DecodeCeiling {
   return {
     readBytesPerSecond,
+    memory,
     weightBytes,
     kvBytesPerPosition: kvBytes,
     positions,

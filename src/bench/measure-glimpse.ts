@@ -58,6 +58,7 @@ function runMeasure({ done, tokenTimes, start }: Timed): RunMeasure {
     decodeTokensPerSecond: decodeRate(tokenTimes),
     ...(stats.drafts ? { drafts: stats.drafts } : {}),
     ...(stats.decodeSteps ? { decodeSteps: stats.decodeSteps } : {}),
+    ...(stats.graphCapture === undefined ? {} : { graphCapture: stats.graphCapture }),
   };
 }
 
@@ -67,15 +68,21 @@ export async function measureGlimpse(
   backend: Backend,
   image: BenchImage,
   plan: BenchPlan,
-  load: Pick<LoadOptions, 'dtype' | 'staticCache' | 'rowCache' | 'packedQkv' | 'cpuAttention' | 'cpuThreads'>,
+  load: Pick<
+    LoadOptions,
+    'dtype' | 'staticCache' | 'rowCache' | 'packedQkv' | 'graphCapture' | 'cpuAttention' | 'cpuThreads'
+  >,
   sample: Sampler,
 ): Promise<Measured> {
   const loadStart = performance.now();
   let warmupStart: number | undefined;
   let readyAt: number | undefined;
+  const drafts = plan.draftTokens === undefined ? {} : { draftTokens: plan.draftTokens };
   const model = await loadModel(ort, reader, {
     backend,
     ...load,
+    // The captured step is built for as many draft tokens as the turns feed.
+    ...drafts,
     onProgress: (progress) => {
       if (progress.phase === 'warmup') warmupStart = performance.now();
       if (progress.phase === 'ready') readyAt = performance.now();
@@ -85,7 +92,6 @@ export async function measureGlimpse(
   const loadMs = performance.now() - loadStart;
   const warmupMs = warmupStart !== undefined && readyAt !== undefined ? readyAt - warmupStart : undefined;
   const picture = { width: image.width, height: image.height, data: image.rgba };
-  const drafts = plan.draftTokens === undefined ? {} : { draftTokens: plan.draftTokens };
   const greedy = { temperature: 0, maxNewTokens: plan.maxNewTokens, ...drafts };
   try {
     const runs: RunMeasure[] = [];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compare, type RunMeasure, type SystemResult, summarize } from './report';
+import { decodeCeiling } from './ceiling';
+import { type BenchReport, compare, type RunMeasure, type SystemResult, summarize } from './report';
 import { reportTable, systemRows } from './table';
 
 function run(ttft: number, decode: number): RunMeasure {
@@ -33,6 +34,20 @@ function result(
   };
 }
 
+function table(results: SystemResult[], rest: Partial<BenchReport> = {}): string {
+  return reportTable({
+    name: 't',
+    date: '',
+    machine: '',
+    model: 'm',
+    settings: {},
+    results,
+    failures: [],
+    comparisons: [],
+    ...rest,
+  });
+}
+
 const mine = result('glimpse', 'wasm', [run(80, 30), run(100, 40), run(120, 50)]);
 const theirs = result('transformers.js', 'wasm', [run(200, 20), run(200, 20)]);
 
@@ -53,20 +68,14 @@ describe('summaries and comparisons', () => {
   });
 
   it('prints one table row per system and one ratio row per backend', () => {
-    const table = reportTable({
-      name: 't',
-      date: '',
-      machine: '',
-      model: 'm',
-      settings: {},
-      results: [mine, theirs],
+    const printed = table([mine, theirs], {
       failures: [{ system: 'glimpse', backend: 'webgpu', error: 'no adapter' }],
       comparisons: compare([mine, theirs]),
     });
-    expect(table).toMatch(/^glimpse\s+wasm/m);
-    expect(table).toMatch(/^transformers\.js\s+wasm/m);
-    expect(table).toMatch(/^wasm\s+1\.50\s+1\.00\s+1\.00\s+0\.50\s+2\.00\s+0\.25$/m);
-    expect(table).toContain('FAILED glimpse on webgpu: no adapter');
+    expect(printed).toMatch(/^glimpse\s+wasm/m);
+    expect(printed).toMatch(/^transformers\.js\s+wasm/m);
+    expect(printed).toMatch(/^wasm\s+1\.50\s+1\.00\s+1\.00\s+0\.50\s+2\.00\s+0\.25$/m);
+    expect(printed).toContain('FAILED glimpse on webgpu: no adapter');
   });
 
   it('names every cell of a system row in its header', () => {
@@ -76,5 +85,20 @@ describe('summaries and comparisons', () => {
     ]);
     for (const cells of rows) expect(cells.length).toBe(header?.length);
     expect(rows[1]?.[header?.indexOf('TTFT read ahead ms') ?? -1]).toBe('1 (read 9)');
+  });
+
+  it("states each backend's ceiling against the memory it reads: one core for wasm, the GPU for webgpu", () => {
+    const cpu = decodeCeiling({ readBytesPerSecond: 12e9, memory: 'one core' }, 300e6, 0, 1);
+    const gpu = decodeCeiling({ readBytesPerSecond: 4e12, memory: 'NVIDIA H200' }, 300e6, 0, 1);
+    const printed = table([
+      { ...mine, ceiling: cpu },
+      { ...theirs, ceiling: cpu },
+      { ...mine, backend: 'webgpu', ceiling: gpu },
+    ]);
+    expect(printed).toContain('Ceiling: read bandwidth 12.0 GB/s (one core, measured) over 300 MB');
+    expect(printed).toContain('Ceiling: read bandwidth 4000.0 GB/s (NVIDIA H200, measured) over 300 MB');
+    expect(printed.match(/^Ceiling:/gm)).toHaveLength(2);
+    // 40 tok/s over a ceiling of 13,333 on the GPU.
+    expect(printed).toMatch(/^glimpse\s+webgpu.*\s13333\.3\s+0\.3%/m);
   });
 });

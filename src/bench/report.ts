@@ -22,6 +22,8 @@ export interface RunMeasure {
   readonly drafts?: { readonly fed: number; readonly accepted: number };
   /** Glimpse's mean milliseconds per decode step, by where they went. */
   readonly decodeSteps?: DecodeStepStats;
+  /** Glimpse's decode steps replayed a captured graph (TurnStats.graphCapture). */
+  readonly graphCapture?: boolean;
 }
 
 /**

@@ -114,14 +114,20 @@ export function reportTable(report: BenchReport): string {
   ]);
   const ratios = formatTable([['Glimpse / transformers.js', ...METRICS.map((m) => m.label)], ...ratioRows]);
   const failures = report.failures.map((f) => `FAILED ${f.system} on ${f.backend}: ${f.error}`);
-  const bandwidth = report.results.find((r) => r.ceiling)?.ceiling;
-  const ceiling = bandwidth
-    ? [
-        '',
-        `Ceiling: read bandwidth ${(bandwidth.readBytesPerSecond / 1e9).toFixed(1)} GB/s (one core, measured) over ` +
-          `${(bandwidth.weightBytes / 1e6).toFixed(0)} MB of decoder weights + ` +
-          `${((bandwidth.kvBytesPerPosition * bandwidth.positions) / 1e6).toFixed(0)} MB of KV cache per step`,
-      ]
-    : [];
-  return [systems, ...stepTable(report.results), ...ceiling, '', ratios, ...failures].join('\n');
+  // One line per memory measured: one core for cpu and wasm, the GPU for webgpu.
+  const ceilings = new Map(report.results.flatMap((r) => (r.ceiling ? [[r.ceiling.memory, r.ceiling]] : [])));
+  const ceiling = [...ceilings.values()].map(
+    (c) =>
+      `Ceiling: read bandwidth ${(c.readBytesPerSecond / 1e9).toFixed(1)} GB/s (${c.memory}, measured) over ` +
+      `${(c.weightBytes / 1e6).toFixed(0)} MB of decoder weights + ` +
+      `${((c.kvBytesPerPosition * c.positions) / 1e6).toFixed(0)} MB of KV cache per step`,
+  );
+  return [
+    systems,
+    ...stepTable(report.results),
+    ...(ceiling.length > 0 ? ['', ...ceiling] : []),
+    '',
+    ratios,
+    ...failures,
+  ].join('\n');
 }

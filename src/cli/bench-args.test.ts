@@ -33,6 +33,13 @@ describe('glimpse bench --no-packed-qkv', () => {
   });
 });
 
+describe('glimpse bench --no-graph-capture', () => {
+  it('runs Glimpse on webgpu as glimpse ask does unless asked for the uncaptured baseline', () => {
+    expect(parseBenchArgs([]).graphCapture).toBe(true);
+    expect(parseBenchArgs(['--no-graph-capture']).graphCapture).toBe(false);
+  });
+});
+
 describe('glimpse bench on a package it cannot time', () => {
   it('says a text model has no photo to time, as a usage error, and runs nothing', async () => {
     const { runBench } = await import('./bench');

@@ -11,7 +11,10 @@ export const BENCH_USAGE = `Usage: glimpse bench [options]
 Options:
   --model NAME|DIR       tiny-llava (default: models/tiny-llava-fused), synthetic-interleave (built on demand
                          into .cache/models/), or a folder in the transformers.js layout
-  --backends LIST        comma-separated: wasm (onnxruntime-web), cpu, webgpu (onnxruntime-node); default wasm,cpu
+  --backends LIST        comma-separated: wasm (onnxruntime-web), cpu (onnxruntime-node), webgpu (Glimpse as
+                         glimpse ask runs it: onnxruntime-web over Dawn with graph capture for a package with
+                         a captured decode variant, else onnxruntime-node; transformers.js on
+                         onnxruntime-node); default wasm,cpu
   --systems LIST         glimpse,transformers.js (default both)
   --runs N               fresh conversations per system (median reported)
   --max-new-tokens N     tokens per run
@@ -25,6 +28,8 @@ Options:
                          as the graph does unrewired (the baseline of LoadOptions.rowCache)
   --no-packed-qkv        Glimpse on webgpu keeps each layer's q, k and v projections apart, as the package has
                          them (the baseline of LoadOptions.packedQkv)
+  --no-graph-capture     Glimpse on webgpu runs on onnxruntime-node's WebGPU EP, without graph capture (the
+                         baseline of LoadOptions.graphCapture)
   --cpu-attention KIND   group-query or two-part: the attention of Glimpse's static decoder on cpu
                          and wasm (default two-part)
   --cpu-threads N        onnxruntime-node's threads on cpu, for both systems (default: every CPU)
@@ -50,6 +55,8 @@ export interface BenchOptions {
   readonly rowCache: boolean;
   /** LoadOptions.packedQkv for Glimpse (default true). */
   readonly packedQkv: boolean;
+  /** Glimpse on webgpu runs the captured path where it loads (default true). */
+  readonly graphCapture: boolean;
   /** LoadOptions.cpuAttention for Glimpse (default: the engine's). */
   readonly cpuAttention: CpuAttentionKind | undefined;
   /** onnxruntime-node's intra-op threads on cpu, for both systems. */
@@ -81,6 +88,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     staticCache: !(values['no-static-cache'] ?? false),
     rowCache: !(values['no-row-cache'] ?? false),
     packedQkv: !(values['no-packed-qkv'] ?? false),
+    graphCapture: !(values['no-graph-capture'] ?? false),
     cpuAttention:
       values['cpu-attention'] === undefined
         ? undefined
@@ -111,6 +119,7 @@ function parse(argv: readonly string[]) {
       'no-static-cache': { type: 'boolean' },
       'no-row-cache': { type: 'boolean' },
       'no-packed-qkv': { type: 'boolean' },
+      'no-graph-capture': { type: 'boolean' },
       'cpu-attention': { type: 'string' },
       'cpu-threads': { type: 'string' },
       quick: { type: 'boolean' },

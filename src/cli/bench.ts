@@ -9,6 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeCeiling } from '../bench/ceiling';
 import { describeMachine, measureReadBandwidth } from '../bench/machine';
+import { measureGpuReadBandwidth } from '../bench/node/gpu-bandwidth';
 import { type NodeJob, RESULT_PREFIX } from '../bench/node/job';
 import type { BenchPlan } from '../bench/plan';
 import {
@@ -26,6 +27,7 @@ import { parseModelConfig } from '../engine/model/config';
 import { chooseDtypes, deviceClass, partFile } from '../engine/model/files';
 import { kvBytesPerPosition, meanDecodePositions } from '../engine/runtime/decode-cost';
 import { BENCH_USAGE, type BenchOptions, parseBenchArgs } from './bench-args';
+import { dawnAdapter } from './dawn-webgpu';
 import type { CliIo } from './main';
 import { UsageError } from './options';
 
@@ -52,16 +54,26 @@ export interface ModelSetup {
  * The engine's own choice of files for the backend (what the app and the CLI load there), or, with
  * --dtype, that variant of the decoder and vision encoder wherever the package has it.
  */
-function packageDtypes(dir: string, backend: BenchBackend, forced: Dtype | undefined) {
+function packageDtypes(dir: string, backend: BenchBackend, shaderF16: boolean, forced: Dtype | undefined) {
   const files = readdirSync(join(dir, 'onnx')).map((name) => `onnx/${name}`);
-  const chosen = chooseDtypes(files, deviceClass(backend, false));
+  const chosen = chooseDtypes(files, deviceClass(backend, shaderF16));
   if (forced === undefined) return chosen;
   for (const part of ['vision_encoder', 'decoder_model_merged'] as const)
     if (files.includes(partFile(part, forced))) chosen[part] = forced;
   return chosen;
 }
 
-export function resolveModel(options: BenchOptions): ModelSetup {
+/**
+ * Whether Dawn's adapter computes in half precision: the GPU both systems' webgpu runtimes run on, so f16
+ * files are chosen for webgpu only where it does (false where Dawn finds no adapter).
+ */
+async function webgpuShaderF16(): Promise<boolean> {
+  const adapter = await dawnAdapter();
+  return typeof adapter !== 'string' && adapter.features.has('shader-f16');
+}
+
+/** `webgpuShaderF16`: the webgpu backend may run f16 files (the browser bench's software adapter may not). */
+export function resolveModel(options: BenchOptions, webgpuShaderF16 = false): ModelSetup {
   const synthetic = options.model === 'synthetic-interleave';
   let dir: string;
   if (options.model === 'tiny-llava') dir = join(ROOT, 'models/tiny-llava-fused');
@@ -90,14 +102,21 @@ export function resolveModel(options: BenchOptions): ModelSetup {
     maxNewTokensPerTurn: small ? 4 : 16,
     ...(options.draftTokens === undefined ? {} : { draftTokens: options.draftTokens }),
   };
-  const dtypes = (backend: BenchBackend) => packageDtypes(dir, backend, options.dtype);
+  const dtypes = (backend: BenchBackend) =>
+    packageDtypes(dir, backend, backend === 'webgpu' && webgpuShaderF16, options.dtype);
   // A folder is named by its last part: the label names the report's file.
   const label = synthetic || options.model === 'tiny-llava' ? options.model : basename(dir);
   return { dir, label, imageSize: imageSize(dir), dtypes, plan };
 }
 
-/** The result with the decode ceiling its decoder file and this machine's read bandwidth give. */
-function withCeiling(result: SystemResult, dir: string, readBytesPerSecond: number): SystemResult {
+interface Bandwidth {
+  readonly readBytesPerSecond: number;
+  readonly memory: string;
+}
+
+/** The result with the decode ceiling its decoder file and the read bandwidth of its backend's memory give. */
+function withCeiling(result: SystemResult, dir: string, bandwidth: Bandwidth | undefined): SystemResult {
+  if (bandwidth === undefined) return result;
   // On the CPU backends Glimpse reads the static decoder in place of the merged one: the same weights.
   const decoder = result.files.decoder_model_merged ?? result.files.decoder_model_static;
   const run = result.runs[0];
@@ -106,7 +125,7 @@ function withCeiling(result: SystemResult, dir: string, readBytesPerSecond: numb
   const { numLayers, numKvHeads, headDim } = config;
   if (numLayers === undefined || numKvHeads === undefined || headDim === undefined) return result;
   const ceiling = decodeCeiling(
-    readBytesPerSecond,
+    bandwidth,
     statSync(join(dir, decoder)).size,
     kvBytesPerPosition({ numLayers, numKvHeads, headDim }),
     meanDecodePositions(run.promptTokens, run.generatedTokens),
@@ -178,6 +197,33 @@ function runChild(job: NodeJob, io: CliIo, timeoutS: number | undefined): Promis
   });
 }
 
+function filesOf(setup: ModelSetup, backend: BenchBackend): string {
+  try {
+    return Object.entries(setup.dtypes(backend))
+      .map(([part, dtype]) => `${part} ${dtype}`)
+      .join(', ');
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/**
+ * The read bandwidth of one core (the CPU backends' ceiling) and, where a result ran on webgpu, of the
+ * GPU's memory through Dawn, measured once the children are done so that nothing else competes.
+ */
+async function measureBandwidths(
+  results: readonly SystemResult[],
+  io: CliIo,
+): Promise<{ cpu: Bandwidth; gpu: Bandwidth | undefined }> {
+  const cpu = { readBytesPerSecond: measureReadBandwidth(), memory: 'one core' };
+  if (!results.some((result) => result.backend === 'webgpu')) return { cpu, gpu: undefined };
+  const gpu = await measureGpuReadBandwidth();
+  if (typeof gpu !== 'string')
+    return { cpu, gpu: { readBytesPerSecond: gpu.readBytesPerSecond, memory: gpu.adapter } };
+  io.stderr(`No webgpu ceiling: ${gpu}\n`);
+  return { cpu, gpu: undefined };
+}
+
 export async function runBench(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     io.stdout(`${BENCH_USAGE}\n`);
@@ -187,7 +233,7 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
   let setup: ModelSetup;
   try {
     options = parseBenchArgs(argv);
-    setup = resolveModel(options);
+    setup = resolveModel(options, options.backends.includes('webgpu') && (await webgpuShaderF16()));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     io.stderr(`glimpse bench: ${err.message}\n\n${BENCH_USAGE}\n`);
@@ -198,7 +244,7 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
   for (const backend of options.backends) {
     for (const system of options.systems) {
       io.stderr(`${system} on ${backend} …\n`);
-      const job: NodeJob = {
+      const job = (): NodeJob => ({
         system,
         backend,
         modelDir: setup.dir,
@@ -210,28 +256,23 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
         staticCache: options.staticCache,
         rowCache: options.rowCache,
         packedQkv: options.packedQkv,
+        graphCapture: options.graphCapture,
         ...(options.cpuAttention ? { cpuAttention: options.cpuAttention } : {}),
-      };
+      });
       try {
-        results.push(await runChild(job, io, options.timeout));
+        // A backend the package's files cannot run on (f16 only, no shader-f16) fails here, named.
+        results.push(await runChild(job(), io, options.timeout));
       } catch (err) {
         failures.push({ system, backend, error: err instanceof Error ? err.message : String(err) });
       }
     }
   }
-  const readBytesPerSecond = measureReadBandwidth();
+  const bandwidth = await measureBandwidths(results, io);
   const report: BenchReport = {
     name: options.name ?? `node-${setup.label}`,
     date: new Date().toISOString(),
     machine: describeMachine(),
-    model: `${setup.label} (${options.backends
-      .map(
-        (backend) =>
-          `${backend}: ${Object.entries(setup.dtypes(backend))
-            .map(([part, dtype]) => `${part} ${dtype}`)
-            .join(', ')}`,
-      )
-      .join('; ')})`,
+    model: `${setup.label} (${options.backends.map((backend) => `${backend}: ${filesOf(setup, backend)}`).join('; ')})`,
     settings: {
       environment: `Node ${process.version}`,
       imageSize: setup.imageSize,
@@ -239,7 +280,9 @@ export async function runBench(argv: readonly string[], io: CliIo = processIo): 
       wasmThreads: options.wasmThreads,
       quick: options.quick,
     },
-    results: results.map((result) => withCeiling(result, setup.dir, readBytesPerSecond)),
+    results: results.map((result) =>
+      withCeiling(result, setup.dir, result.backend === 'webgpu' ? bandwidth.gpu : bandwidth.cpu),
+    ),
     failures,
     comparisons: compare(results),
   };

@@ -1,8 +1,8 @@
 /**
  * onnxruntime-web's WebGPU provider in Node, over Dawn (the `webgpu` package, an optional dependency):
  * the code the browser runs, and the one provider with graph capture (onnxruntime-node 1.30 does not
- * pass enableGraphCapture to its WebGPU provider). Resolves to undefined, with the reason, where Dawn
- * or an adapter is missing.
+ * pass enableGraphCapture to its WebGPU provider). Resolves to the reason instead where Dawn or an
+ * adapter is missing.
  */
 import { setFlagsFromString } from 'node:v8';
 import type { Ort } from '../engine/runtime/ort';
@@ -37,6 +37,7 @@ function copySharedWrites(queue: { prototype: { writeBuffer: WriteBuffer } }): v
 }
 
 let loaded: Promise<DawnRuntime | string> | undefined;
+let adapterLoaded: Promise<GPUAdapter | string> | undefined;
 
 /** The runtime, once per process; a string says why there is none. */
 export function loadDawnRuntime(): Promise<DawnRuntime | string> {
@@ -44,7 +45,16 @@ export function loadDawnRuntime(): Promise<DawnRuntime | string> {
   return loaded;
 }
 
-async function load(): Promise<DawnRuntime | string> {
+/**
+ * Dawn's adapter, once per process, with the WebGPU globals (GPUBufferUsage, …) installed; a string says
+ * why there is none.
+ */
+export function dawnAdapter(): Promise<GPUAdapter | string> {
+  adapterLoaded ??= requestDawnAdapter();
+  return adapterLoaded;
+}
+
+async function requestDawnAdapter(): Promise<GPUAdapter | string> {
   let dawn: { create(flags: string[]): unknown; globals: Record<string, unknown> };
   try {
     dawn = (await import('webgpu')) as typeof dawn;
@@ -55,15 +65,9 @@ async function load(): Promise<DawnRuntime | string> {
   // Dawn quantises GPU timestamps unless told not to (to multiples of 131,072 ns on SwiftShader here; a
   // guard against timing attacks in pages), which would read a GPU machine's passes of a few µs as
   // nothing (dawn-kernels.ts).
-  const gpu = dawn.create(['disable-dawn-features=timestamp_quantization']) as {
-    requestAdapter(): Promise<{ info?: { description?: string; vendor?: string } } | null>;
-  };
+  const gpu = dawn.create(['disable-dawn-features=timestamp_quantization']) as GPU;
   const adapter = await gpu.requestAdapter();
   if (!adapter) return 'Dawn found no WebGPU adapter';
-  const queue = (globalThis as Record<string, unknown>).GPUQueue as {
-    prototype: { writeBuffer: WriteBuffer };
-  };
-  copySharedWrites(queue);
   if (
     !('navigator' in globalThis) ||
     (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu === undefined
@@ -72,6 +76,16 @@ async function load(): Promise<DawnRuntime | string> {
       value: { ...(globalThis as { navigator?: object }).navigator, gpu },
       configurable: true,
     });
+  return adapter;
+}
+
+async function load(): Promise<DawnRuntime | string> {
+  const adapter = await dawnAdapter();
+  if (typeof adapter === 'string') return adapter;
+  const queue = (globalThis as Record<string, unknown>).GPUQueue as {
+    prototype: { writeBuffer: WriteBuffer };
+  };
+  copySharedWrites(queue);
   // Baseline (Liftoff) code only for onnxruntime-web's wasm module, whose work here is the session
   // bookkeeping around GPU kernels: V8's optimising tier-up of that ~25 MB module held up the event loop
   // for 45-80 s of CPU after the first session on this 2-core machine (a file read issued then waited
@@ -82,8 +96,8 @@ async function load(): Promise<DawnRuntime | string> {
   };
   // The provider runs on this thread; wasm threads would only serve CPU-side kernels.
   ort.env.wasm.numThreads = 1;
-  const info = adapter.info;
-  return { ort, adapter: [info?.vendor, info?.description].filter(Boolean).join(' ') || 'unknown adapter' };
+  const { info } = adapter;
+  return { ort, adapter: [info.vendor, info.description].filter(Boolean).join(' ') || 'unknown adapter' };
 }
 
 /** onnxruntime-web's WebGPU device, available once a WebGPU session exists. */

@@ -6,9 +6,8 @@
  */
 import { GlimpseError } from '../engine/errors';
 import { type DeviceClass, dtypePreference, partFile, staticDecoderFiles } from '../engine/model/files';
-import type { Dtype } from '../engine/types';
 import type { ManifestFile } from './cache-records';
-import { type DownloadPlan, HUB_PARTS, type HubPart, type PlannedFile, planFromFiles } from './hub-registry';
+import { type DownloadPlan, HUB_PARTS, planFromFiles } from './hub-registry';
 import { headFileSize } from './hub-source';
 import { fileUrl } from './source-url';
 
@@ -50,19 +49,25 @@ export async function probeDownloadPlan(
 ): Promise<DownloadPlan> {
   const base = new URL(baseUrl);
   const size = (path: string) => headFileSize(fileUrl(base, path), signal);
-  const choose = async (part: HubPart): Promise<{ dtype: Dtype; file: PlannedFile }> => {
-    for (const dtype of dtypePreference(part, device)) {
-      const path = partFile(part, dtype);
+  // Only the files the rule would take are asked for: per part, the first dtype the device runs, best first.
+  const found = async (paths: readonly string[]): Promise<[string, number] | undefined> => {
+    for (const path of paths) {
       const bytes = await size(path);
-      if (bytes !== null) return { dtype, file: { path, bytes } };
+      if (bytes !== null) return [path, bytes];
     }
-    throw new GlimpseError(
-      'package-file-missing',
-      `${base.href} has no ${partFile(part, 'fp32')} in any dtype this device runs.`,
-      { details: { file: partFile(part, 'fp32') } },
-    );
+    return undefined;
   };
-  const [vision, embed, decoder] = await Promise.all(HUB_PARTS.map(choose));
+  const parts = await Promise.all(
+    HUB_PARTS.map(async (part) => {
+      const file = await found(dtypePreference(part, device).map((dtype) => partFile(part, dtype)));
+      if (file) return file;
+      throw new GlimpseError(
+        'package-file-missing',
+        `${base.href} has no ${partFile(part, 'fp32')} in any dtype this device runs.`,
+        { details: { file: partFile(part, 'fp32') } },
+      );
+    }),
+  );
   const configSizes = await Promise.all(CONFIG_FILES.map(size));
   if (configSizes[0] === null) {
     throw new GlimpseError(
@@ -73,25 +78,13 @@ export async function probeDownloadPlan(
       },
     );
   }
-  if (!vision || !embed || !decoder) throw new GlimpseError('internal', 'A part of the plan went missing.');
-  const files = [vision.file, embed.file, decoder.file];
-  // The engine also loads the static-cache decode variant, when the folder has one: on wasm in place of
-  // the merged decoder (engine/model/load.ts), on WebGPU beside it.
-  for (const path of staticDecoderFiles(decoder.file.path, device)) {
-    const bytes = await size(path);
-    if (bytes === null) continue;
-    if (device === 'wasm') files.pop();
-    files.push({ path, bytes });
-    break;
-  }
-  return {
+  const sizes = new Map<string, number | null>(parts);
+  const decoder = parts[HUB_PARTS.indexOf('decoder_model_merged')]?.[0];
+  const staticDecoder = decoder && (await found(staticDecoderFiles(decoder, device)));
+  if (staticDecoder) sizes.set(...staticDecoder);
+  return planFromFiles(
+    sizes,
+    configSizes.reduce<number>((sum, bytes) => sum + (bytes ?? 0), 0),
     device,
-    dtype: { vision_encoder: vision.dtype, embed_tokens: embed.dtype, decoder_model_merged: decoder.dtype },
-    files,
-    totalBytes: [...files.map((file) => file.bytes), ...configSizes].reduce<number>(
-      (sum, b) => sum + (b ?? 0),
-      0,
-    ),
-    complete: true,
-  };
+  );
 }

@@ -22,6 +22,11 @@ export interface NodeJob {
   readonly rowCache: boolean;
   /** Glimpse's LoadOptions.packedQkv. */
   readonly packedQkv: boolean;
+  /**
+   * Glimpse on webgpu takes the CLI's runtime (cli/ort.ts): onnxruntime-web over Dawn with graph capture
+   * where the package has a captured decode variant. False: onnxruntime-node's WebGPU EP, the baseline.
+   */
+  readonly graphCapture: boolean;
   /** Glimpse's LoadOptions.cpuAttention. */
   readonly cpuAttention?: CpuAttentionKind;
 }

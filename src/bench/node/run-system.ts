@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { loadRuntime } from '../../cli/ort';
 import type { Ort } from '../../engine/index';
 import { folderReader } from '../../engine/node/folder-reader';
 import { type Measured, measureGlimpse } from '../measure-glimpse';
@@ -56,17 +57,37 @@ function packageVersion(name: string, from?: string): string {
     : 'unknown';
 }
 
-async function nodeOrt(job: NodeJob): Promise<{ ort: Ort; runtime: string }> {
+interface NodeRuntime {
+  readonly ort: Ort;
+  readonly runtime: string;
+  /** The runtime honours LoadOptions.graphCapture. */
+  readonly graphCapture: boolean;
+}
+
+async function nodeOrt(job: NodeJob): Promise<NodeRuntime> {
   if (job.backend === 'wasm') {
     const ort = await import('onnxruntime-web');
     ort.env.wasm.numThreads = job.wasmThreads;
     return {
       ort,
       runtime: `onnxruntime-web ${packageVersion('onnxruntime-web')} (wasm, ${job.wasmThreads} thread(s))`,
+      graphCapture: false,
     };
   }
+  // Glimpse on webgpu runs as `glimpse ask` does; transformers.js takes onnxruntime-node, its own choice in Node.
+  if (job.system === 'glimpse' && job.backend === 'webgpu' && job.graphCapture) {
+    const cli = await loadRuntime('webgpu', folderReader(job.modelDir));
+    if (cli.name === 'onnxruntime-web+dawn') {
+      const versions = `onnxruntime-web ${packageVersion('onnxruntime-web')} over Dawn (webgpu ${packageVersion('webgpu')})`;
+      return { ort: cli.ort, runtime: versions, graphCapture: true };
+    }
+  }
   const ort = await import('onnxruntime-node');
-  return { ort, runtime: `onnxruntime-node ${packageVersion('onnxruntime-node')} (${job.backend})` };
+  return {
+    ort,
+    runtime: `onnxruntime-node ${packageVersion('onnxruntime-node')} (${job.backend})`,
+    graphCapture: false,
+  };
 }
 
 async function measure(
@@ -74,7 +95,7 @@ async function measure(
   monitor: MemoryMonitor,
 ): Promise<{ measured: Measured; runtime: string }> {
   const image = await benchImage(job.imageSize);
-  const { ort, runtime } = await nodeOrt(job);
+  const { ort, runtime, graphCapture } = await nodeOrt(job);
   if (job.system === 'glimpse') {
     const measured = await measureGlimpse(
       ort,
@@ -87,12 +108,16 @@ async function measure(
         staticCache: job.staticCache,
         rowCache: job.rowCache,
         packedQkv: job.packedQkv,
+        graphCapture,
         ...(job.backend === 'cpu' ? { cpuThreads: job.cpuThreads } : {}),
         ...(job.cpuAttention ? { cpuAttention: job.cpuAttention } : {}),
       },
       monitor.sample,
     );
-    return { measured, runtime };
+    // Whether the decode steps replayed a captured graph, as each turn's stats say: a static graph that
+    // does not load on this adapter leaves the model on the merged decoder, uncaptured.
+    const captured = measured.runs.length > 0 && measured.runs.every((run) => run.graphCapture);
+    return { measured, runtime: captured ? `${runtime}, graph captured` : runtime };
   }
   // On wasm, transformers.js runs on the very onnxruntime-web module Glimpse uses: it takes an ONNX
   // Runtime placed at Symbol.for('onnxruntime') instead of its own (then it picks no device itself).
