@@ -16,18 +16,16 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe('the download plan of a plain folder of package files', () => {
-  it('asks for the static decode variant: on WebGPU beside the decoder, on wasm in its place', async () => {
+  it('asks for the static decode variant, planned in place of the merged decoder', async () => {
     const base = `${server.origin}/models/pkg/`;
     const webgpu = await probeDownloadPlan(base, 'webgpu');
     expect(webgpu.files).toEqual([
       { path: 'onnx/vision_encoder_q4.onnx', bytes: 10 },
       { path: 'onnx/embed_tokens.onnx', bytes: 20 },
-      { path: 'onnx/decoder_model_merged_q4.onnx', bytes: 40 },
       { path: 'onnx/decoder_model_static_q4.onnx', bytes: 39 },
     ]);
-    expect(webgpu.totalBytes).toBe(2 + 10 + 20 + 40 + 39);
-    // wasm reads the variant in the decoder's own dtype (q4 here, as the folder has no 8-bit decoder) in
-    // place of the merged decoder.
+    expect(webgpu.totalBytes).toBe(2 + 10 + 20 + 39);
+    // wasm reads the variant in the decoder's own dtype (q4 here, as the folder has no 8-bit decoder).
     const wasm = await probeDownloadPlan(base, 'wasm');
     expect(wasm.files).toEqual([
       { path: 'onnx/vision_encoder_q4.onnx', bytes: 10 },

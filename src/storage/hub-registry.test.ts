@@ -65,7 +65,7 @@ describe('the Hub registry', () => {
     expect(plan.files.find((file) => file.bytes === null)?.path).toBe('onnx/vision_encoder_fp16.onnx');
   });
 
-  it('plans the static decode variant: on WebGPU beside the decoder, in its dtype where it can; on wasm in its place, in its dtype only', () => {
+  it('plans the static decode variant in place of the decoder: on WebGPU in its dtype where it can, on wasm in its dtype only', () => {
     const sizes = new Map([
       ['onnx/vision_encoder_q4.onnx', 100],
       ['onnx/embed_tokens.onnx', 200],
@@ -78,11 +78,9 @@ describe('the Hub registry', () => {
     expect(webgpu.files.map((file) => file.path)).toEqual([
       'onnx/vision_encoder_q4.onnx',
       'onnx/embed_tokens.onnx',
-      'onnx/decoder_model_merged_q4.onnx',
       'onnx/decoder_model_static_q4.onnx',
     ]);
-    expect(webgpu.totalBytes).toBe(10 + 100 + 200 + 1000 + 990);
-    // wasm reads it in place of the merged decoder.
+    expect(webgpu.totalBytes).toBe(10 + 100 + 200 + 990);
     expect(planFromFiles(sizes, 10, 'wasm').files.map((file) => file.path)).toEqual([
       'onnx/vision_encoder_q4.onnx',
       'onnx/embed_tokens.onnx',
@@ -93,7 +91,7 @@ describe('the Hub registry', () => {
     const wasm = planFromFiles(eightBit, 10, 'wasm');
     expect(wasm.files.map((file) => file.path)).toContain('onnx/decoder_model_merged_quantized.onnx');
     expect(wasm.files.some((file) => file.path.includes('static'))).toBe(false);
-    // A package with only the fp32 variant: the engine loads it beside a 4-bit decoder too.
+    // A package with only the fp32 variant: the engine loads it for a 4-bit decoder too.
     sizes.delete('onnx/decoder_model_static_q4.onnx');
     expect(planFromFiles(sizes, 10, 'webgpu-f16').files.at(-1)).toEqual({
       path: 'onnx/decoder_model_static.onnx',

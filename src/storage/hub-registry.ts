@@ -69,8 +69,8 @@ export interface DownloadPlan {
 
 /**
  * A plan from what a repository holds (`sizes`: every ONNX path it has → its size, or null when unknown)
- * and the bytes of its other files, by the engine's dtype rule for the device. On WebGPU it adds the
- * decode variant the engine loads for graph capture beside the chosen decoder, when the package has one.
+ * and the bytes of its other files, by the engine's dtype rule for the device. Where the package has the
+ * static-cache decode variant the engine loads for the chosen decoder, the plan lists it in its place.
  */
 export function planFromFiles(
   sizes: ReadonlyMap<string, number | null>,
@@ -87,8 +87,9 @@ export function planFromFiles(
   const staticDecoder =
     merged === undefined ? undefined : staticDecoderFiles(merged, device).find((path) => sizes.has(path));
   if (staticDecoder) {
-    // On wasm it is read in place of the merged decoder (engine/model/load.ts); WebGPU loads both.
-    if (device === 'wasm') paths.splice(paths.indexOf(merged ?? ''), 1);
+    // Every backend reads it in place of the merged decoder (engine/model/load.ts), which is read, and so
+    // downloaded, only where the static one fails to load on the device.
+    paths.splice(paths.indexOf(merged ?? ''), 1);
     paths.push(staticDecoder);
   }
   const files = paths.map((path) => ({ path, bytes: sizes.get(path) ?? null }));

@@ -44,9 +44,9 @@ export function partFile(part: ModelPart, dtype: Dtype): string {
 }
 
 /**
- * The package's static-cache decode variants (toolkit/decoder/llama-graph.ts) a device loads beside a
+ * The package's static-cache decode variants (toolkit/decoder/llama-graph.ts) a device loads in place of a
  * merged decoder file, in the order the loader tries them; the download plan lists the first the package
- * has. WebGPU captures the 4-bit graph beside a 4-bit decoder, else the fp32 one. The CPU backends
+ * has, in the merged file's place. WebGPU captures the 4-bit graph for a 4-bit decoder, else the fp32 one. The CPU backends
  * (cpu-static-decoder.ts) take only the merged file's own dtype, so that answers stay the merged
  * decoder's: there the variant keeps the KV cache in place instead of handing it back whole each step.
  */
