@@ -34,8 +34,11 @@ export interface GpuBandwidth {
  * submission's own overhead is lost in it); the reason instead where Dawn finds no adapter.
  */
 export async function measureGpuReadBandwidth(seconds = 0.25, tries = 3): Promise<GpuBandwidth | string> {
-  const adapter = await dawnAdapter();
-  if (typeof adapter === 'string') return adapter;
+  const dawn = await dawnAdapter();
+  if (typeof dawn === 'string') return dawn;
+  // An adapter of its own: an adapter gives one device, and the shared one may have given its.
+  const adapter = await navigator.gpu.requestAdapter();
+  if (!adapter) return 'Dawn found no WebGPU adapter';
   const limit = Math.min(2 ** 30, adapter.limits.maxStorageBufferBindingSize, adapter.limits.maxBufferSize);
   const device = await adapter.requestDevice({
     requiredLimits: { maxStorageBufferBindingSize: limit, maxBufferSize: limit },
