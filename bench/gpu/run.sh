@@ -109,7 +109,7 @@ for prompt in 64 1024; do
     --prompt-length "$prompt" --max-new-tokens "$([ "$quick" = 1 ] && echo 8 || echo 256)" \
     --compare-uncaptured "$([ "$quick" = 1 ] && echo 4 || echo 32)" --merged "$([ "$quick" = 1 ] && echo 4 || echo 32)" \
     --engine "$([ "$quick" = 1 ] && echo 4 || echo 64)" --engine-drafts 4 \
-    --max-length 2048 \
+    --max-length 2048 --bandwidth measured \
     2> >(grep -v VerifyOutputSizes >&2) | tee "$out/captured-synthetic-q4-p$prompt.json" | node -e '
     const r = JSON.parse(require("fs").readFileSync(0, "utf8").trim().split("\n").pop());
     delete r.tokens;

@@ -6,9 +6,12 @@
  *   npx tsx tools/testing/captured-decode.ts --package models/stories260k [--static onnx/decoder_model_static.onnx]
  *     [--embed onnx/embed_tokens.onnx] [--prompt 1 | --prompt-length 64] [--max-new-tokens 256]
  *     [--expect .cache/reference/greedy-from-bos.ids] [--compare-uncaptured 16] [--merged 16]
- *     [--bandwidth 4.8e12]
+ *     [--bandwidth 4.8e12 | --bandwidth measured]
  *
  * The reference ids are the generated ones, as the documented sample lists them (without the prompt).
+ * `bandwidthFraction` is the decoder file's bytes a token over the GPU's read bandwidth: --bandwidth B/s (the
+ * H200's 4.8e12 by default), or `measured`, the GPU's own read rate measured through Dawn at the end
+ * (gpu-bandwidth.ts, as the bench's webgpu ceiling), reported as `readBytesPerSecond`.
  * --compare-uncaptured N also runs the first N steps of the same graph without replay (the provider
  * recording nothing), and reports their rate beside the captured one and whether the tokens agree.
  * --merged N also decodes N tokens of the text prompt --merged-prompt through the engine as it runs a
@@ -32,6 +35,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { measureGpuReadBandwidth } from '../../src/bench/node/gpu-bandwidth';
 import { KernelCounter, type KernelWindow } from '../../src/cli/dawn-kernels';
 import { dawnDevice, loadDawnRuntime } from '../../src/cli/dawn-webgpu';
 import { type GpuDevice, StaticDecoder } from '../../src/engine/decoder/static-decoder';
@@ -349,6 +353,13 @@ if (values.expect) {
 let weightBytes = 0;
 for (const file of [staticFile, `${staticFile}_data`])
   weightBytes += (await stat(join(dir, file)).catch(() => ({ size: 0 }))).size;
+async function readBandwidth(): Promise<number> {
+  if (values.bandwidth !== 'measured') return Number(values.bandwidth);
+  const measured = await measureGpuReadBandwidth();
+  if (typeof measured === 'string') throw new Error(`--bandwidth measured: ${measured}`);
+  return measured.readBytesPerSecond;
+}
+const readBytesPerSecond = await readBandwidth();
 const distinct = (counts: readonly number[]) => [...new Set(counts)];
 const rate = (tokens: number, ms: number) => (tokens > 1 ? ((tokens - 1) * 1000) / ms : 0);
 const decodeTokS = rate(run.tokens.length, run.decodeMs);
@@ -381,6 +392,7 @@ console.log(
     engine,
     engineSampling: sampling,
     weightBytes,
-    bandwidthFraction: Number(((weightBytes * decodeTokS) / Number(values.bandwidth)).toFixed(4)),
+    readBytesPerSecond,
+    bandwidthFraction: Number(((weightBytes * decodeTokS) / readBytesPerSecond).toFixed(4)),
   }),
 );
