@@ -17,6 +17,8 @@ import { createNodeFileStore } from '../storage/node-file-store';
 
 export interface HubModel {
   readonly reader: PackageReader;
+  /** The repository's file paths, as its listing gives them. */
+  readonly files: readonly string[];
   /** The file variant per part among the repository's files, by the engine's rule for the device. */
   readonly dtype: Partial<Record<ModelPart, Dtype>>;
 }
@@ -60,11 +62,6 @@ export async function openHubModel(
     files = stored.files;
   }
   const reader = await openCachedPackage(store, { modelId: id.repo, baseUrl, manifest: files, origin });
-  return {
-    reader,
-    dtype: chooseDtypes(
-      files.map((file) => file.path),
-      options.device,
-    ),
-  };
+  const paths = files.map((file) => file.path);
+  return { reader, files: paths, dtype: chooseDtypes(paths, options.device) };
 }

@@ -5,7 +5,7 @@
  */
 import { type GenerateEvent, GlimpseError, type LoadProgress, loadModel } from '../engine/index';
 import { deviceClass, MODEL_PARTS } from '../engine/model/files';
-import { folderReader } from '../engine/node/folder-reader';
+import { folderHasFile, folderReader } from '../engine/node/folder-reader';
 import { type Command, parseCommand, USAGE } from './args';
 import { cacheFolder, hubEndpoint, hubModelId, openHubModel } from './hub-model';
 import { decodeImageFile } from './image';
@@ -62,7 +62,10 @@ async function run(command: Command, io: CliIo): Promise<void> {
     }));
   const bar = hub ? downloadBar() : undefined;
   const reader = hub ? hub.reader : folderReader(command.model);
-  const runtime = await loadRuntime(command.backend, reader);
+  const runtime = await loadRuntime(
+    command.backend,
+    hub ? async (path) => hub.files.includes(path) : folderHasFile(command.model),
+  );
   const { draftTokens } = command.generate;
   const model = await loadModel(runtime.ort, reader, {
     backend: command.backend,

@@ -4,7 +4,7 @@
  * (dawn-webgpu.ts), whose WebGPU provider captures graphs.
  */
 import { availableParallelism } from 'node:os';
-import type { Backend, Ort, PackageReader } from '../engine/index';
+import type { Backend, Ort } from '../engine/index';
 import { partFile, staticDecoderFiles } from '../engine/model/files';
 import { loadDawnRuntime } from './dawn-webgpu';
 
@@ -17,9 +17,9 @@ export interface CliRuntime {
 }
 
 /** Whether the package has a decode variant WebGPU captures, beside a decoder of any dtype. */
-async function hasStaticDecoder(reader: PackageReader): Promise<boolean> {
+async function hasStaticDecoder(hasFile: (path: string) => Promise<boolean>): Promise<boolean> {
   for (const file of staticDecoderFiles(partFile('decoder_model_merged', 'fp32'), 'webgpu'))
-    if ((await reader.read(file)) !== null) return true;
+    if (await hasFile(file)) return true;
   return false;
 }
 
@@ -41,10 +41,15 @@ export async function loadOrt(backend: Backend): Promise<Ort> {
 
 /**
  * The runtime for a command: on webgpu, for a package with a captured decode variant, onnxruntime-web over
- * Dawn where Dawn finds an adapter; else onnxruntime-node, as for every other command.
+ * Dawn where Dawn finds an adapter; else onnxruntime-node, as for every other command. `hasFile` says whether
+ * the package has a file without reading it (a folder's stat, a repository's listing): a decoder can be
+ * gigabytes, and the load reads it anyway.
  */
-export async function loadRuntime(backend: Backend, reader: PackageReader): Promise<CliRuntime> {
-  if (backend === 'webgpu' && (await hasStaticDecoder(reader))) {
+export async function loadRuntime(
+  backend: Backend,
+  hasFile: (path: string) => Promise<boolean>,
+): Promise<CliRuntime> {
+  if (backend === 'webgpu' && (await hasStaticDecoder(hasFile))) {
     const dawn = await loadDawnRuntime();
     if (typeof dawn !== 'string') return { ort: dawn.ort, name: 'onnxruntime-web+dawn', graphCapture: true };
   }

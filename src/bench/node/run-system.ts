@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { loadRuntime } from '../../cli/ort';
 import type { Ort } from '../../engine/index';
-import { folderReader } from '../../engine/node/folder-reader';
+import { folderHasFile, folderReader } from '../../engine/node/folder-reader';
 import { type Measured, measureGlimpse } from '../measure-glimpse';
 import { measureTransformers, transformersDtypes } from '../measure-transformers';
 import { type BenchImage, rgbFromRgba } from '../plan';
@@ -76,7 +76,7 @@ async function nodeOrt(job: NodeJob): Promise<NodeRuntime> {
   }
   // Glimpse on webgpu runs as `glimpse ask` does; transformers.js takes onnxruntime-node, its own choice in Node.
   if (job.system === 'glimpse' && job.backend === 'webgpu' && job.graphCapture) {
-    const cli = await loadRuntime('webgpu', folderReader(job.modelDir));
+    const cli = await loadRuntime('webgpu', folderHasFile(job.modelDir));
     if (cli.name === 'onnxruntime-web+dawn') {
       const versions = `onnxruntime-web ${packageVersion('onnxruntime-web')} over Dawn (webgpu ${packageVersion('webgpu')})`;
       return { ort: cli.ort, runtime: versions, graphCapture: true };

@@ -35,3 +35,13 @@ export function folderReader(folder: string): PackageReader {
     },
   };
 }
+
+/** Whether the folder has a file, without reading it. */
+export function folderHasFile(folder: string): (path: string) => Promise<boolean> {
+  const root = resolve(folder);
+  return (path) =>
+    stat(join(root, path)).then(
+      (found) => found.isFile(),
+      () => false,
+    );
+}
