@@ -1,7 +1,7 @@
 /**
  * The GPU's memory read bandwidth, measured through Dawn: a WebGPU decode step's ceiling is the bytes it
  * must read over this, as a CPU backend's is over one core's (machine.ts). A compute pass reads a buffer
- * far larger than any GPU cache, each invocation striding over it so that the reads coalesce; the result
+ * far larger than the GPU's cache, each invocation striding over it so that the reads coalesce; the result
  * is written only in a case that never happens, which the compiler cannot know, so no read is dropped.
  */
 import { dawnAdapter } from '../../cli/dawn-webgpu';
@@ -44,20 +44,20 @@ export async function measureGpuReadBandwidth(seconds = 0.25, tries = 3): Promis
     requiredLimits: { maxStorageBufferBindingSize: limit, maxBufferSize: limit },
   });
   try {
-    // The largest buffer up to 1 GiB the device will allocate, and no smaller than any GPU's cache.
+    // The largest buffer up to 1 GiB the device will allocate, at least 128 MiB: well past an H200's 50 MB L2.
     let source: GPUBuffer | undefined;
-    let bytes = limit;
-    for (; bytes >= 2 ** 27 && !source; bytes /= 2) {
+    for (
+      let size = Math.floor(limit / 16) * 16;
+      size >= 2 ** 27 && !source;
+      size = Math.floor(size / 32) * 16
+    ) {
       device.pushErrorScope('out-of-memory');
-      const buffer = device.createBuffer({
-        size: bytes,
-        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
-      });
+      const buffer = device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
       if ((await device.popErrorScope()) === null) source = buffer;
       else buffer.destroy();
     }
     if (!source) return 'the GPU would not allocate a 128 MiB buffer';
-    bytes = source.size;
+    const bytes = source.size;
     device.pushErrorScope('validation');
     // Not zeros: a GPU may compress constant memory.
     const chunk = new Uint32Array(2 ** 22).map((_, i) => Math.imul(i, 2654435761));
