@@ -96,8 +96,12 @@ async function load(): Promise<DawnRuntime | string> {
   };
   // The provider runs on this thread; wasm threads would only serve CPU-side kernels.
   ort.env.wasm.numThreads = 1;
-  const { info } = adapter;
-  return { ort, adapter: [info.vendor, info.description].filter(Boolean).join(' ') || 'unknown adapter' };
+  return { ort, adapter: adapterName(adapter) };
+}
+
+/** What the adapter calls itself, for reports. */
+export function adapterName({ info }: GPUAdapter): string {
+  return [info.vendor, info.description].filter(Boolean).join(' ') || 'unknown adapter';
 }
 
 /** onnxruntime-web's WebGPU device, available once a WebGPU session exists. */

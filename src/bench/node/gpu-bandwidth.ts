@@ -4,7 +4,7 @@
  * far larger than the GPU's cache, each invocation striding over it so that the reads coalesce; the result
  * is written only in a case that never happens, which the compiler cannot know, so no read is dropped.
  */
-import { dawnAdapter } from '../../cli/dawn-webgpu';
+import { adapterName, dawnAdapter } from '../../cli/dawn-webgpu';
 
 const WORKGROUP = 256;
 const WORKGROUPS = 4096;
@@ -96,11 +96,7 @@ export async function measureGpuReadBandwidth(seconds = 0.25, tries = 3): Promis
     for (let i = 0; i < tries; i++) best = Math.max(best, (passes * bytes) / (await timed(passes)));
     const error = await device.popErrorScope();
     if (error) return `the bandwidth pass failed: ${error.message}`;
-    const { info } = adapter;
-    return {
-      readBytesPerSecond: best,
-      adapter: [info.vendor, info.description].filter(Boolean).join(' ') || 'unknown adapter',
-    };
+    return { readBytesPerSecond: best, adapter: adapterName(adapter) };
   } finally {
     device.destroy();
   }
