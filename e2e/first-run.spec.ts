@@ -92,6 +92,7 @@ test('a newcomer is offered the registry default with its size and licence; no t
   await expect(tests).toContainText('tiny-llava');
   await expect(tests).toContainText('answers are not about the picture');
   await expect(page.getByTestId('model-status')).toHaveText('No model');
+  await expect(page.getByTestId('composer-note')).toHaveText('Choose a model above to send your question');
   await page.screenshot({ path: test.info().outputPath('first-run.png') });
   expect(served).toEqual([]);
   expect(server.requests).toEqual([]);
@@ -100,6 +101,7 @@ test('a newcomer is offered the registry default with its size and licence; no t
   await page.getByTestId('first-run-download').click();
   await expect(page.getByTestId('model-status')).toHaveText('Ready', { timeout: 120_000 });
   await expect(page.getByTestId('model-picker')).toHaveValue(DEFAULT);
+  await expect(page.getByTestId('composer-note')).toHaveText(/^Enter to send/);
   // Only files of the listing were asked for: the plan's three ONNX files and the package's text files.
   const onnx = resolved(from).filter((path) => path.endsWith('.onnx'));
   expect([...new Set(onnx)].sort()).toEqual([

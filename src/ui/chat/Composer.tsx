@@ -15,7 +15,8 @@ export function Composer() {
   const preparingImages = useAppState((s) => s.preparingImages);
   const readingAhead = useAppState((s) => s.readingAhead);
   const generating = useAppState((s) => s.generation !== undefined);
-  const ready = useAppState((s) => s.load.status === 'ready');
+  const loadStatus = useAppState((s) => s.load.status);
+  const ready = loadStatus === 'ready';
   // A text-only model continues what it is given; it has no use for an image.
   const textOnly = useAppState((s) => s.load.info?.hasVision === false);
   const actions = useActions();
@@ -28,6 +29,9 @@ export function Composer() {
 
   const canSend =
     ready && !generating && (draft.trim() !== '' || attachments.length > 0 || preparingImages > 0);
+  // Without a model, Enter does nothing: say why, where the eye is.
+  const noModel = loadStatus === 'idle' || loadStatus === 'error';
+  const waiting = noModel ? 'Choose a model first' : 'Waiting for the model…';
 
   // Grow with the text up to a limit, then scroll.
   // biome-ignore lint/correctness/useExhaustiveDependencies: measures again whenever the draft changes
@@ -178,15 +182,19 @@ export function Composer() {
               data-testid="send-button"
               disabled={!canSend}
               aria-label="Send"
-              title={ready ? 'Send (Enter)' : 'Waiting for the model…'}
+              title={ready ? 'Send (Enter)' : waiting}
             >
               <ArrowUpIcon size={18} />
             </button>
           )}
         </div>
       </form>
-      <p className="composer-note">
-        Enter to send · Shift+Enter for a new line · Runs privately on this device
+      <p className={ready ? 'composer-note' : 'composer-note waiting'} data-testid="composer-note">
+        {ready
+          ? 'Enter to send · Shift+Enter for a new line · Runs privately on this device'
+          : noModel
+            ? 'Choose a model above to send your question'
+            : 'Your question can wait here while the model loads'}
       </p>
       {cameraOpen && (
         <CameraDialog
