@@ -120,8 +120,9 @@ test('WebGPU answers a photo through the captured decode step word for word as W
 test('WebGPU samples an answer through the captured decode step as WebAssembly does, at the same seed', async ({
   browser,
 }) => {
-  // Each sampled step replays the captured graph and reads its logits (captured-logits-graph.ts); a replay
-  // that left them as the capture wrote them would sample from the first step's row ever after.
+  // A sampled step that replays the captured graph reads its logits (captured-logits-graph.ts): the first
+  // step always does, the planner measuring the replay first (step-planner.ts). A replay that left them as
+  // the capture wrote them would sample from the warm-up's row.
   const ask = {
     model: 'tiny-llava-fused',
     question: 'Tell me a story about a red ball.',

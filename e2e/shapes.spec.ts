@@ -49,9 +49,11 @@ test('shapes-llava names the shape it sees, and in a follow-up its colour, corre
   const [shape] = scene.shapes;
   expect(await ask('What shape is it?', 1)).toBe(`It is a ${shape?.kind}.`);
   expect(await ask('And what colour is it?', 2)).toBe(`It is ${shape?.colour}.`);
-  // The package is built by `glimpse convert`, which ships the static decoder: WebGPU decodes through the
-  // captured step.
-  const captured = backend === 'webgpu' ? 'true' : 'false';
-  for (const n of [0, 1])
-    await expect(answers.nth(n).locator('.stats')).toHaveAttribute('data-graph-capture', captured);
+  // The package is built by `glimpse convert`, which ships the static decoder: WebGPU's first answer starts on
+  // the captured step. Later steps, the whole follow-up among them, may run uncaptured where that measured
+  // cheaper (step-planner.ts), as it does on SwiftShader with these q4 files.
+  await expect(answers.nth(0).locator('.stats')).toHaveAttribute(
+    'data-graph-capture',
+    backend === 'webgpu' ? 'true' : 'false',
+  );
 });

@@ -94,10 +94,12 @@ function stepTable(results: readonly SystemResult[]): string[] {
     const steps = result.runs.flatMap((run) => (run.decodeSteps ? [run.decodeSteps] : []));
     if (steps.length === 0) return [];
     const part = (key: (typeof STEP_PARTS)[number]) => fixed(median(steps.map((s) => s[key])), 2);
-    return [[`${result.system}, ${result.backend}`, ...STEP_PARTS.map(part)]];
+    // The share of steps that replayed a captured graph (the rest ran uncaptured: step-planner.ts).
+    const replayed = fixed(median(steps.map((s) => (100 * s.replays) / s.steps)), 0);
+    return [[`${result.system}, ${result.backend}`, ...STEP_PARTS.map(part), `${replayed} %`]];
   });
   if (rows.length === 0) return [];
-  const header = ['ms per decode step', 'session run', 'read logits', 'embed', 'sampler', 'rest'];
+  const header = ['ms per decode step', 'session run', 'read logits', 'embed', 'sampler', 'rest', 'replayed'];
   return ['', formatTable([header, ...rows])];
 }
 

@@ -39,6 +39,8 @@ Options:
   --cpu-attention KIND   group-query (onnxruntime's) or two-part: the attention of the static decoder
                          on cpu and wasm (default two-part)
   --cpu-threads N        the cpu backend's threads (default: every CPU the process may use)
+  --replay-every-step    on the graph-captured path, replay the captured graph at every step, where by
+                         default a step runs uncaptured when that has measured cheaper
   --json                 print one JSON object per answer: text, token ids, timings`;
 
 export interface Command {
@@ -58,6 +60,8 @@ export interface Command {
   readonly cpuAttention: CpuAttentionKind | undefined;
   /** LoadOptions.cpuThreads, when named. */
   readonly cpuThreads: number | undefined;
+  /** LoadOptions.replayEveryStep. */
+  readonly replayEveryStep: boolean;
   readonly json: boolean;
   readonly generate: GenerateOptions;
 }
@@ -122,6 +126,7 @@ export function parseCommand(argv: readonly string[]): Command {
         ? undefined
         : oneOf(CPU_ATTENTION_KINDS, values['cpu-attention'], 'cpu-attention'),
     cpuThreads: numberOption(values['cpu-threads'], 'cpu-threads', COUNT),
+    replayEveryStep: values['replay-every-step'] ?? false,
     json: values.json ?? false,
     generate,
   };
@@ -148,6 +153,7 @@ function parse(argv: readonly string[]) {
       backend: { type: 'string' },
       'cpu-attention': { type: 'string' },
       'cpu-threads': { type: 'string' },
+      'replay-every-step': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

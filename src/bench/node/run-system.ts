@@ -114,9 +114,9 @@ async function measure(
       },
       monitor.sample,
     );
-    // Whether the decode steps replayed a captured graph, as each turn's stats say: a static graph that
-    // does not load on this adapter leaves the model on the merged decoder, uncaptured.
-    const captured = measured.runs.length > 0 && measured.runs.every((run) => run.graphCapture);
+    // Whether the captured decoder loaded: a static graph that does not load on this adapter leaves the
+    // model on the merged decoder, uncaptured. How many steps then replayed it is in each run's decodeSteps.
+    const captured = graphCapture && measured.files.decoder_model_static !== undefined;
     return { measured, runtime: captured ? `${runtime}, graph captured` : runtime };
   }
   // On wasm, transformers.js runs on the very onnxruntime-web module Glimpse uses: it takes an ONNX

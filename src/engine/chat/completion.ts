@@ -102,9 +102,9 @@ async function* completeCaptured(
       detokenizer: model.codec.createDetokenizer(),
       signal,
       context: ids,
-      ...staticSteps(decoder, onDevice, settings.draftTokens, times),
+      ...staticSteps(decoder, model.stepPlanner, onDevice, settings.draftTokens, times),
     },
     state,
   );
-  yield doneEvent(state, textTurn(startedAt, ids.length, prefillMs, times.steps > 0));
+  yield doneEvent(state, textTurn(startedAt, ids.length, prefillMs, times.replays > 0));
 }

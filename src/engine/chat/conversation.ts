@@ -237,7 +237,7 @@ export class ChatConversation implements Conversation {
       ...turn,
       prefillTokens: layout.slots.length - keep,
       prefillMs,
-      graphCapture: decoder !== undefined && state.times.steps > 0,
+      graphCapture: state.times.replays > 0,
     });
     if (options.signal?.aborted) {
       yield this.stoppedBeforeAnswer(messages, state, facts(0));
@@ -274,7 +274,14 @@ export class ChatConversation implements Conversation {
           signal: options.signal,
           context: layout.slots.filter((slot) => slot >= 0),
           ...(decoder
-            ? staticSteps(decoder, onDevice, settings.draftTokens, state.times, checkOpen)
+            ? staticSteps(
+                decoder,
+                this.model.stepPlanner,
+                onDevice,
+                settings.draftTokens,
+                state.times,
+                checkOpen,
+              )
             : decoderSteps(this.model, this.cache, checkOpen, state.times, settings.sampler.argmaxOnly)),
         },
         state,

@@ -3,6 +3,7 @@
 import type { KvSlicer } from '../decoder/kv-slicer';
 import type { SequenceOpener } from '../decoder/sequence';
 import type { StaticDecoder } from '../decoder/static-decoder';
+import type { StepPlanner } from '../decoder/step-planner';
 import type { ImagePreprocessSpec } from '../image/preprocess-config';
 import type { DecoderSpec, EmbedSpec, VisionSpec } from '../model/validate';
 import type { Ort } from '../runtime/ort';
@@ -42,6 +43,8 @@ export interface ModelRuntime {
   readonly contextLength: number;
   /** The graph-captured decode path (static-part.ts), when loaded: every turn runs on it, one at a time. */
   readonly staticDecoder: StaticDecoder | undefined;
+  /** Chooses the run of each of the static decoder's steps, from what each has cost so far. */
+  readonly stepPlanner: StepPlanner;
   /**
    * On a CPU backend, the decoder that runs every sequence with the KV cache kept in place: the package's
    * static graph (static-part.ts) or the merged decoder rewired (row-cache-part.ts).

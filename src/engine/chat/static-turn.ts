@@ -6,6 +6,7 @@
  * own last one reuses the common prefix; any other turn starts over.
  */
 import type { StaticDecoder } from '../decoder/static-decoder';
+import type { StepPlanner } from '../decoder/step-planner';
 import { type StepTimes, timed } from '../decoder/step-times';
 import { GlimpseError, throwIfAborted } from '../errors';
 import type { ModelRuntime } from './model-runtime';
@@ -83,29 +84,52 @@ function released(holder: Holder, signal: AbortSignal | undefined): Promise<void
 }
 
 /**
- * The token loop's steps on the static decoder, each a replay of the captured graph: a token and up to
- * `draftTokens` draft tokens (as many as the decoder was built for). `onDevice` (an argmaxOnly sampler)
- * reads back the device's argmax of each; any other sampler reads their rows of logits.
+ * The token loop's steps on the static decoder: a token and up to `draftTokens` draft tokens (as many as
+ * the decoder was built for) as a replay of the captured graph, or the token alone uncaptured, as
+ * `planner` (the model's, measuring across its turns) chooses. `onDevice` (an argmaxOnly sampler) reads
+ * back the device's argmax of each; any other sampler reads their rows of logits.
  */
 export function staticSteps(
   decoder: StaticDecoder,
+  planner: StepPlanner,
   onDevice: boolean,
   draftTokens: number,
   times: StepTimes,
   /** Throws when the caller can no longer run the model (a closed conversation). */
   checkOpen: () => void = () => undefined,
 ): Pick<LoopParams, 'step' | 'rewind' | 'draftTokens'> {
+  // Draft tokens the last replay carried, until the loop cuts those that did not come true (a rewind) or
+  // keeps them all (the next step).
+  let carried = 0;
+  const settle = (cut: number) => {
+    if (carried > 0) planner.drafted(carried - cut);
+    carried = 0;
+  };
   return {
     draftTokens: Math.min(draftTokens, decoder.draftRows),
     step: async (ids) => {
       checkOpen();
+      settle(0);
       times.steps++;
+      // Near the context's end no replay fits: the decoder runs the ids uncaptured, a cost not to learn from.
+      const run = decoder.replayFits ? planner.choose(ids.length - 1) : undefined;
+      const fed = run === 'single' ? ids.slice(0, 1) : ids;
+      const replay = run !== 'single';
+      const start = performance.now();
       // The step embeds its tokens itself, into its own input: the embedding's time is in the run's.
-      return timed(times, 'runMs', async () => {
-        if (onDevice) return decoder.greedy(ids);
-        return decoder.logits(ids);
-      });
+      const rows = await timed(times, 'runMs', async () =>
+        onDevice ? decoder.greedy(fed, replay) : decoder.logits(fed, replay),
+      );
+      if (run) planner.ran(run, performance.now() - start);
+      if (run === 'captured') {
+        times.replays++;
+        carried = fed.length - 1;
+      }
+      return rows;
     },
-    rewind: async (count) => decoder.rewind(Math.max(0, decoder.length - count)),
+    rewind: async (count) => {
+      settle(count);
+      decoder.rewind(Math.max(0, decoder.length - count));
+    },
   };
 }

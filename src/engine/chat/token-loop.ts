@@ -26,7 +26,8 @@ export interface LoopParams {
   readonly context: readonly number[];
   /**
    * Feeds tokens to the decoder (the next one, then any draft tokens); returns the logits after each, or
-   * the picked token where the sampler is argmaxOnly and the decoder computes the argmax itself.
+   * the picked token where the sampler is argmaxOnly and the decoder computes the argmax itself. A step may
+   * check only the first rows − 1 drafts (none, where checking them costs more than they are likely to save).
    */
   readonly step: (ids: readonly number[]) => Promise<StepRow[]>;
   /** Drops the last `count` positions from the KV cache: draft tokens that did not come true. */
@@ -141,6 +142,7 @@ export async function* decodeTokens(
       const room = params.maxNewTokens - state.tokenIds.length - 1;
       drafts = lookupDraft(history, Math.min(params.draftTokens, room));
       rows = await params.step([next, ...drafts]);
+      drafts = drafts.slice(0, rows.length - 1);
       state.fed.push(next);
       state.drafted += drafts.length;
       if (drafts.length > 0) state.draftRuns++;
@@ -172,11 +174,12 @@ export interface TurnFacts {
 
 /** Mean milliseconds per step after the first token; the rest is the decode time no part accounts for. */
 function stepStats(times: StepTimes, decodeMs: number): DecodeStepStats | undefined {
-  const { steps, embedMs, runMs, readMs, sampleMs } = times;
+  const { steps, replays, embedMs, runMs, readMs, sampleMs } = times;
   if (steps === 0) return undefined;
   const otherMs = Math.max(0, decodeMs - embedMs - runMs - readMs - sampleMs);
   return {
     steps,
+    replays,
     embedMs: embedMs / steps,
     runMs: runMs / steps,
     readMs: readMs / steps,

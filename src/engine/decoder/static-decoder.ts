@@ -222,6 +222,11 @@ export class StaticDecoder {
     return (this.shape.stepRows ?? 1) - 1;
   }
 
+  /** A captured step still fits in the context: a step asked to replay does. */
+  get replayFits(): boolean {
+    return this.position + (this.shape.stepRows ?? 1) <= this.shape.maxLength;
+  }
+
   /** Positions in the cache. */
   get length(): number {
     return this.position;
@@ -259,7 +264,7 @@ export class StaticDecoder {
 
   /**
    * A token and its draft tokens (at most draftRows), each position with the device's argmax. `replay`
-   * false runs the graph uncaptured (a baseline for the benchmark).
+   * false runs the graph uncaptured, on the ids alone.
    */
   async greedy(ids: readonly number[], replay = true): Promise<number[]> {
     const { outputs, rows } = await this.step(ids, replay);
@@ -268,9 +273,9 @@ export class StaticDecoder {
   }
 
   /** A token and its draft tokens, as `greedy`, each with its row of logits for a sampler to choose from. */
-  async logits(ids: readonly number[]): Promise<Float32Array[]> {
+  async logits(ids: readonly number[], replay = true): Promise<Float32Array[]> {
     const { vocab } = this.shape;
-    const { outputs } = await this.step(ids, true);
+    const { outputs } = await this.step(ids, replay);
     // One read for the rows a step ran: each is the vocabulary's width, 0.6 MB at Qwen2's.
     const rows = await this.read(outputs.logits, Float32Array, ids.length * vocab);
     return ids.map((_, i) => rows.subarray(i * vocab, (i + 1) * vocab));
@@ -312,7 +317,7 @@ export class StaticDecoder {
     const rows = this.shape.stepRows ?? 1;
     const count = ids.length;
     if (count < 1 || count > rows) throw new Error(`a step takes 1 to ${rows} positions, not ${count}`);
-    const captured = replay && this.position + rows <= this.shape.maxLength;
+    const captured = replay && this.replayFits;
     const width = captured ? rows : count;
     const inputs = captured ? this.buffers.step : await this.prefillInputs(count);
     await this.embedInto(ids, inputs.embeds, width);

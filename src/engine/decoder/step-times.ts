@@ -5,6 +5,8 @@
 export interface StepTimes {
   /** Decoder runs after the first token. */
   steps: number;
+  /** Of them, the replays of a captured graph (static-turn.ts). */
+  replays: number;
   /** The token-embedding session's runs ('embeds' decoders; the static decoder's are in runMs). */
   embedMs: number;
   /** The decoder session's runs, the KV cache's hand-over included. */
@@ -16,13 +18,13 @@ export interface StepTimes {
 }
 
 export function newStepTimes(): StepTimes {
-  return { steps: 0, embedMs: 0, runMs: 0, readMs: 0, sampleMs: 0 };
+  return { steps: 0, replays: 0, embedMs: 0, runMs: 0, readMs: 0, sampleMs: 0 };
 }
 
 /** Runs `work` and adds its milliseconds to `times[key]`, when there is a `times` to add to. */
 export async function timed<T>(
   times: StepTimes | undefined,
-  key: Exclude<keyof StepTimes, 'steps'>,
+  key: Exclude<keyof StepTimes, 'steps' | 'replays'>,
   work: () => Promise<T>,
 ): Promise<T> {
   if (!times) return work();

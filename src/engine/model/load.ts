@@ -12,6 +12,7 @@ import { presentNames } from '../decoder/kv-cache';
 import { createKvSlicer, type KvSlicer } from '../decoder/kv-slicer';
 import { withRunLimit } from '../decoder/run-limit';
 import { runLast } from '../decoder/sequence';
+import { StepPlanner } from '../decoder/step-planner';
 import { GlimpseError, throwIfAborted } from '../errors';
 import { parseImagePreprocessSpec } from '../image/preprocess-config';
 import { checkBackend } from '../runtime/backend-check';
@@ -245,6 +246,7 @@ async function loadPackage(
       codec: createEngineCodec(codec, imageTokenId),
       decoder: decoderSpec,
       staticDecoder: staticPart?.decoder,
+      stepPlanner: new StepPlanner(options.replayEveryStep ? 'captured' : undefined),
       cpuDecoder,
       embed: embedSpec,
       vision:
