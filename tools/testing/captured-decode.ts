@@ -16,8 +16,8 @@
  * recording nothing), and reports their rate beside the captured one and whether the tokens agree.
  * --merged N also decodes N tokens of the text prompt --merged-prompt through the engine as it runs a
  * package without the static graph on this runtime: the merged decoder (same dtype), growing KV cache.
- * --engine N decodes them through the engine's captured path (a completion, as the app runs it), where the
- * tool's own loop above is the StaticDecoder alone; --engine-drafts D with D draft tokens a captured step
+ * --engine N decodes them through the engine's captured path (a completion, as the app runs it, every step
+ * replayed: LoadOptions.replayEveryStep), where the tool's own loop above is the StaticDecoder alone; --engine-drafts D with D draft tokens a captured step
  * (prompt lookup), 0 by default. --engine-temperature T samples both engine paths (--merged, --engine) at
  * temperature T with top-p 0.9 and a fixed seed, where 0 (the default) decodes greedily: a sampler reads each
  * step's logits, on the captured path from the replayed graph.
@@ -287,6 +287,8 @@ async function engineCost(
   const model = await loadModel(ort, folderReader(dir ?? ''), {
     backend: 'webgpu',
     graphCapture,
+    // The captured path's own cost: every step replays, none left to the planner's measurements.
+    replayEveryStep: true,
     draftTokens: drafts,
     packedQkv,
     dtype: { decoder_model_merged: dtype },
