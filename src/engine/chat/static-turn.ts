@@ -115,12 +115,12 @@ export function staticSteps(
       const run = decoder.replayFits ? planner.choose(ids.length - 1) : undefined;
       const fed = run === 'single' ? ids.slice(0, 1) : ids;
       const replay = run !== 'single';
-      const start = performance.now();
+      const runMsBefore = times.runMs;
       // The step embeds its tokens itself, into its own input: the embedding's time is in the run's.
       const rows = await timed(times, 'runMs', async () =>
         onDevice ? decoder.greedy(fed, replay) : decoder.logits(fed, replay),
       );
-      if (run) planner.ran(run, performance.now() - start);
+      if (run) planner.ran(run, times.runMs - runMsBefore);
       if (run === 'captured') {
         times.replays++;
         carried = fed.length - 1;
