@@ -87,7 +87,7 @@ test('stopping a long answer midway, then asking again', async ({ page, backend,
 
   const first = page.getByTestId('assistant-message').first();
   if (backend === 'webgpu') {
-    // On WebGPU (SwiftShader) the first words come slowly, after the prefill's checked chunks: the stop is
+    // On WebGPU (SwiftShader) the first words come slowly, after the prefill: the stop is
     // sent once they show, midway. The click goes straight to the button, not through Playwright's
     // actionability checks, which wait on frames of a page busy rendering tokens.
     await expect(page.getByTestId('stop-button')).toBeVisible();

@@ -5,6 +5,7 @@
  * adapter is missing.
  */
 import { setFlagsFromString } from 'node:v8';
+import { hideNarrowSubgroups } from '../engine/runtime/narrow-subgroups';
 import type { Ort } from '../engine/runtime/ort';
 
 export interface DawnRuntime {
@@ -39,6 +40,12 @@ function copySharedWrites(queue: { prototype: { writeBuffer: WriteBuffer } }): v
 let loaded: Promise<DawnRuntime | string> | undefined;
 let adapterLoaded: Promise<GPUAdapter | string> | undefined;
 
+/**
+ * What onnxruntime sees of an adapter's subgroups: 'hide-narrow' (narrow-subgroups.ts) unless a tool that
+ * shows the fault asks to 'keep' them.
+ */
+export type SubgroupPolicy = 'hide-narrow' | 'keep';
+
 /** The runtime, once per process; a string says why there is none. */
 export function loadDawnRuntime(): Promise<DawnRuntime | string> {
   loaded ??= load();
@@ -47,14 +54,14 @@ export function loadDawnRuntime(): Promise<DawnRuntime | string> {
 
 /**
  * Dawn's adapter, once per process, with the WebGPU globals (GPUBufferUsage, …) installed; a string says
- * why there is none.
+ * why there is none. The first call's `subgroups` holds for the process.
  */
-export function dawnAdapter(): Promise<GPUAdapter | string> {
-  adapterLoaded ??= requestDawnAdapter();
+export function dawnAdapter(subgroups: SubgroupPolicy = 'hide-narrow'): Promise<GPUAdapter | string> {
+  adapterLoaded ??= requestDawnAdapter(subgroups);
   return adapterLoaded;
 }
 
-async function requestDawnAdapter(): Promise<GPUAdapter | string> {
+async function requestDawnAdapter(subgroups: SubgroupPolicy): Promise<GPUAdapter | string> {
   let dawn: { create(flags: string[]): unknown; globals: Record<string, unknown> };
   try {
     dawn = (await import('webgpu')) as typeof dawn;
@@ -66,6 +73,7 @@ async function requestDawnAdapter(): Promise<GPUAdapter | string> {
   // guard against timing attacks in pages), which would read a GPU machine's passes of a few µs as
   // nothing (dawn-kernels.ts).
   const gpu = dawn.create(['disable-dawn-features=timestamp_quantization']) as GPU;
+  if (subgroups === 'hide-narrow') hideNarrowSubgroups(gpu);
   const adapter = await gpu.requestAdapter();
   if (!adapter) return 'Dawn found no WebGPU adapter';
   if (

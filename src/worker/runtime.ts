@@ -7,13 +7,19 @@
  */
 import { createEngine, type GlimpseEngine } from '../engine';
 import { GlimpseError } from '../engine/errors';
+import { navigatorGpu } from '../engine/runtime/capabilities';
+import { hideNarrowSubgroups } from '../engine/runtime/narrow-subgroups';
 import type { Ort } from '../engine/runtime/ort';
 
 export type BrowserBackend = 'wasm' | 'webgpu';
 
 const builds: Record<BrowserBackend, () => Promise<Ort>> = {
   wasm: () => import('onnxruntime-web/wasm'),
-  webgpu: () => import('onnxruntime-web/webgpu'),
+  webgpu: () => {
+    const gpu = navigatorGpu();
+    if (gpu) hideNarrowSubgroups(gpu);
+    return import('onnxruntime-web/webgpu');
+  },
 };
 const loaded = new Map<BrowserBackend, Promise<Ort>>();
 

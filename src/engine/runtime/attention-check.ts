@@ -1,15 +1,15 @@
 /**
  * A check, at load, that the backend's GroupQueryAttention kernel is right for long runs of new positions.
  *
- * onnxruntime 1.30's WebGPU GroupQueryAttention answers wrongly on some adapters when one run brings 32 or more
- * new positions (a prefill), while runs of up to 31 are right at any past length. It was measured on
- * SwiftShader, with every head size and grouping tried (REFERENCES.md; bench/README.md), and not on an NVIDIA
- * H200: which kernel path is taken depends on the adapter. So the engine asks the adapter itself: it runs one
- * small attention of 64 new positions and compares it with the same attention computed here in plain
- * arithmetic. Where they differ, prefills are run in chunks that the check found right, through the KV cache,
- * which gives the same logits as one run. Chunks cost time: a 211-position prefill of tiny-llava on SwiftShader
- * took 9.7 s in chunks of 16 against 2.3 s in one (wrong) run.
- */
+ * onnxruntime 1.30's WebGPU GroupQueryAttention answers wrongly when one run brings 32 or more new positions
+ * (a prefill) on an adapter whose subgroups are narrower than its kernel assumes (SwiftShader's, 4 wide),
+ * while runs of up to 31 are right at any past length. The engine's runtimes hide such subgroups from
+ * onnxruntime-web (narrow-subgroups.ts), which fixes it there; onnxruntime-node's WebGPU provider makes its
+ * own device, and other adapters may be wrong in other ways. So the engine asks the adapter itself: it runs
+ * one small attention of 64 new positions and compares it with the same attention computed here in plain
+ * arithmetic. Where they differ, prefills are run in chunks that the check found right, through the KV
+ * cache, which gives the same logits as one run. Chunks cost time: a 211-position prefill of tiny-llava on
+ * SwiftShader took 9.7 s in chunks of 16 against 2.3 s in one (wrong) run. */
 import { wireModel } from './onnx-wire';
 import type { Backend, Ort } from './ort';
 import { createSession } from './session';
