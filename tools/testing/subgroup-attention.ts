@@ -2,7 +2,7 @@
  * The WebGPU prefill fault, reduced to one GroupQueryAttention node (attention-check.ts's model) on
  * onnxruntime-web's WebGPU provider in Node over Dawn, against the same attention in plain float64
  * arithmetic: the largest difference at each number of new positions, with the adapter as it is and with its
- * subgroup features hidden (narrow-subgroups.ts). Prints the adapter's subgroup widths and one JSON line.
+ * subgroup features hidden (narrow-subgroups.ts). Prints one JSON line: the adapter's subgroup widths and the errors.
  * Each mode runs in a process of its own: onnxruntime keeps the first device it makes.
  *
  *   npx tsx tools/testing/subgroup-attention.ts [--subgroups keep|hide] [--lengths 8,31,32,64,128]

@@ -9,7 +9,8 @@
  * one small attention of 64 new positions and compares it with the same attention computed here in plain
  * arithmetic. Where they differ, prefills are run in chunks that the check found right, through the KV
  * cache, which gives the same logits as one run. Chunks cost time: a 211-position prefill of tiny-llava on
- * SwiftShader took 9.7 s in chunks of 16 against 2.3 s in one (wrong) run. */
+ * SwiftShader took 9.7 s in chunks of 16 against 2.3 s in one (wrong) run.
+ */
 import { wireModel } from './onnx-wire';
 import type { Backend, Ort } from './ort';
 import { createSession } from './session';
