@@ -3,10 +3,9 @@
  * captured graph, which always runs its stepRows positions (a token and up to stepRows − 1 draft tokens),
  * or an uncaptured run of the token alone. Where a step is bound by dispatch overhead (as the H200's
  * uncaptured step was, issue 14) the replay should cost a fraction of the uncaptured run, and draft tokens
- * ride along at little extra cost. Where it is
- * bound by arithmetic (a software adapter, a small GPU) each extra position costs nearly as much as the
- * first: on SwiftShader, shapes-llava's q4 replay of 5 positions took 880 ms and an uncaptured run of one
- * 390 ms. There a token without drafts is cheaper alone, and drafts pay only while enough of them come true.
+ * ride along at little extra cost. Where it is bound by arithmetic (a software adapter, a small GPU) each
+ * extra position costs nearly as much as the first: on SwiftShader, shapes-llava's q4 replay of 5 positions
+ * took 880 ms and an uncaptured run of one 390 ms. There a token without drafts is cheaper alone, and drafts pay only while enough of them come true.
  *
  * The planner keeps a moving average of each run's milliseconds and of the drafts that came true per replay
  * that carried any, and now and then tries the run it would not choose, at intervals that double, so that a
