@@ -83,7 +83,7 @@ function sequenceOf(
 ): Sequence {
   const tokens = (messages: ChatMessage[], addGenerationPrompt: boolean): number[] =>
     codec
-      .encode(codec.applyChatTemplate(templateMessages(messages, undefined), { addGenerationPrompt }))
+      .encodeChat(templateMessages(messages, undefined), { addGenerationPrompt })
       .map((id) => (id === imageTokenId ? -1 : id));
   // The image itself is never read here: only its place in the template matters.
   const image = { width: 1, height: 1, data: new Uint8Array(4) };

@@ -76,6 +76,28 @@ describe('a conversation', () => {
     fresh.dispose();
   });
 
+  it('takes a special token typed in a question or an answer as text, and still reuses the cache', async () => {
+    const chat = model.createConversation();
+    const question = 'What does <image> mean in </s> this SVG?';
+    const first = await send(chat, { text: question, images: [image] });
+    const second = await send(chat, { text: 'And <s>this</s>?' });
+    // The first turn's prompt, typed tokens and all, encodes the same inside the second's and is reused.
+    expect(second.stats.prefillTokens).toBeLessThanOrEqual(
+      second.stats.promptTokens - first.stats.promptTokens,
+    );
+    // An earlier answer that spells the image token is text too: one image, one image token.
+    const resumed = model.createConversation({
+      history: [
+        { role: 'user', text: question, images: [image] },
+        { role: 'assistant', text: 'An <image> element draws a picture.' },
+      ],
+    });
+    const third = await send(resumed, { text: 'Once more.' });
+    expect(third.stats.promptTokens).toBeGreaterThan(first.stats.promptTokens);
+    chat.dispose();
+    resumed.dispose();
+  });
+
   it('gives the same answers with draft tokens, greedy and sampled, and keeps the KV cache exact', async () => {
     const sampled: GenerateOptions = { temperature: 0.9, topP: 0.95, repetitionPenalty: 1.1, seed: 7 };
     for (const options of [

@@ -6,9 +6,12 @@ const IMAGE = 99;
 
 /** A codec whose template writes one id per word and 99 for each image part, so layouts are easy to read. */
 const codec: PromptCodec = {
-  applyChatTemplate: (messages) =>
-    messages.flatMap((m) => m.content.map((part) => (part.type === 'image' ? '99' : part.text))).join(' '),
-  encode: (text) => text.split(' ').map(Number),
+  encodeChat: (messages) =>
+    messages
+      .flatMap((m) => m.content.map((part) => (part.type === 'image' ? '99' : part.text)))
+      .join(' ')
+      .split(' ')
+      .map(Number),
 };
 
 describe('buildPrompt', () => {

@@ -3,20 +3,12 @@
  * each image token expanded to one position per image-feature row.
  */
 import { GlimpseError } from '../errors';
+import type { TemplateMessage } from '../text/chat-template';
 import type { ChatMessage } from '../types';
 
-/** One template message, in the content-list form Hugging Face chat templates iterate over. */
-export interface TemplateMessage {
-  readonly role: 'system' | 'user' | 'assistant';
-  readonly content: readonly (
-    | { readonly type: 'image' }
-    | { readonly type: 'text'; readonly text: string }
-  )[];
-}
-
 export interface PromptCodec {
-  applyChatTemplate(messages: readonly TemplateMessage[], options: { addGenerationPrompt: boolean }): string;
-  encode(text: string): number[];
+  /** The conversation rendered by the model's chat template and encoded, its messages' text literal. */
+  encodeChat(messages: readonly TemplateMessage[], options: { addGenerationPrompt: boolean }): number[];
 }
 
 /** An image of the prompt: which one (its index in the conversation's image table) and how many rows it has. */
@@ -58,7 +50,7 @@ export function buildPrompt(
   messages: readonly TemplateMessage[],
   images: readonly PromptImage[],
 ): PromptLayout {
-  const ids = codec.encode(codec.applyChatTemplate(messages, { addGenerationPrompt: true }));
+  const ids = codec.encodeChat(messages, { addGenerationPrompt: true });
   const found = imageTokenId === undefined ? 0 : ids.filter((id) => id === imageTokenId).length;
   if (found !== images.length) {
     throw new GlimpseError(

@@ -4,6 +4,7 @@
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 import { GlimpseError } from '../errors';
+import { type AddedTokenText, encodeChat } from './chat-encoding';
 import { type ChatTemplate, compileChatTemplate, type TemplateMessage } from './chat-template';
 
 export type { ContentPart, TemplateMessage } from './chat-template';
@@ -35,6 +36,16 @@ export interface TextCodec {
     messages: readonly TemplateMessage[],
     options: { addGenerationPrompt: boolean; imageToken?: string },
   ): string;
+  /**
+   * The conversation's token ids: the chat template rendered (as applyChatTemplate), then encoded with the
+   * tokenizer's special tokens (BOS) unless the template wrote them. Messages' text is literal: a special
+   * token's text inside it, or `imageToken`'s, is encoded as plain text, never as the token
+   * (chat-encoding.ts).
+   */
+  encodeChat(
+    messages: readonly TemplateMessage[],
+    options: { addGenerationPrompt: boolean; imageToken?: string },
+  ): number[];
 }
 
 const SPECIAL_TOKEN_KEYS = [
@@ -48,12 +59,13 @@ const SPECIAL_TOKEN_KEYS = [
 ] as const;
 
 export function loadTextCodec(files: TextCodecFiles): TextCodec {
-  if (!isRecord(files.tokenizerJson)) throw invalid('tokenizer.json', 'is not a JSON object.');
+  const tokenizerJson = files.tokenizerJson;
+  if (!isRecord(tokenizerJson)) throw invalid('tokenizer.json', 'is not a JSON object.');
   const tokenizerConfig = isRecord(files.tokenizerConfig) ? files.tokenizerConfig : {};
   const specialTokensMap = isRecord(files.specialTokensMap) ? files.specialTokensMap : {};
   let tokenizer: Tokenizer;
   try {
-    tokenizer = new Tokenizer(files.tokenizerJson, tokenizerConfig);
+    tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
   } catch (err) {
     throw invalid(
       'tokenizer.json',
@@ -83,8 +95,17 @@ export function loadTextCodec(files: TextCodecFiles): TextCodec {
 
   const source = templateSource(files.chatTemplate, tokenizerConfig.chat_template);
   let template: ChatTemplate | undefined;
+  const bosToken = bosTokenId === undefined ? undefined : tokenizer.id_to_token(bosTokenId);
+  const added = addedTokens(tokenizerJson);
+  const specialTexts = added.filter((token) => token.special).map((token) => token.content);
+  // Built on the first message that spells a special token, which most conversations never do.
+  let sectionTokenizer: Tokenizer | undefined;
+  const encodeSection = (text: string): number[] => {
+    sectionTokenizer ??= new Tokenizer({ ...tokenizerJson, added_tokens: [] }, tokenizerConfig);
+    return sectionTokenizer.encode(text, { add_special_tokens: false }).ids;
+  };
 
-  return {
+  const codec: TextCodec = {
     encode: (text, options) =>
       tokenizer.encode(text, { add_special_tokens: options?.addSpecialTokens ?? true }).ids,
     decode: (ids, options) =>
@@ -107,7 +128,40 @@ export function loadTextCodec(files: TextCodecFiles): TextCodec {
       template ??= compileChatTemplate(source.text, source.file);
       return template.render(messages, { addGenerationPrompt, imageToken, specialTokens });
     },
+    encodeChat(messages, options) {
+      return encodeChat(
+        {
+          render: (rendered) => codec.applyChatTemplate(rendered, options),
+          encode: (text, addSpecialTokens) =>
+            tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids,
+          encodeSection,
+          addedTokens: added,
+          literalTexts: [...specialTexts, options.imageToken ?? '<image>'],
+          bosToken,
+        },
+        messages,
+      );
+    },
   };
+  return codec;
+}
+
+/** tokenizer.json's added tokens. */
+function addedTokens(tokenizerJson: Record<string, unknown>): AddedTokenText[] {
+  const added = Array.isArray(tokenizerJson.added_tokens) ? tokenizerJson.added_tokens : [];
+  return added.flatMap((token: unknown) =>
+    isRecord(token) && typeof token.content === 'string' && typeof token.id === 'number'
+      ? [
+          {
+            content: token.content,
+            id: token.id,
+            special: token.special === true,
+            lstrip: token.lstrip === true,
+            rstrip: token.rstrip === true,
+          },
+        ]
+      : [],
+  );
 }
 
 /** The separate template file first (a processor's own template, as llava-hf ships), then tokenizer_config.json. */
