@@ -117,6 +117,19 @@ describe('loadModel', () => {
     expect(err.message).toContain('incomplete or damaged');
   });
 
+  it('says a static-cache decoder cut short is incomplete, naming the file', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'glimpse-load-'));
+    folders.push(folder);
+    await cp(STORIES, folder, { recursive: true });
+    const file = join(folder, 'onnx/decoder_model_static.onnx');
+    const whole = await readFile(file);
+    await writeFile(file, whole.subarray(0, whole.length >> 1));
+    const err = await loadError(folder);
+    expect(err.code).toBe('package-invalid');
+    expect(err.details?.file).toBe('onnx/decoder_model_static.onnx');
+    expect(err.message).toMatch(/\. The file is incomplete or damaged/);
+  });
+
   it('names the file and the input when the decoder lacks attention_mask', async () => {
     const err = await loadError(
       await storiesWith(fakeDecoder({ attentionMask: false, externalData: false })),

@@ -22,6 +22,7 @@ import type { Ort, OrtSession } from '../runtime/ort';
 import {
   createSerially,
   createSession,
+  loadFailure,
   type SessionSource,
   sessionInputs,
   sessionOutputs,
@@ -180,11 +181,7 @@ export async function loadCpuStaticDecoder(
   attention: NonNullable<ModelInfo['cpuAttention']>;
 }> {
   const { file } = source;
-  const invalid = (err: unknown) =>
-    new GlimpseError('package-invalid', `${file} could not be loaded on ${backend}: ${messageOf(err)}`, {
-      cause: err,
-      details: { file, backend },
-    });
+  const invalid = (err: unknown) => loadFailure(file, backend, err);
   let rewired: CpuStaticGraph;
   try {
     rewired = cpuStaticGraph(source.bytes, { attention });

@@ -61,23 +61,32 @@ export async function createSession(
   try {
     return await createSerially(ort, source.bytes, options);
   } catch (err) {
-    const reason = messageOf(err);
     if (err instanceof RangeError) {
       throw new GlimpseError('out-of-memory', `Not enough memory to load ${source.file}.`, {
         cause: err,
         details: { file: source.file },
       });
     }
-    // onnxruntime's words for a file cut short (an interrupted copy or download) or overwritten.
-    const damaged = /protobuf parsing failed/i.test(reason)
-      ? ' The file is incomplete or damaged: download or build it again.'
-      : '';
-    throw new GlimpseError(
-      'package-invalid',
-      `${source.file} could not be loaded on ${backend}: ${reason}${damaged}`,
-      { cause: err, details: { file: source.file, backend } },
-    );
+    throw loadFailure(source.file, backend, err);
   }
+}
+
+/** A file the runtime, or the engine's own reading of its graph, could not load. */
+export function loadFailure(file: string, backend: string, err: unknown): GlimpseError {
+  const message = messageOf(err);
+  const reason = /[.!?]$/.test(message) ? message : `${message}.`;
+  // onnxruntime's words, and onnx-read.ts', for a file cut short (an interrupted copy or download) or overwritten.
+  const damaged = /protobuf parsing failed|truncated protobuf/i.test(reason)
+    ? ' The file is incomplete or damaged: download or build it again.'
+    : '';
+  return new GlimpseError(
+    'package-invalid',
+    `${file} could not be loaded on ${backend}: ${reason}${damaged}`,
+    {
+      cause: err,
+      details: { file, backend },
+    },
+  );
 }
 
 export interface ValueInfo {
