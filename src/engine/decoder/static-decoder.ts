@@ -13,9 +13,10 @@
  * straight into the step's input: no buffer is made, uploaded or copied per token.
  *
  * Uncaptured runs go to a second session of the same graph, created without capture: onnxruntime-web
- * 1.30's WebGPU provider captures a session's first run, whatever its shape, and replays it for every
- * later run (the `gpu_graph_id: -1` run option does not keep a run out of it), so a 16-position prefill
- * would be replayed at each step. Both sessions bind the same buffers; the weights are loaded twice.
+ * 1.30 binds a graph-capture session's tensors at its first run and never again, so every later run, the
+ * `gpu_graph_id: -1` run option notwithstanding, reads and writes the first run's tensors
+ * (tools/testing/capture-binding.ts): a prefill of another length could not run on the captured session.
+ * Both sessions bind the same KV buffers; the weights are loaded twice.
  *
  * Buffers come from a small Expand session on the same runtime, not from device.createBuffer:
  * onnxruntime-web 1.30 unregisters caller-created buffers after the run that captured the graph and
