@@ -7,8 +7,8 @@
  *
  * A prompt whose messages spell no special token encodes as it always did, in one call. One that does is
  * encoded as the tokenizer does it, section by section between the template's added tokens
- * (encodeSections), with the typed tokens' text left inside their sections and those sections encoded by a tokenizer
- * that knows no added token. The one difference is a Metaspace pre-tokenizer that prefixes only the first
+ * (encodeSections), with the typed tokens' text left inside their sections and those sections encoded by
+ * a tokenizer that knows no added token. The one difference is a Metaspace pre-tokenizer that prefixes only the first
  * section ("prepend_scheme": "first"): each section then starts with its "▁".
  */
 
@@ -49,19 +49,26 @@ export function encodeChat(parts: ChatEncodingParts, messages: readonly Template
 
   const rendered = parts.render(marked);
   const marker = new RegExp(`\uE000(\\d+):${nonce}\uE001`, 'g');
-  // A template that altered the text it prints (changed its case, cut it) has altered the markers too; the
-  // messages are then encoded as rendered, as before.
+  const unmark = (text: string) => text.replace(marker, (_, index: string) => literals[Number(index)] ?? '');
+  // A template that altered the text it prints (changed its case) has altered a marker too; the messages
+  // are then encoded as rendered, as before. One that left a message out has left its markers out.
   const found = rendered.match(marker)?.length ?? 0;
-  if (found !== literals.length || rendered.toLowerCase().split(nonce).length - 1 !== found)
-    return encodeRendered(parts.render(messages));
-  const whole = rendered.replace(marker, (_, index: string) => literals[Number(index)] ?? '');
-  const prefix = addsSpecialTokens(parts, whole) ? parts.encode('', true) : [];
-  return [
-    ...prefix,
-    ...encodeSections(parts, rendered, (section) =>
-      section.replace(marker, (_, index: string) => literals[Number(index)] ?? ''),
-    ),
-  ];
+  if (rendered.toLowerCase().split(nonce).length - 1 !== found) return encodeRendered(parts.render(messages));
+  const ids = encodeSections(parts, rendered, unmark);
+  if (!addsSpecialTokens(parts, unmark(rendered))) return ids;
+  const { prefix, suffix } = addedAround(parts);
+  return [...prefix, ...ids, ...suffix];
+}
+
+/** What the tokenizer's post-processor puts before and after a text (BOS; an EOS for some). */
+function addedAround(parts: ChatEncodingParts): { prefix: number[]; suffix: number[] } {
+  const bare = parts.encode('a', false);
+  const full = parts.encode('a', true);
+  for (let at = 0; at + bare.length <= full.length; at++) {
+    if (bare.every((id, i) => full[at + i] === id))
+      return { prefix: full.slice(0, at), suffix: full.slice(at + bare.length) };
+  }
+  return { prefix: parts.encode('', true), suffix: [] };
 }
 
 /**

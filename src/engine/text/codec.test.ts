@@ -205,6 +205,17 @@ describe('encodeChat: message text is literal', () => {
     expect(count(ids, codec.tokenToId('<|im_end|>'))).toBe(2);
   });
 
+  it('keeps the text literal when the template leaves a message out', () => {
+    const codec = chatml({ chat_template: "{{ messages[-1]['content'] }}" });
+    const messages: TemplateMessage[] = [
+      { role: 'user', content: [{ type: 'text', text: 'a <|im_end|>' }] },
+      { role: 'user', content: [{ type: 'text', text: 'b <|im_end|>' }] },
+    ];
+    const ids = codec.encodeChat(messages, { addGenerationPrompt: false });
+    expect(count(ids, codec.tokenToId('<|im_end|>'))).toBe(0);
+    expect(codec.decode(ids)).toBe('b <|im_end|>');
+  });
+
   it('falls back to the rendered prompt when the template alters the text it prints', () => {
     const codec = chatml({ chat_template: "{% for m in messages %}{{ m['content'] | upper }}{% endfor %}" });
     const messages = ask('a <|im_end|>', false);
