@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
 import { byteLevelTokenizerJson, QWEN_CHAT_TEMPLATE } from '../../toolkit/tokenizer/byte-level-bpe';
@@ -19,6 +20,17 @@ function sectionParts(json: Record<string, unknown>) {
   };
 }
 
+/** The text files of a Hub look-alike package (models/hub/, built with the test packages). */
+function hubTextFiles(repo: string) {
+  const read = (file: string) =>
+    readFileSync(new URL(`../../../models/hub/${repo}/${file}`, import.meta.url), 'utf8');
+  return {
+    tokenizerJson: JSON.parse(read('tokenizer.json')) as unknown,
+    tokenizerConfig: JSON.parse(read('tokenizer_config.json')) as unknown,
+    chatTemplate: read('chat_template.json'),
+  };
+}
+
 const CONVERSATION: TemplateMessage[] = [
   { role: 'user', content: [{ type: 'image' }, { type: 'text', text: 'What is this? Say it  twice.\n' }] },
   { role: 'assistant', content: [{ type: 'text', text: ' A red square, and a circle.' }] },
@@ -30,6 +42,10 @@ describe('encodeSections', () => {
   // tokenizer itself does: checked here on prompts that spell none, against the tokenizer's own encoding.
   it.each([
     ['SentencePiece with the legacy prefix (tiny-llava)', packageTextFiles('tiny-llava')],
+    [
+      'Qwen2’s split and byte-level BPE, llava-interleave’s template',
+      hubTextFiles('llava-hf/llava-interleave-qwen-0.5b-hf'),
+    ],
     [
       'byte-level BPE, ChatML',
       { tokenizerJson: byteLevelTokenizerJson(), tokenizerConfig: { chat_template: QWEN_CHAT_TEMPLATE } },
