@@ -131,7 +131,7 @@ export function loadTextCodec(files: TextCodecFiles): TextCodec {
     encodeChat(messages, options) {
       return encodeChat(
         {
-          render: (rendered) => codec.applyChatTemplate(rendered, options),
+          render: (conversation) => codec.applyChatTemplate(conversation, options),
           encode: (text, addSpecialTokens) =>
             tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids,
           encodeSection,
